@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DistributionsConfig(AppConfig):
+    name = "distributions"
+    verbose_name = "Distributions"

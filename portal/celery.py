@@ -1,0 +1,27 @@
+"""The Celery app: configured from Django settings (CELERY_ namespace), tasks autodiscovered."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _collect_beat_schedule(sender, **kwargs):
+    """Each app may declare BEAT_SCHEDULE in its tasks module; merge them into beat's schedule."""
+    from django.apps import apps
+
+    schedule = dict(sender.conf.beat_schedule or {})
+    for config in apps.get_app_configs():
+        module = getattr(config.module, "tasks", None)
+        try:
+            module = __import__(f"{config.name}.tasks", fromlist=["BEAT_SCHEDULE"])
+        except ImportError:
+            continue
+        schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
+    sender.conf.beat_schedule = schedule

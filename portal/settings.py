@@ -1,0 +1,252 @@
+"""The portal's one settings module.
+
+Every value comes from the environment (see the configuration table in README.md); with no
+environment set, everything runs on embedded defaults: SQLite, a broker that needs no server,
+local-memory cache and a file-based mail box.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+
+
+class SettingError(ImproperlyConfigured):
+    """A required setting is missing or malformed; the message names the variable."""
+
+
+def _setting(name: str, parse, **kwargs):
+    try:
+        return parse(name, **kwargs)
+    except ImproperlyConfigured as exc:
+        raise SettingError(f"{name}: {exc}") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SettingError(f"{name} is malformed: {exc}") from None
+
+
+def _url_setting(name: str, default: str, schemes: set[str]) -> str:
+    value = env.str(name, default=default)
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes:
+        raise SettingError(
+            f"{name} is malformed: scheme {parsed.scheme or '(none)'!r} is not one of {sorted(schemes)}"
+        )
+    return value
+
+
+DEBUG = _setting("DEBUG", env.bool, default=True)
+TESTING = "pytest" in sys.modules or env.bool("PORTAL_TESTING", default=False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-" + "x" * 20)
+else:
+    SECRET_KEY = _setting("SECRET_KEY", env.str)
+    if len(SECRET_KEY) < 50:
+        raise SettingError("SECRET_KEY must be at least 50 characters when DEBUG is off")
+
+ALLOWED_HOSTS = _setting(
+    "ALLOWED_HOSTS", env.list, default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", env.list, default=[])
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "portal",
+    "accounts",
+    "connections",
+    "contacts",
+    "brandadmin",
+    "distributions",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": _setting(
+        "DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+    )
+}
+_db_url = env.str("DATABASE_URL", default="sqlite://")
+if urlparse(_db_url).scheme not in {"sqlite", "postgres", "postgresql", "pgsql", "postgis"}:
+    raise SettingError("DATABASE_URL is malformed: use sqlite:///path or postgres://user@host:port/name")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (also carries the shared Qualtrics rate budget) ----------------------------------
+CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://portal")}
+
+# --- E-mail ---------------------------------------------------------------------------------
+_email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "locmem://"
+_email = _setting("EMAIL_URL", env.email_url, default=_email_default)
+vars().update(_email)
+if _email.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
+    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qualtrics portal <portal@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Qualtrics ------------------------------------------------------------------------------
+QUALTRICS_API_BASE_URL = env.str("QUALTRICS_API_BASE_URL", default="https://{datacenter}.qualtrics.com/API/v3")
+if "{datacenter}" not in QUALTRICS_API_BASE_URL and not QUALTRICS_API_BASE_URL.startswith("http://127."):
+    raise SettingError("QUALTRICS_API_BASE_URL must contain {datacenter} (or point at a local sandbox)")
+if urlparse(QUALTRICS_API_BASE_URL.replace("{datacenter}", "dc")).scheme not in {"http", "https"}:
+    raise SettingError("QUALTRICS_API_BASE_URL is malformed: it must be an http(s) URL template")
+QUALTRICS_CONNECT_TIMEOUT = env.float("QUALTRICS_CONNECT_TIMEOUT", default=5.0)
+QUALTRICS_READ_TIMEOUT = env.float("QUALTRICS_READ_TIMEOUT", default=30.0)
+QUALTRICS_BRAND_BUDGET_PER_MINUTE = env.int("QUALTRICS_BRAND_BUDGET_PER_MINUTE", default=3000)
+QUALTRICS_MAX_CONNECTIONS = 100
+
+# Token encryption: a comma-separated list of Fernet keys; the first encrypts, all decrypt.
+_keys = env.list("FIELD_ENCRYPTION_KEY", default=[])
+if not _keys:
+    if not DEBUG:
+        raise SettingError("FIELD_ENCRYPTION_KEY is required when DEBUG is off (a Fernet key)")
+    # Development only: a fixed key derived from SECRET_KEY keeps tokens readable between restarts.
+    import base64
+    import hashlib
+
+    _keys = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+FIELD_ENCRYPTION_KEYS = _keys
+try:
+    from cryptography.fernet import Fernet
+
+    for _k in FIELD_ENCRYPTION_KEYS:
+        Fernet(_k)
+except (ValueError, TypeError):
+    raise SettingError(
+        "FIELD_ENCRYPTION_KEY is malformed: each key must be 32 url-safe base64-encoded bytes"
+    ) from None
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = _url_setting(
+    "CELERY_BROKER_URL",
+    f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}",
+    {"sqla+sqlite", "sqla+postgresql", "redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory"},
+)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
+
+# --- Auth, i18n, static ---------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+MESSAGE_TAGS = {40: "danger"}
+
+# --- Security (production-like when DEBUG is off) -------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
