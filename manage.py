@@ -9,6 +9,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from django.core.management import execute_from_command_line
 
+    from portal.settings_check import exit_on_bad_settings
+
+    exit_on_bad_settings()
     execute_from_command_line(sys.argv)
 
 

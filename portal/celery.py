@@ -25,3 +25,25 @@ def _collect_beat_schedule(sender, **kwargs):
             continue
         schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
     sender.conf.beat_schedule = schedule
+
+
+def _tune_embedded_broker() -> None:
+    """The server-less SQLAlchemy broker polls; poll often so scheduled work starts promptly.
+
+    (Its transport passes every transport option to SQLAlchemy's create_engine, so the interval is
+    set on the transport class instead.)
+    """
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        broker = settings.CELERY_BROKER_URL
+    except ImproperlyConfigured:
+        return  # reported in one line by portal.settings_check at start-up
+    if broker.startswith("sqla+"):
+        from kombu.transport import sqlalchemy
+
+        sqlalchemy.Transport.polling_interval = 0.25
+
+
+_tune_embedded_broker()

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "portal.htmx.HtmxMessagesMiddleware",
+    "portal.errors.QualtricsErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -113,14 +115,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {
-    "default": _setting(
-        "DATABASE_URL", env.db_url, default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
-    )
-}
-_db_url = env.str("DATABASE_URL", default="sqlite://")
-if urlparse(_db_url).scheme not in {"sqlite", "postgres", "postgresql", "pgsql", "postgis"}:
+_db_url = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
+if urlparse(_db_url).scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
     raise SettingError("DATABASE_URL is malformed: use sqlite:///path or postgres://user@host:port/name")
+DATABASES = {"default": _setting("DATABASE_URL", lambda name, **kw: env.db_url_config(_db_url))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -134,7 +132,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://portal")}
 
 # --- E-mail ---------------------------------------------------------------------------------
-_email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "locmem://"
+_email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "memorymail://"
 _email = _setting("EMAIL_URL", env.email_url, default=_email_default)
 vars().update(_email)
 if _email.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):

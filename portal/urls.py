@@ -1,6 +1,23 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accounts.forms import LoginForm
+
+from . import views
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("account/", include("accounts.urls")),
+    path("", include("connections.urls")),
+    path("c/<int:connection_id>/directory/", include("contacts.urls")),
+    path("c/<int:connection_id>/", include("brandadmin.urls")),
+    path("c/<int:connection_id>/distributions/", include("distributions.urls")),
 ]

@@ -1,0 +1,50 @@
+"""Building the Qualtrics client for a connection: the only place a token is decrypted for use."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .audit import QualtricsCallAuditor
+from .crypto import decrypt_token
+from .models import Connection
+
+
+def base_url_for(datacenter: str) -> str:
+    return settings.QUALTRICS_API_BASE_URL.replace("{datacenter}", datacenter)
+
+
+def shared_rate_limiter():
+    from .qualtrics import RateLimiter
+
+    return RateLimiter(cache, brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
+
+
+def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand_key: str | None = None):
+    """A client for a token that is not saved yet (connection test, rotation)."""
+    from .qualtrics import QualtricsClient
+
+    return QualtricsClient(
+        base_url_for(datacenter),
+        token,
+        timeout=(settings.QUALTRICS_CONNECT_TIMEOUT, settings.QUALTRICS_READ_TIMEOUT),
+        retry=retry,
+        limiter=shared_rate_limiter() if brand_key else None,
+        brand_key=brand_key,
+        hooks=hooks,
+    )
+
+
+def connection_client(connection: Connection, *, actor=None, retry=None, audit: bool = True, hooks=()):
+    """The client for a saved connection; every write it makes is audited with Qualtrics' request id.
+
+    `hooks` are extra call observers (each receives the record of every call).
+    """
+    hooks = [*([QualtricsCallAuditor(connection=connection, actor=actor)] if audit else []), *hooks]
+    return client_for_token(
+        datacenter=connection.datacenter,
+        token=decrypt_token(connection.token_encrypted),
+        hooks=hooks,
+        retry=retry,
+        brand_key=connection.brand_id or f"connection-{connection.pk}",
+    )

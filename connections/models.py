@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .validators import validate_datacenter
+
+
+class Role(models.IntegerChoices):
+    VIEWER = 10, "Viewer"
+    OPERATOR = 20, "Operator"
+    MANAGER = 30, "Manager"
+
+
+class Connection(models.Model):
+    """A named, shareable connection to one Qualtrics brand through one user's API token."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="connections")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    datacenter = models.CharField(max_length=10, validators=[validate_datacenter])
+    token_encrypted = models.TextField(editable=False)
+    token_last4 = models.CharField(max_length=4, editable=False)
+    qualtrics_username = models.CharField(
+        "Qualtrics username", max_length=200, blank=True, help_text="Used for workflow (JSON event) triggers."
+    )
+    expires_on = models.DateField("token expiration date", null=True, blank=True)
+    notify_days_before = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    notify_emails = models.TextField(
+        "extra notification e-mails", blank=True, help_text="Comma- or line-separated addresses."
+    )
+    enabled = models.BooleanField(default=True)
+
+    # Facts learned from whoami.
+    brand_id = models.CharField(max_length=100, blank=True)
+    qualtrics_user_id = models.CharField(max_length=40, blank=True)
+    qualtrics_user_name = models.CharField(max_length=200, blank=True)
+    account_type = models.CharField(max_length=60, blank=True)
+    reported_datacenter = models.CharField(max_length=20, blank=True)
+    suggested_datacenter = models.CharField(max_length=20, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True)
+    last_check_error = models.TextField(blank=True)
+    token_rejected_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="connection_name_unique_per_owner"),
+            models.CheckConstraint(
+                condition=Q(notify_days_before__gte=1) & Q(notify_days_before__lte=100),
+                name="connection_notify_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never include the token
+        return f"<Connection {self.pk} {self.name!r} {self.datacenter} …{self.token_last4}>"
+
+    def get_absolute_url(self) -> str:
+        return reverse("connections:connection_detail", args=[self.pk])
+
+    @property
+    def token_mask(self) -> str:
+        return f"••••{self.token_last4}" if self.token_last4 else ""
+
+    @property
+    def is_brand_admin(self) -> bool:
+        return self.account_type in {"UT_BRANDADMIN", "UT_BRAND_ADMIN"}
+
+    @property
+    def token_rejected(self) -> bool:
+        return self.token_rejected_at is not None
+
+    def expiry_status(self, today: datetime.date | None = None) -> str:
+        """'none', 'ok', 'soon' (inside the notice window) or 'expired'."""
+        if not self.expires_on:
+            return "none"
+        today = today or timezone.localdate()
+        if self.expires_on <= today:
+            return "expired"
+        if (self.expires_on - today).days <= self.notify_days_before:
+            return "soon"
+        return "ok"
+
+    @property
+    def days_to_expiry(self) -> int | None:
+        if not self.expires_on:
+            return None
+        return (self.expires_on - timezone.localdate()).days
+
+    def notification_addresses(self) -> list[str]:
+        raw = self.notify_emails.replace(";", ",").replace("\n", ",")
+        return [a.strip() for a in raw.split(",") if a.strip()]
+
+
+class ConnectionShare(models.Model):
+    """A connection shared with one user or one team (Django group) in a role."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="connection_shares"
+    )
+    team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="connection_shares")
+    role = models.PositiveSmallIntegerField(choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(team__isnull=True))
+                | (Q(user__isnull=True) & Q(team__isnull=False)),
+                name="share_user_xor_team",
+            ),
+            models.UniqueConstraint(fields=["connection", "user"], name="share_unique_user"),
+            models.UniqueConstraint(fields=["connection", "team"], name="share_unique_team"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"team {self.team}" if self.team_id else f"user {self.user}"
+        return f"{self.connection} → {who} ({self.get_role_display()})"
+
+
+class AlertKind(models.TextChoices):
+    EXPIRY_NOTICE = "expiry_notice", "Expires soon"
+    EXPIRED = "expired", "Expired"
+    TOKEN_REJECTED = "token_rejected", "Token no longer accepted"
+
+
+class AlertSent(models.Model):
+    """One row per alert sent: the unique key makes each alert go out exactly once."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    key = models.CharField(
+        max_length=100, help_text="The expiration date for expiry alerts, the rejection time for token alerts."
+    )
+    recipients = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "alert sent"
+        verbose_name_plural = "alerts sent"
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["connection", "kind", "key"], name="alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.connection} ({self.key})"
+
+
+class AuditEvent(models.Model):
+    """Who did what through which connection, with Qualtrics' request id. Never holds a token."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+        DENIED = "denied", "Denied"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, blank=True)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    connection_label = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    target = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    request_id = models.CharField("Qualtrics request id", max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["connection", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target}"

@@ -1,0 +1,405 @@
+"""One small generic mechanism for the portal's many list/detail/form/delete screens.
+
+Each screen is a short subclass that names its resource, its columns and the selector/service it
+calls. The same views serve objects that live only in Qualtrics (contacts, lists, users, groups) and
+the portal's own records. Templates: one set in templates/crud/ whose headers list their context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import FormView, TemplateView
+from django_htmx.http import HttpResponseClientRedirect
+
+from connections.access import connection_for
+from connections.clients import connection_client
+from connections.models import Role
+
+from .errors import explain
+from .htmx import is_partial
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CURSOR_SALT = "portal.crud.cursor"
+MAX_TRAIL = 25
+
+
+def value_of(item: Any, attr: str | Callable) -> Any:
+    """`attr` as a callable, or a dotted path through dicts and objects."""
+    if callable(attr):
+        return attr(item)
+    value = item
+    for part in attr.split("."):
+        if value is None:
+            return None
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    return value() if callable(value) else value
+
+
+@dataclass
+class Column:
+    label: str
+    attr: str | Callable
+    link: bool = False
+    kind: str = "text"  # text | mono | bool | date | datetime | badge | number
+    css: str = ""
+
+
+@dataclass
+class Page:
+    """One page of a list: its items and the cursor (Qualtrics' nextPage URL) of the next one."""
+
+    items: list
+    next_cursor: str | None = None
+    total: int | None = None
+    notice: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def sign_cursor(cursor: str) -> str:
+    return signing.dumps(cursor, salt=CURSOR_SALT, compress=True)
+
+
+def unsign_cursor(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return signing.loads(value, salt=CURSOR_SALT)
+    except signing.BadSignature:
+        return None
+
+
+class ConnectionViewMixin:
+    """Resolves the connection in the URL through the one access function."""
+
+    read_role: Role = Role.VIEWER
+    write_role: Role = Role.OPERATOR
+
+    def required_role(self) -> Role:
+        return self.read_role if self.request.method in SAFE_METHODS else self.write_role
+
+    def dispatch(self, request, *args, **kwargs):
+        self.connection, self.role = connection_for(
+            request.user, kwargs["connection_id"], role=self.required_role()
+        )
+        request.connection = self.connection
+        request.connection_role = self.role
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def client(self):
+        return connection_client(self.connection, actor=self.request.user)
+
+    @property
+    def can_write(self) -> bool:
+        return self.role >= self.write_role
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(connection=self.connection, role=self.role, can_write=self.can_write, view=self)
+        return context
+
+
+class ResourceMixin(ConnectionViewMixin):
+    """Names the resource: `resource = "contacts:contact"` gives URL names contacts:contact_list, …"""
+
+    resource: str = ""
+    verbose_name: str = "item"
+    verbose_name_plural: str = ""
+    id_field: str = "id"
+    object_kwarg: str = "object_id"
+    parent_kwargs_names: tuple[str, ...] = ()
+    partial: str = "content"
+
+    def url_kwargs(self, **extra) -> dict:
+        kwargs = {"connection_id": self.connection.pk}
+        kwargs.update({name: self.kwargs[name] for name in self.parent_kwargs_names})
+        kwargs.update(extra)
+        return kwargs
+
+    def resource_url(self, action: str, obj: Any = None) -> str:
+        extra = {self.object_kwarg: self.object_id_of(obj)} if obj is not None else {}
+        return reverse(f"{self.resource}_{action}", kwargs=self.url_kwargs(**extra))
+
+    def object_id_of(self, obj: Any) -> str:
+        return obj if isinstance(obj, str) else str(value_of(obj, self.id_field))
+
+    def list_url(self) -> str:
+        return self.resource_url("list")
+
+    def detail_url(self, obj: Any) -> str | None:
+        return self.resource_url("detail", obj)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            verbose_name=self.verbose_name,
+            verbose_name_plural=self.verbose_name_plural or f"{self.verbose_name}s",
+        )
+        return context
+
+    def render_page(self, context, status: int = 200):
+        template = f"{self.template_name}#{self.partial}" if is_partial(self.request) else self.template_name
+        return render(self.request, template, context, status=status)
+
+
+class CrudListView(ResourceMixin, TemplateView):
+    """A paged table. Subclasses set `columns` and implement `fetch_page`."""
+
+    template_name = "crud/list.html"
+    partial = "table"
+    columns: list[Column] = []
+    page_sizes: tuple[int, ...] = (25, 50, 100)
+    default_page_size = 50
+    search_form_class = None
+    empty_message = "Nothing here yet."
+    create_label = ""
+
+    def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
+        raise NotImplementedError
+
+    def row_url(self, item) -> str | None:
+        try:
+            return self.detail_url(item)
+        except Exception:  # a resource without a detail page
+            return None
+
+    def page_size(self) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", self.default_page_size))
+        except ValueError:
+            size = self.default_page_size
+        return size if size in self.page_sizes else self.default_page_size
+
+    def get(self, request, *args, **kwargs):
+        search_form = self.search_form_class(request.GET or None) if self.search_form_class else None
+        search = search_form.cleaned_data if search_form is not None and search_form.is_valid() else {}
+        search = {k: v for k, v in search.items() if v not in (None, "")}
+        cursor_param = request.GET.get("cursor") or ""
+        trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
+        error = None
+        try:
+            page = self.fetch_page(cursor=unsign_cursor(cursor_param), page_size=self.page_size(), search=search)
+        except Exception as exc:
+            if not _is_qualtrics_error(exc):
+                raise
+            error, page = explain(exc), Page(items=[])
+        context = self.get_context_data(
+            page=page,
+            rows=[{"item": item, "url": self.row_url(item), "cells": self.cells(item)} for item in page.items],
+            columns=self.columns,
+            search_form=search_form,
+            error=error,
+            next_query=self.query(cursor=sign_cursor(page.next_cursor), trail=[*trail, cursor_param])
+            if page.next_cursor
+            else None,
+            prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
+            page_number=len(trail) + 1,
+            page_sizes=self.page_sizes,
+            current_page_size=self.page_size(),
+            empty_message=self.empty_message,
+            create_url=self.create_url(),
+            create_label=self.create_label or f"New {self.verbose_name}",
+        )
+        return self.render_page(context)
+
+    def create_url(self) -> str | None:
+        if not self.can_write:
+            return None
+        try:
+            return self.resource_url("create")
+        except Exception:
+            return None
+
+    def cells(self, item) -> list[dict]:
+        return [{"value": value_of(item, c.attr), "column": c} for c in self.columns]
+
+    def query(self, **params) -> str:
+        q = self.request.GET.copy()
+        for key in ("cursor", "trail"):
+            q.pop(key, None)
+        for key, value in params.items():
+            if isinstance(value, list):
+                q.setlist(key, value)
+            elif value:
+                q[key] = value
+        return q.urlencode()
+
+
+class CrudDetailView(ResourceMixin, TemplateView):
+    """One object. Subclasses implement `get_object` and give a template of their own."""
+
+    partial = "content"
+
+    def get_object(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_page(self.get_context_data(object=self.object))
+
+
+class CrudFormView(ResourceMixin, FormView):
+    """Create (no object id in the URL) or edit. Subclasses implement `save` (and `get_object`)."""
+
+    template_name = "crud/form.html"
+    partial = "form"
+    success_message = "Saved “{name}”."
+    cancel_to_detail = True
+
+    @property
+    def is_create(self) -> bool:
+        return self.object_kwarg not in self.kwargs
+
+    def get_object(self):
+        return None
+
+    @cached_property
+    def object(self):
+        return None if self.is_create else self.get_object()
+
+    def initial_from(self, obj) -> dict:
+        return dict(obj) if isinstance(obj, dict) else {}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.object is not None:
+            initial.update(self.initial_from(self.object))
+        return initial
+
+    def save(self, form) -> Any:
+        """Call the service; return the created/updated object or its id."""
+        raise NotImplementedError
+
+    def success_url_for(self, result) -> str:
+        try:
+            return self.detail_url(result if result is not None else self.kwargs[self.object_kwarg])
+        except Exception:
+            return self.list_url()
+
+    def object_name(self, form, result) -> str:
+        data = form.cleaned_data
+        for key in ("name", "username", "email", "lastName", "firstName"):
+            if data.get(key):
+                return str(data[key])
+        return self.verbose_name
+
+    def form_valid(self, form):
+        try:
+            result = self.save(form)
+        except Exception as exc:
+            if not _is_qualtrics_error(exc):
+                raise
+            error = explain(exc)
+            form.add_error(None, _error_text(error))
+            return self.form_invalid(form)
+        if form.errors:  # the service may add field errors (e.g. a duplicate found first)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message.format(name=self.object_name(form, result)))
+        url = self.success_url_for(result)
+        if is_partial(self.request):
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)
+
+    def form_invalid(self, form):
+        return self.render_page(self.get_context_data(form=form))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        cancel = None
+        if not self.is_create and self.cancel_to_detail:
+            try:
+                cancel = self.detail_url(self.kwargs[self.object_kwarg])
+            except Exception:
+                cancel = None
+        context.update(
+            object=self.object,
+            is_create=self.is_create,
+            cancel_url=cancel or self.list_url(),
+            form_title=self.form_title(),
+        )
+        return context
+
+    def form_title(self) -> str:
+        if self.is_create:
+            return f"New {self.verbose_name}"
+        return f"Edit {self.verbose_name}"
+
+
+class CrudDeleteView(ResourceMixin, TemplateView):
+    """A confirmation page (a modal when opened with htmx) that names the consequences, then delete."""
+
+    template_name = "crud/confirm_delete.html"
+    partial = "confirm"
+    success_message = "Deleted “{name}”."
+
+    def get_object(self):
+        raise NotImplementedError
+
+    def delete(self, obj) -> None:
+        raise NotImplementedError
+
+    def object_label(self, obj) -> str:
+        for key in ("name", "username", "email"):
+            value = value_of(obj, key)
+            if value:
+                return str(value)
+        return self.object_id_of(obj)
+
+    def consequences(self, obj) -> Iterable[str]:
+        return ()
+
+    def after_delete_url(self, obj) -> str:
+        return self.list_url()
+
+    def context_for(self, obj, error=None):
+        return self.get_context_data(
+            object=obj,
+            object_label=self.object_label(obj),
+            consequences=list(self.consequences(obj)),
+            error=error,
+            cancel_url=self.detail_url(obj) if self.has_detail else self.list_url(),
+        )
+
+    has_detail = True
+
+    def get(self, request, *args, **kwargs):
+        return self.render_page(self.context_for(self.get_object()))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        try:
+            self.delete(obj)
+        except Exception as exc:
+            if not _is_qualtrics_error(exc):
+                raise
+            return self.render_page(self.context_for(obj, error=explain(exc)))
+        messages.success(request, self.success_message.format(name=self.object_label(obj)))
+        url = self.after_delete_url(obj)
+        if is_partial(request):
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)
+
+
+def _is_qualtrics_error(exc: Exception) -> bool:
+    from connections.crypto import TokenDecryptionError
+    from connections.qualtrics.errors import QualtricsError
+
+    return isinstance(exc, (QualtricsError, TokenDecryptionError))
+
+
+def _error_text(error: dict) -> str:
+    text = f"{error['title']}: “{error['message']}”"
+    if error.get("code"):
+        text += f" ({error['code']})"
+    if error.get("request_id"):
+        text += f" · Qualtrics request id {error['request_id']}"
+    return text

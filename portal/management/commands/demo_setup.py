@@ -1,0 +1,78 @@
+"""Prepare the demo: an admin user, a team, and connections to the local Qualtrics sandbox."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.services import profile_get_or_create
+from connections.crypto import encrypt_token
+from connections.models import Connection, ConnectionShare, Role
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo admin user and its connections to a running Qualtrics sandbox."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sandbox", default="http://127.0.0.1:8765", help="The sandbox's root URL.")
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--email", default="admin@example.org")
+
+    def handle(self, *args, **options):
+        info = self._sandbox_info(options["sandbox"])
+        with transaction.atomic():
+            user = self._admin(options["username"], options["password"], options["email"])
+            team, _ = Group.objects.get_or_create(name="Survey operations")
+            team.user_set.add(user)
+            for brand in info["brands"]:
+                token = next((t["token"] for t in brand["tokens"] if t["admin"]), None)
+                if token is None:
+                    continue
+                self._connection(user, team, brand, token)
+        self.stdout.write(self.style.SUCCESS(f"Demo ready for {user.get_username()}."))
+
+    def _sandbox_info(self, root: str) -> dict:
+        try:
+            with urllib.request.urlopen(f"{root.rstrip('/')}/_sandbox/info", timeout=10) as response:  # noqa: S310
+                return json.load(response)
+        except OSError as exc:
+            raise CommandError(f"The Qualtrics sandbox does not answer at {root}: {exc}") from None
+
+    def _admin(self, username, password, email):
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
+        user.email = email
+        user.is_staff = user.is_superuser = True
+        user.first_name = user.first_name or "Demo"
+        user.set_password(password)
+        user.save()
+        profile_get_or_create(user=user)
+        return user
+
+    def _connection(self, user, team, brand: dict, token: str) -> Connection:
+        name = f"{brand['brandId'].capitalize()} (sandbox)"
+        connection, created = Connection.objects.get_or_create(
+            owner=user,
+            name=name,
+            defaults={"datacenter": brand["datacenter"], "token_encrypted": encrypt_token(token),
+                      "token_last4": token[-4:], "brand_id": brand["brandId"]},
+        )
+        if not created:
+            connection.datacenter = brand["datacenter"]
+            connection.token_encrypted = encrypt_token(token)
+            connection.token_last4 = token[-4:]
+            connection.save()
+        ConnectionShare.objects.get_or_create(connection=connection, team=team, defaults={"role": Role.OPERATOR})
+        try:
+            from connections.services import connection_test
+
+            connection_test(connection=connection, actor=user)
+        except ImportError:
+            pass
+        return connection

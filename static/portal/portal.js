@@ -1,0 +1,38 @@
+// Small behaviours shared by every page: toasts fade out, modals open when htmx fills them.
+(function () {
+  function armToasts(root) {
+    (root || document).querySelectorAll('.toast.show:not([data-armed])').forEach(function (el) {
+      el.setAttribute('data-armed', '1');
+      if (el.classList.contains('text-bg-danger')) return; // errors stay until dismissed
+      setTimeout(function () { el.classList.remove('show'); el.remove(); }, 6000);
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { armToasts(); });
+  document.body.addEventListener('htmx:afterSettle', function () { armToasts(); });
+  document.body.addEventListener('htmx:afterSwap', function (evt) {
+    if (evt.detail.target && evt.detail.target.id === 'modal-content') {
+      bootstrap.Modal.getOrCreateInstance(document.getElementById('modal')).show();
+    }
+  });
+  document.body.addEventListener('close-modal', function () {
+    var m = document.getElementById('modal');
+    if (m) bootstrap.Modal.getOrCreateInstance(m).hide();
+  });
+  // A failed htmx request (network or server) tells the user instead of doing nothing.
+  document.body.addEventListener('htmx:responseError', function (evt) {
+    showError('The portal could not complete that request (HTTP ' + evt.detail.xhr.status + '). Nothing was lost; try again.');
+  });
+  document.body.addEventListener('htmx:sendError', function () {
+    showError('The portal did not answer. Check your network connection and try again.');
+  });
+  function showError(text) {
+    var box = document.getElementById('toasts');
+    if (!box) return;
+    var div = document.createElement('div');
+    div.className = 'toast show align-items-center border-0 text-bg-danger';
+    div.setAttribute('role', 'alert');
+    div.innerHTML = '<div class="d-flex"><div class="toast-body"></div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" aria-label="Close"></button></div>';
+    div.querySelector('.toast-body').textContent = text;
+    box.appendChild(div);
+  }
+})();

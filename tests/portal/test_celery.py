@@ -1,0 +1,47 @@
+"""A real Celery worker, on the configured broker, runs the portal's tasks."""
+
+import time
+
+import pytest
+
+from portal.celery import app
+from portal.models import WorkerHeartbeat
+from portal.selectors import worker_status
+from portal.tasks import worker_heartbeat_task
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_a_task_on_a_real_worker(celery_worker):
+    assert not worker_status()["ok"]
+    worker_heartbeat_task.delay("test-worker")
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="test-worker").exists())
+    assert worker_status()["ok"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_a_task_through_redis(celery_worker):
+    assert app.conf.broker_url.startswith("redis://")
+    worker_heartbeat_task.delay("redis-worker")
+    assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="redis-worker").exists())
+
+
+def test_it_is_configured_for_json_and_one_prefetch():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_time_limit and app.conf.task_soft_time_limit < app.conf.task_time_limit
+
+
+def test_it_merges_each_apps_beat_schedule():
+    app.finalize()
+    assert "worker-heartbeat" in app.conf.beat_schedule

@@ -1,0 +1,101 @@
+"""Log-in, the dashboard, the profile's time zone, and the layout every page shares."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Profile
+from tests.factories import PASSWORD, make_connection, make_user
+
+
+@pytest.mark.django_db
+class TestLogin:
+    def test_it_redirects_anonymous_users_to_login(self, client):
+        for url in ["/", reverse("accounts:profile"), reverse("connections:connection_list")]:
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("login"))
+
+    def test_it_logs_in_and_out(self, client):
+        make_user("lena")
+        response = client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+        assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+        assert client.get("/").status_code == 200
+        client.post(reverse("logout"))
+        assert client.get("/").status_code == 302
+
+    def test_it_explains_a_wrong_password(self, client):
+        make_user("lena")
+        response = client.post(reverse("login"), {"username": "lena", "password": "wrong"})
+        assert response.status_code == 200
+        assert "Please enter a correct username and password" in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestDashboard:
+    def test_it_lists_my_connections_and_those_expiring(self, login):
+        user = make_user("dana")
+        soon = make_connection(user, name="Soon", expires_on=timezone.localdate() + datetime.timedelta(days=3),
+                               notify_days_before=7)
+        make_connection(user, name="Later", expires_on=timezone.localdate() + datetime.timedelta(days=60))
+        make_connection(make_user("stranger"), name="Not mine")
+        html = login(user).get("/").content.decode()
+        assert "Soon" in html and "Later" in html and "Not mine" not in html
+        expiring = html[html.index('data-testid="dashboard-expiring"'):html.index('data-testid="dashboard-failing"')]
+        assert soon.name in expiring and "Later" not in expiring
+        assert 'data-testid="expiry-banner"' in html
+
+    def test_it_warns_when_no_worker_runs(self, login):
+        html = login(make_user("dana")).get("/").content.decode()
+        assert 'data-testid="worker-warning"' in html
+
+    def test_it_loads_htmx_and_sets_csrf_on_body(self, login):
+        html = login(make_user("dana")).get("/").content.decode()
+        assert re.search(r'<body hx-headers=\'\{"x-csrftoken": "[^"]+"\}\'', html)
+        assert "/static/django_htmx/htmx" in html or "htmx" in html
+        assert "http://" not in re.sub(r"https?://(127\.0\.0\.1|testserver|localhost)", "", html.split("<body")[0])
+
+
+@pytest.mark.django_db
+class TestProfile:
+    def test_it_sets_the_time_zone_and_shows_dates_in_it(self, login):
+        user = make_user("tz")
+        client = login(user)
+        response = client.post(reverse("accounts:profile"), {"timezone": "Asia/Tokyo"}, follow=True)
+        assert response.status_code == 200
+        assert Profile.objects.get(user=user).timezone == "Asia/Tokyo"
+        assert "Time zone set to Asia/Tokyo" in response.content.decode()
+        assert "JST" in client.get(reverse("accounts:profile")).content.decode()
+
+    def test_it_refuses_an_unknown_time_zone(self, login):
+        user = make_user("tz")
+        response = login(user).post(reverse("accounts:profile"), {"timezone": "Mars/Olympus"})
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+        assert not Profile.objects.filter(user=user, timezone="Mars/Olympus").exists()
+
+
+@pytest.mark.django_db
+class TestTeams:
+    def test_staff_create_teams_with_members(self, login):
+        admin = make_user("root", staff=True)
+        member = make_user("member")
+        client = login(admin)
+        response = client.post(reverse("accounts:team_create"), {"name": "Research", "members": [member.pk]})
+        assert response.status_code == 302
+        assert list(member.groups.values_list("name", flat=True)) == ["Research"]
+        assert "Research" in client.get(reverse("accounts:team_list")).content.decode()
+
+    def test_a_duplicate_team_name_is_refused(self, login):
+        admin = make_user("root", staff=True)
+        client = login(admin)
+        client.post(reverse("accounts:team_create"), {"name": "Research"})
+        response = client.post(reverse("accounts:team_create"), {"name": "research"})
+        assert "exists already" in response.content.decode()
+
+    def test_non_staff_cannot_manage_teams(self, login):
+        response = login(make_user("plain")).get(reverse("accounts:team_list"))
+        assert response.status_code == 302
