@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("mailbox/", views.mailbox, name="mailbox"),
     path("account/", include("accounts.urls")),
     path("", include("connections.urls")),
     path("c/<int:connection_id>/directory/", include("contacts.urls")),

@@ -1,8 +1,10 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
 from connections.access import connections_for
 from connections.selectors import expiring_connections_for, failing_connections_for
 
+from .mailbox import mailbox_enabled, mailbox_messages
 from .selectors import worker_status
 
 
@@ -23,3 +25,10 @@ def _upcoming_distributions(user):
     from distributions.selectors import upcoming_distributions_for
 
     return upcoming_distributions_for(user, limit=10)
+
+
+@staff_member_required
+def mailbox(request):
+    """The e-mails the portal wrote to its file mail box (the demo's EMAIL_URL), newest first."""
+    return render(request, "portal/mailbox.html", {"mails": mailbox_messages(limit=50),
+                                                   "enabled": mailbox_enabled()})

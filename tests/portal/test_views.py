@@ -99,3 +99,18 @@ class TestTeams:
     def test_non_staff_cannot_manage_teams(self, login):
         response = login(make_user("plain")).get(reverse("accounts:team_list"))
         assert response.status_code == 302
+
+
+@pytest.mark.django_db
+class TestMailbox:
+    def test_staff_read_the_mails_the_portal_wrote(self, login, settings, tmp_path):
+        from django.core.mail import send_mail
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+        settings.EMAIL_FILE_PATH = str(tmp_path)
+        send_mail("Token expires in 7 days", "Rotate it soon.", None, ["ops@example.org"])
+        html = login(make_user("root", staff=True)).get(reverse("mailbox")).content.decode()
+        assert "Token expires in 7 days" in html and "Rotate it soon." in html and "ops@example.org" in html
+
+    def test_others_cannot(self, login):
+        assert login(make_user("plain")).get(reverse("mailbox")).status_code == 302
