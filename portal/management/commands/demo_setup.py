@@ -23,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="admin@example.org")
+        parser.add_argument("--token", default="", help="A brand-admin token of the first brand to use.")
 
     def handle(self, *args, **options):
         info = self._sandbox_info(options["sandbox"])
@@ -30,8 +31,9 @@ class Command(BaseCommand):
             user = self._admin(options["username"], options["password"], options["email"])
             team, _ = Group.objects.get_or_create(name="Survey operations")
             team.user_set.add(user)
-            for brand in info["brands"]:
-                token = next((t["token"] for t in brand["tokens"] if t["admin"]), None)
+            for index, brand in enumerate(info["brands"]):
+                tokens = [t["token"] for t in brand["tokens"] if t["admin"]]
+                token = options["token"] if index == 0 and options["token"] in tokens else next(iter(tokens), None)
                 if token is None:
                     continue
                 self._connection(user, team, brand, token)
