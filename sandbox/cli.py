@@ -1,0 +1,79 @@
+"""Command-line running of the sandbox, shared by `manage.py qualtrics_sandbox` and `python -m sandbox`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any, TextIO
+
+from .seed import SEEDS
+from .server import SandboxServer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--seed", choices=SEEDS, default="demo", help="starting data (default demo)")
+    parser.add_argument("--token", action="append", default=[], metavar="TOKEN",
+                        help="extra brand-admin token for acme (or BRAND:TOKEN); repeatable")
+    parser.add_argument("--latency-ms", type=float, default=0, help="milliseconds added to every API response")
+    parser.add_argument("--fail-rate", type=float, default=0.0,
+                        help="fraction of API requests answered with a transient 500 (0-1)")
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="brand-wide requests per minute (default 3000; 0 turns it off)")
+
+
+def build(options: dict[str, Any]) -> SandboxServer:
+    return SandboxServer(
+        host=options["host"], port=options["port"], seed=options["seed"], tokens=tuple(options["token"] or ()),
+        latency_ms=options["latency_ms"], fail_rate=options["fail_rate"], rate_limit=options["rate_limit"],
+    )
+
+
+def describe(server: SandboxServer) -> str:
+    info = server.info()
+    lines = [
+        "Qualtrics sandbox is running.",
+        f"  base URL:          {info['baseUrl']}",
+        f"  base URL template: {info['baseUrlTemplate']}",
+        f"  control:           {info['rootUrl']}/_sandbox/info",
+        f"  seed:              {info['seed']}",
+        "Tokens (X-API-TOKEN):",
+    ]
+    for brand in info["brands"]:
+        for row in brand["tokens"]:
+            role = "brand admin" if row["admin"] else "non-admin  "
+            lines.append(f"  {brand['brandId']:<8} {brand['datacenter']:<5} {role}  {row['token']}  {row['userName']}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def run(options: dict[str, Any], out: TextIO = sys.stdout) -> None:
+    try:
+        server = build(options)
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"qualtrics sandbox: {error}") from None
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    _say(out, describe(server))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        _say(out, "Qualtrics sandbox stopped.")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _say(out: TextIO, text: str) -> None:
+    out.write(text + "\n")
+    out.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Run the Qualtrics API sandbox.")
+    add_arguments(parser)
+    run(vars(parser.parse_args(argv)))

@@ -1,0 +1,32 @@
+"""All API routes, under /API/v3."""
+
+from __future__ import annotations
+
+from ..routing import RouteTable
+from . import (
+    directories,
+    distributions,
+    groups,
+    identity,
+    imports,
+    libraries,
+    mailing_lists,
+    sms,
+    subscriptions,
+    surveys,
+    users,
+)
+
+API = RouteTable.combine(
+    identity.table,
+    directories.table,
+    mailing_lists.table,
+    imports.table,
+    users.table,
+    groups.table,
+    libraries.table,
+    distributions.table,
+    sms.table,
+    surveys.table,
+    subscriptions.table,
+)
