@@ -52,9 +52,13 @@ def connection_for(user, connection_id, *, role: Role = Role.VIEWER) -> tuple[Co
     if held < role:
         raise PermissionDenied(
             f"This needs the {Role(role).label.lower()} role on “{connection.name}”; "
-            f"you are a {held.label.lower()}. Ask one of its managers."
+            f"you are {_article(held.label.lower())} {held.label.lower()}. Ask one of its managers."
         )
     return connection, held
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def connection_view(role: Role = Role.VIEWER):

@@ -38,3 +38,21 @@ def reencrypt_token(ciphertext: str) -> str:
         return _current().rotate(ciphertext.encode()).decode()
     except InvalidToken:
         raise TokenDecryptionError("The stored API token cannot be decrypted with any configured key") from None
+
+
+def encrypted_with_current_key(ciphertext: str) -> bool:
+    """True when the first (current) key decrypts this ciphertext."""
+    keys = tuple(settings.FIELD_ENCRYPTION_KEYS)
+    try:
+        Fernet(keys[0]).decrypt(ciphertext.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def can_decrypt(ciphertext: str) -> bool:
+    try:
+        _current().decrypt(ciphertext.encode())
+    except InvalidToken:
+        return False
+    return True

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,7 +49,7 @@ class Connection(models.Model):
     reported_datacenter = models.CharField(max_length=20, blank=True)
     suggested_datacenter = models.CharField(max_length=20, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
-    last_check_ok = models.BooleanField(null=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
     last_check_error = models.TextField(blank=True)
     token_rejected_at = models.DateTimeField(null=True, blank=True)
 
@@ -58,7 +59,12 @@ class Connection(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="connection_name_unique_per_owner"),
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                name="connection_name_unique_per_owner",
+                violation_error_message="You already have a connection with this name.",
+            ),
             models.CheckConstraint(
                 condition=Q(notify_days_before__gte=1) & Q(notify_days_before__lte=100),
                 name="connection_notify_days_range",

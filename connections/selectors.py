@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .access import connections_for, role_for
-from .models import AuditEvent, Connection
+from .models import AuditEvent, Connection, ConnectionShare, Role
 
 SESSION_KEY = "current_connection_id"
 
@@ -55,3 +55,63 @@ def audit_events_for(*, connection: Connection, action: str = "", actor: str = "
         qs = qs.filter(created_at__lt=until)
     return qs
 
+
+
+def connection_rows_for(user, *, search: str = "") -> list[Connection]:
+    """The user's connections for the list screen, each with `.my_role` and `.share_list` set."""
+    qs = connections_for(user).select_related("owner").prefetch_related("shares__user", "shares__team")
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(brand_id__icontains=search) | Q(datacenter__icontains=search)
+            | Q(description__icontains=search)
+        )
+    team_ids = set(user.groups.values_list("pk", flat=True)) if user.is_authenticated else set()
+    rows = list(qs.order_by("name", "pk"))
+    for connection in rows:
+        shares = sorted(connection.shares.all(), key=share_order)
+        connection.share_list = shares
+        connection.my_role = _role_from(user, connection, shares, team_ids)
+    return rows
+
+
+def _role_from(user, connection: Connection, shares, team_ids) -> Role | None:
+    if user.is_superuser or connection.owner_id == user.pk:
+        return Role.MANAGER
+    roles = [s.role for s in shares if s.user_id == user.pk or (s.team_id and s.team_id in team_ids)]
+    return Role(max(roles)) if roles else None
+
+
+def share_label(share: ConnectionShare) -> str:
+    return f"{share.team.name}" if share.team_id else share.user.get_username()
+
+
+def share_order(share: ConnectionShare) -> tuple:
+    """Highest role first; within a role, teams before people; then by name."""
+    return (-share.role, share.team_id is None, share_label(share).lower())
+
+
+def shares_of(connection: Connection) -> list[ConnectionShare]:
+    shares = ConnectionShare.objects.filter(connection=connection).select_related("user", "team")
+    return sorted(shares, key=share_order)
+
+
+def audit_actions_for(connection: Connection) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(connection=connection).order_by("action").values_list("action", flat=True).distinct()
+    )
+
+
+def connections_due_for_expiry_check(*, today: datetime.date | None = None) -> list[int]:
+    """Ids of enabled connections whose expiration date is inside the widest notice window, or past."""
+    today = today or timezone.localdate()
+    return list(
+        Connection.objects.filter(
+            enabled=True, expires_on__isnull=False, expires_on__lte=today + datetime.timedelta(days=100)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def connections_due_for_token_check() -> list[int]:
+    return list(Connection.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True))

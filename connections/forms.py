@@ -1,0 +1,274 @@
+"""Forms of the connection screens. They validate input only; the services do the work."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+
+from portal.forms import DateInput, PortalForm, PortalModelForm
+
+from .crypto import TokenDecryptionError, decrypt_token, encrypt_token
+from .models import AuditEvent, Connection, Role
+from .validators import KNOWN_DATACENTERS, validate_datacenter, validate_token_shape
+
+PENDING_TOKEN_PREFIX = "connections.pending_token"
+
+
+class PendingToken:
+    """A token typed into a form that failed for another reason, kept (encrypted) in the session.
+
+    A token is never rendered back into a page, so without this a user whose form had, say, a
+    duplicate name would have to paste the token again. It lives only until the form succeeds.
+    """
+
+    def __init__(self, request, purpose: str):
+        self.session = request.session
+        self.key = f"{PENDING_TOKEN_PREFIX}:{purpose}"
+
+    def store(self, token: str) -> None:
+        self.session[self.key] = {"ciphertext": encrypt_token(token), "last4": token[-4:]}
+
+    def get(self) -> str | None:
+        data = self.session.get(self.key)
+        if not data:
+            return None
+        try:
+            return decrypt_token(data["ciphertext"])
+        except (TokenDecryptionError, KeyError, TypeError):
+            self.clear()
+            return None
+
+    @property
+    def mask(self) -> str:
+        data = self.session.get(self.key) or {}
+        return f"••••{data['last4']}" if data.get("last4") else ""
+
+    def clear(self) -> None:
+        self.session.pop(self.key, None)
+
+
+class TokenInput(forms.PasswordInput):
+    """A token box that never renders a value back."""
+
+    def __init__(self, attrs=None):
+        base = {"autocomplete": "new-password", "spellcheck": "false", "autocapitalize": "off",
+                "class": "mono"}
+        super().__init__(attrs={**base, **(attrs or {})}, render_value=False)
+
+
+class DatacenterInput(forms.TextInput):
+    """A text box with the known datacenter IDs offered as suggestions."""
+
+    template_name = "connections/widgets/datacenter.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["datacenters"] = sorted(KNOWN_DATACENTERS.items())
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs'].get('id', name)}-options"
+        return context
+
+
+class TokenFormMixin:
+    """The token field: blank keeps what is saved (or what was typed before a failed submit)."""
+
+    token_required = False
+
+    def setup_token(self, *, saved_mask: str = "", pending: PendingToken | None = None):
+        self.pending = pending
+        self.saved_mask = saved_mask
+        self.fields["token"].required = False
+        self._describe_token()
+
+    def _describe_token(self) -> None:
+        field = self.fields["token"]
+        notes = []
+        if self.pending is not None and self.pending.mask:
+            notes.append(f"Leave blank to use the token you entered a moment ago ({self.pending.mask}).")
+            field.widget.attrs["placeholder"] = f"{self.pending.mask} (as entered)"
+        elif self.saved_mask:
+            notes.append(f"Saved token: {self.saved_mask}. Leave blank to keep it.")
+            field.widget.attrs["placeholder"] = f"{self.saved_mask} (unchanged)"
+        notes.append("Account settings → Qualtrics IDs → API → Token. It is stored encrypted and never shown again.")
+        field.help_text = " ".join(notes)
+        self._bound_fields_cache.pop("token", None)  # a bound field copies the help text when created
+
+    def clean_token(self):
+        token = (self.cleaned_data.get("token") or "").strip()
+        if not token and self.pending is not None:
+            token = self.pending.get() or ""
+        if not token:
+            if self.token_required:
+                raise ValidationError("Paste the API token of the Qualtrics user this connection acts as.")
+            return ""
+        validate_token_shape(token)
+        return token
+
+    def keep_pending_token(self) -> None:
+        """After a failed submit: remember a well-formed token so the user need not paste it again."""
+        token = (self.cleaned_data.get("token") or "") if hasattr(self, "cleaned_data") else ""
+        if self.pending is not None and token and "token" not in self.errors:
+            self.pending.store(token)
+            self._describe_token()
+
+    def forget_pending_token(self) -> None:
+        if self.pending is not None:
+            self.pending.clear()
+            self._describe_token()
+
+
+class ConnectionForm(TokenFormMixin, PortalModelForm):
+    datacenter = forms.CharField(
+        label="Datacenter ID",
+        widget=DatacenterInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "iad1"}),
+        help_text="The subdomain of your Qualtrics account, e.g. iad1 for iad1.qualtrics.com "
+        "(Account settings → Qualtrics IDs).",
+    )
+    token = forms.CharField(label="API token", required=False, widget=TokenInput())
+    confirm_brand_change = forms.BooleanField(
+        label="Use the other brand", required=False, widget=forms.HiddenInput()
+    )
+
+    class Meta:
+        model = Connection
+        fields = [
+            "name",
+            "description",
+            "datacenter",
+            "token",
+            "qualtrics_username",
+            "expires_on",
+            "notify_days_before",
+            "notify_emails",
+            "enabled",
+        ]
+        labels = {
+            "expires_on": "Token expiration date",
+            "notify_days_before": "Notify this many days before",
+            "notify_emails": "Extra notification e-mail addresses",
+            "enabled": "Enabled",
+        }
+        help_texts = {
+            "name": "Unique among your connections, e.g. “Acme production”.",
+            "qualtrics_username": "Optional. The login of the token's user; used for workflow (JSON event) "
+            "triggers.",
+            "expires_on": "Optional. When set, the owner, the managers and the addresses below are e-mailed "
+            "as the date approaches and on the day itself.",
+            "notify_days_before": "1 to 100 days.",
+            "notify_emails": "Optional. Separate addresses with commas or new lines.",
+            "enabled": "A disabled connection is kept but skipped by alerts and the daily token check.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "expires_on": DateInput(),
+            "notify_emails": forms.Textarea(attrs={"rows": 2, "placeholder": "ops@example.org"}),
+            "notify_days_before": forms.NumberInput(attrs={"min": 1, "max": 100}),
+        }
+
+    def __init__(self, *args, pending: PendingToken | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token_required = self.instance.pk is None
+        self.setup_token(saved_mask=self.instance.token_mask if self.instance.pk else "", pending=pending)
+        # Blank may be allowed (a token kept from a failed submit), but a new connection needs one.
+        self.fields["token"].marked_required = self.token_required
+
+    def clean_datacenter(self):
+        value = (self.cleaned_data.get("datacenter") or "").strip().lower()
+        validate_datacenter(value)
+        return value
+
+    def clean_name(self):
+        return (self.cleaned_data.get("name") or "").strip()
+
+    def _post_clean(self):
+        # Model validation (uniqueness per owner, token fields) happens in the service.
+        pass
+
+    def ask_brand_confirmation(self) -> None:
+        self.fields["confirm_brand_change"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+        self.fields["confirm_brand_change"].help_text = (
+            "Tick this only if the connection should now act on the other brand."
+        )
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {name: data[name] for name in self.Meta.fields if name != "token"}
+
+
+class RotateForm(TokenFormMixin, PortalForm):
+    token = forms.CharField(label="New API token", required=False, widget=TokenInput())
+    expires_on = forms.DateField(
+        label="Expiration date of the new token",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave blank if the new token has no planned expiration.",
+    )
+    confirm_brand_change = forms.BooleanField(
+        label="Use the other brand", required=False, widget=forms.HiddenInput()
+    )
+    token_required = True
+
+    def __init__(self, *args, pending: PendingToken | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_token(pending=pending)
+        self.fields["token"].marked_required = True
+
+    ask_brand_confirmation = ConnectionForm.ask_brand_confirmation
+
+
+class ShareForm(PortalForm):
+    user = forms.ModelChoiceField(
+        label="Person", queryset=get_user_model().objects.none(), required=False, empty_label="— choose a person —"
+    )
+    team = forms.ModelChoiceField(
+        label="Team", queryset=Group.objects.none(), required=False, empty_label="— or a team —"
+    )
+    role = forms.TypedChoiceField(label="Role", choices=Role.choices, coerce=int, initial=Role.VIEWER)
+
+    def __init__(self, *args, connection: Connection, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        self.fields["user"].queryset = (
+            User.objects.filter(is_active=True).exclude(pk=connection.owner_id).order_by("username")
+        )
+        self.fields["user"].label_from_instance = _user_label
+        self.fields["team"].queryset = Group.objects.order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("team")):
+            raise ValidationError("Choose either one person or one team.")
+        return data
+
+
+def _user_label(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class AuditFilterForm(PortalForm):
+    action = forms.ChoiceField(label="Action", required=False)
+    actor = forms.CharField(label="Who", required=False, widget=forms.TextInput(attrs={"placeholder": "Who"}))
+    outcome = forms.ChoiceField(
+        label="Outcome", required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices]
+    )
+    since = forms.DateField(label="From", required=False, widget=DateInput())
+    until = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def __init__(self, *args, actions: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in actions)]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def date_range(self) -> tuple[datetime.date | None, datetime.date | None]:
+        data = getattr(self, "cleaned_data", {}) or {}
+        return data.get("since"), data.get("until")

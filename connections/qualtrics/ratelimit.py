@@ -1,0 +1,338 @@
+"""A rate budget shared by every process that talks to the same Qualtrics brand.
+
+Qualtrics allows a brand 3,000 requests a minute in total, and fewer on some routes (QUALTRICS_API.md
+§4). The limiter keeps the portal under both, across processes, through any store with the Django
+cache API subset ``add``/``incr``/``decr``/``get_many`` (local memory in one process, Redis when
+several processes share a brand).
+
+How a slot is taken, for each budget that applies to the call (the brand's, then the route's):
+
+1. Requests are counted in one counter per second. ``add`` the current second's key with 0 (a no-op
+   when it exists), then ``incr`` it. The increment comes first, so every competitor already sees
+   it, and the value ``incr`` returns is our place in this second's queue.
+2. Read, with one ``get_many``, the counters of this second, the 60 before it and the next one (in
+   case another process's clock runs a little ahead). Any 60-second stretch of time lies within 61
+   consecutive one-second buckets, so this is what makes the guarantee hold for every 60-second
+   window, not only for whole-second ones.
+3. The slot is ours when the other seconds' total plus our place in this second fits the budget,
+   and the clock still reads the same second once we are done (a process paused across the end of
+   its second gives its slots back and tries again). Otherwise ``decr`` it back and work out when
+   the oldest counted requests leave the window; the caller waits exactly that long, or only a few
+   milliseconds when a fresh read shows room (the refusal came from competitors backing out too).
+
+Why no interleaving can hold more than the budget: every held slot was counted and checked within
+its own second, so of two slots taken in one 60-second stretch, the one counted later read a window
+that includes the other's second. Take the held slot whose increment came last: every other held
+slot was counted before it read, none gave its count back, so its other-seconds total plus its
+place covers them all. A refused attempt only backs out its own increment, so the cost of a race is
+a retry, never an overrun. This assumes that the processes' clocks agree (as on one machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import BudgetExhaustedError
+
+logger = logging.getLogger("connections.qualtrics")
+
+ANY_METHOD = frozenset({"*"})
+
+
+class CounterBackend(Protocol):
+    """The part of Django's cache API the limiter uses."""
+
+    def add(self, key: str, value: Any, timeout: float | None = ...) -> bool: ...
+
+    def incr(self, key: str, delta: int = 1) -> int: ...
+
+    def decr(self, key: str, delta: int = 1) -> int: ...
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]: ...
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for segment in pattern.strip("/").split("/"):
+        if segment == "*" or (segment.startswith("{") and segment.endswith("}")):
+            parts.append("[^/]+")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile("/" + "/".join(parts) + "/?")
+
+
+@dataclass(frozen=True)
+class RouteBudget:
+    """A per-route budget: requests per minute for the given methods on paths matching ``pattern``.
+
+    ``pattern`` is relative to ``/API/v3``; a ``{name}`` or ``*`` segment matches one path segment.
+    """
+
+    name: str
+    methods: frozenset[str]
+    pattern: str
+    per_minute: int
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.per_minute < 1:
+            raise ValueError(f"route budget {self.name!r} must allow at least one request a minute")
+        object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
+        object.__setattr__(self, "regex", _compile(self.pattern))
+
+    def matches(self, method: str, path: str) -> bool:
+        if "*" not in self.methods and method.upper() not in self.methods:
+            return False
+        return self.regex.fullmatch(path.split("?", 1)[0]) is not None
+
+    @classmethod
+    def parse(cls, spec: str, per_minute: int) -> RouteBudget:
+        """Build one from ``"POST,PUT /directories/{d}/contacts"`` (``*`` for any method)."""
+        try:
+            methods, pattern = spec.split(None, 1)
+        except ValueError:
+            raise ValueError(f"route budget {spec!r} is not 'METHODS /path/pattern'") from None
+        if not pattern.startswith("/"):
+            raise ValueError(f"route budget {spec!r}: the pattern must start with '/'")
+        return cls(spec, frozenset(methods.split(",")), pattern, per_minute)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
+
+# QUALTRICS_API.md §4 (third-party transcription of the official table; numbers unconfirmed).
+# Entries sharing a name share one counter: POST .../contacts/search counts as a contact write, and
+# writes to a list's members as writes to mailing lists.
+DEFAULT_ROUTE_BUDGETS: tuple[RouteBudget, ...] = (
+    RouteBudget("directory-contact-writes", WRITE_METHODS, "/directories/{d}/contacts", 500),
+    RouteBudget("directory-contact-writes", WRITE_METHODS, "/directories/{d}/contacts/{c}", 500),
+    RouteBudget("mailing-list-writes", WRITE_METHODS, "/directories/{d}/mailinglists", 500),
+    RouteBudget("mailing-list-writes", WRITE_METHODS, "/directories/{d}/mailinglists/{m}", 500),
+    RouteBudget("mailing-list-writes", WRITE_METHODS, "/directories/{d}/mailinglists/{m}/contacts", 500),
+    RouteBudget("mailing-list-writes", WRITE_METHODS, "/directories/{d}/mailinglists/{m}/contacts/{c}", 500),
+    RouteBudget(
+        "transaction-contacts-import",
+        frozenset({"POST"}),
+        "/directories/{d}/mailinglists/{m}/transactioncontacts",
+        100,
+    ),
+    RouteBudget(
+        "transaction-contacts-import-status",
+        frozenset({"GET"}),
+        "/directories/{d}/mailinglists/{m}/transactioncontacts/{i}",
+        500,
+    ),
+    RouteBudget(
+        "transaction-contacts-import-status",
+        frozenset({"GET"}),
+        "/directories/{d}/mailinglists/{m}/transactioncontacts/{i}/summary",
+        500,
+    ),
+    RouteBudget("export-contacts", frozenset({"POST"}), "/directories/{d}/export-contacts", 10),
+    RouteBudget("distribution-history", frozenset({"GET"}), "/distributions/{id}/history", 300),
+    RouteBudget("distribution-links", frozenset({"GET"}), "/distributions/{id}/links", 500),
+    RouteBudget("sms-distributions", ANY_METHOD, "/distributions/sms", 1000),
+    RouteBudget("sms-distributions", ANY_METHOD, "/distributions/sms/{id}", 1000),
+    RouteBudget("groups", ANY_METHOD, "/groups", 600),
+    RouteBudget("groups", ANY_METHOD, "/groups/{g}", 600),
+    RouteBudget("groups", frozenset({"POST"}), "/groups/{g}/members", 600),
+    RouteBudget("groups", frozenset({"DELETE"}), "/groups/{g}/members/{u}", 600),
+    RouteBudget("group-members-read", frozenset({"GET"}), "/groups/{g}/members", 1000),
+    RouteBudget("event-subscriptions", ANY_METHOD, "/eventsubscriptions", 120),
+    RouteBudget("event-subscriptions", ANY_METHOD, "/eventsubscriptions/{id}", 120),
+    RouteBudget("export-responses-start", frozenset({"POST"}), "/surveys/{s}/export-responses", 100),
+    RouteBudget("export-responses-progress", frozenset({"GET"}), "/surveys/{s}/export-responses/{p}", 1000),
+    RouteBudget("export-responses-file", frozenset({"GET"}), "/surveys/{s}/export-responses/{f}/file", 100),
+    RouteBudget("update-responses", frozenset({"POST"}), "/surveys/{s}/update-responses", 10),
+    RouteBudget("response-read", frozenset({"GET"}), "/surveys/{s}/responses/{r}", 240),
+    RouteBudget("response-create", frozenset({"POST"}), "/surveys/{s}/responses", 120),
+    RouteBudget("response-delete", frozenset({"DELETE"}), "/surveys/{s}/responses/{r}", 60),
+    RouteBudget("organizations", ANY_METHOD, "/organizations/{o}", 5),
+)
+
+
+def build_route_budgets(
+    overrides: Mapping[str, int | RouteBudget | None] | None,
+    defaults: Iterable[RouteBudget] = DEFAULT_ROUTE_BUDGETS,
+) -> tuple[RouteBudget, ...]:
+    """Apply overrides to the default table.
+
+    Keys are either a default budget's name (an int changes its per-minute figure, None removes it),
+    or a ``"METHODS /pattern"`` spec adding a budget (value an int), or any name with a RouteBudget.
+    """
+    routes = list(defaults)
+    for key, value in (overrides or {}).items():
+        named = [r for r in routes if r.name == key]
+        if value is None:
+            routes = [r for r in routes if r.name != key]
+        elif isinstance(value, RouteBudget):
+            routes = [r for r in routes if r.name != key] + [value]
+        elif named:
+            routes = [RouteBudget(r.name, r.methods, r.pattern, int(value)) if r.name == key else r for r in routes]
+        else:
+            routes.append(RouteBudget.parse(key, int(value)))
+    return tuple(routes)
+
+
+def _key_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:80]
+
+
+class RateLimiter:
+    """Blocks or defers calls so that no 60-second window exceeds a brand's or a route's budget."""
+
+    window_seconds = 60
+
+    def __init__(
+        self,
+        backend: CounterBackend,
+        *,
+        brand_budget_per_minute: int = 3000,
+        route_budgets: Mapping[str, int | RouteBudget | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        max_wait: float = 60,
+        key_prefix: str = "qualtrics-rate",
+        contention_delay: float = 0.02,
+    ) -> None:
+        if brand_budget_per_minute < 1:
+            raise ValueError("brand_budget_per_minute must be at least 1")
+        self.backend = backend
+        self.brand_budget = int(brand_budget_per_minute)
+        self.routes = build_route_budgets(route_budgets)
+        self.sleep = sleep
+        self.clock = clock
+        self.max_wait = max_wait
+        self.key_prefix = key_prefix
+        self.contention_delay = contention_delay
+        # Counters must outlive the window they are summed over.
+        self._ttl = self.window_seconds + 5
+
+    def __repr__(self) -> str:
+        return f"<RateLimiter brand_budget={self.brand_budget}/min routes={len(self.routes)}>"
+
+    # Budgets --------------------------------------------------------------------------------------
+
+    def budgets_for(self, brand_key: str, method: str, path: str) -> list[tuple[str, int]]:
+        """The (counter scope, budget) pairs a call consumes, brand first."""
+        brand = _key_part(brand_key)
+        scopes = [(f"b:{brand}", self.brand_budget)]
+        seen = set()
+        for route in self.routes:
+            if route.name not in seen and route.matches(method, path):
+                seen.add(route.name)
+                scopes.append((f"r:{brand}:{_key_part(route.name)}", route.per_minute))
+        return scopes
+
+    def _key(self, scope: str, second: int) -> str:
+        return f"{self.key_prefix}:{scope}:{second}"
+
+    def _window(self, second: int) -> range:
+        return range(second - self.window_seconds, second + 2)
+
+    # Counters -------------------------------------------------------------------------------------
+
+    def _increment(self, key: str) -> int:
+        for _ in range(3):
+            self.backend.add(key, 0, timeout=self._ttl)
+            try:
+                return int(self.backend.incr(key))
+            except ValueError:
+                # The key vanished between add and incr (evicted); create it again.
+                continue
+        raise RuntimeError(f"could not increment rate counter {key}")
+
+    def _release(self, key: str) -> None:
+        try:
+            self.backend.decr(key)
+        except ValueError:
+            # The counter is gone, so there is nothing left to give back.
+            logger.debug("Rate counter %s expired before it could be released", key)
+
+    def _counts(self, scope: str, second: int) -> dict[int, int]:
+        seconds = self._window(second)
+        keys = [self._key(scope, s) for s in seconds]
+        found = self.backend.get_many(keys)
+        return {s: max(int(found.get(key) or 0), 0) for s, key in zip(seconds, keys, strict=True)}
+
+    def _wait_for_room(self, counts: dict[int, int], budget: int, second: int, now: float) -> float:
+        """Seconds until one more request fits, given per-second counts without our own."""
+        total = sum(counts.values())
+        if total < budget:
+            # Room exists: competitors' increments, backed out since, made us step back.
+            return self.contention_delay * (0.5 + random.random())
+        oldest = second - self.window_seconds
+        for shift in range(1, self.window_seconds + 2):
+            total -= counts.get(oldest + shift - 1, 0)
+            if total < budget:
+                return max((second + shift) - now, 0.001)
+        return float(self.window_seconds)
+
+    # Public API -----------------------------------------------------------------------------------
+
+    def try_acquire(self, brand_key: str, method: str, path: str) -> float:
+        """Take a slot in every budget the call needs and return 0, or take none and return the wait."""
+        for _ in range(5):
+            wait = self._try_once(brand_key, method, path)
+            if wait is not None:
+                return wait
+        return self.contention_delay
+
+    def _try_once(self, brand_key: str, method: str, path: str) -> float | None:
+        """0 when taken, the wait when refused, None when the second ended before we were done."""
+        now = self.clock()
+        second = math.floor(now)
+        taken: list[str] = []
+        for scope, budget in self.budgets_for(brand_key, method, path):
+            key = self._key(scope, second)
+            place = self._increment(key)
+            counts = self._counts(scope, second)
+            others = sum(counts.values()) - counts[second]
+            if others + place <= budget:
+                taken.append(key)
+                continue
+            self._release(key)
+            for held in taken:
+                self._release(held)
+            return self._wait_for_room(self._counts(scope, second), budget, second, now)
+        if math.floor(self.clock()) != second:
+            # Held up past the end of the second (a pause, a slow store): a competitor in the next
+            # second may not have seen our count, so give the slots back and start again.
+            for held in taken:
+                self._release(held)
+            return None
+        return 0.0
+
+    def acquire(self, brand_key: str, method: str, path: str) -> float:
+        """Wait until the call fits every budget and take the slots; returns the seconds waited.
+
+        Raises BudgetExhaustedError (with ``retry_after``) when that would take more than ``max_wait``.
+        """
+        waited = 0.0
+        while True:
+            wait = self.try_acquire(brand_key, method, path)
+            if wait <= 0:
+                return waited
+            if waited + wait > self.max_wait:
+                raise BudgetExhaustedError(
+                    f"the rate budget stays used up for another {wait:.1f} s",
+                    method=method.upper(),
+                    path=path,
+                    retry_after=wait,
+                )
+            self.sleep(wait)
+            waited += wait
+
+    def usage(self, brand_key: str, method: str = "GET", path: str = "/") -> dict[str, int]:
+        """Requests counted in the current window for each budget a call would consume."""
+        second = math.floor(self.clock())
+        return {
+            scope: sum(self._counts(scope, second).values())
+            for scope, _budget in self.budgets_for(brand_key, method, path)
+        }
