@@ -48,5 +48,15 @@ def portal(request):
         "switcher_connections": connections_for(user).only("pk", "name", "brand_id", "datacenter"),
         "section": section,
         "section_links": links,
-        "expiring_connections": expiring_connections_for(user),
+        "expiring_connections": _with_rotate_permission(user, expiring_connections_for(user)),
     }
+
+
+def _with_rotate_permission(user, connections):
+    from connections.access import role_for
+    from connections.models import Role
+
+    for connection in connections:
+        role = role_for(user, connection)
+        connection.can_rotate = role is not None and role >= Role.MANAGER
+    return connections

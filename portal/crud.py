@@ -13,8 +13,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core import signing
-from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import get_template, select_template
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
@@ -29,6 +29,7 @@ from .htmx import is_partial
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CURSOR_SALT = "portal.crud.cursor"
+FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
 
 
@@ -69,7 +70,7 @@ def sign_cursor(cursor: str) -> str:
 
 
 def unsign_cursor(value: str | None) -> str | None:
-    if not value:
+    if not value or value == FIRST_PAGE:
         return None
     try:
         return signing.loads(value, salt=CURSOR_SALT)
@@ -118,6 +119,9 @@ class ResourceMixin(ConnectionViewMixin):
     object_kwarg: str = "object_id"
     parent_kwargs_names: tuple[str, ...] = ()
     partial: str = "content"
+    # The template that defines `partial` (a screen template extending crud/*.html inherits the
+    # partial but cannot render it by its own name).
+    partial_template_name: str = ""
 
     def url_kwargs(self, **extra) -> dict:
         kwargs = {"connection_id": self.connection.pk}
@@ -147,14 +151,22 @@ class ResourceMixin(ConnectionViewMixin):
         return context
 
     def render_page(self, context, status: int = 200):
-        template = f"{self.template_name}#{self.partial}" if is_partial(self.request) else self.template_name
-        return render(self.request, template, context, status=status)
+        if is_partial(self.request):
+            # The screen's own template first; a partial it only inherits is found in the generic one.
+            names = [f"{self.template_name}#{self.partial}"]
+            if self.partial_template_name:
+                names.append(f"{self.partial_template_name}#{self.partial}")
+            template = select_template(names)
+        else:
+            template = get_template(self.template_name)
+        return HttpResponse(template.render(context, self.request), status=status)
 
 
 class CrudListView(ResourceMixin, TemplateView):
     """A paged table. Subclasses set `columns` and implement `fetch_page`."""
 
     template_name = "crud/list.html"
+    partial_template_name = "crud/list.html"
     partial = "table"
     columns: list[Column] = []
     page_sizes: tuple[int, ...] = (25, 50, 100)
@@ -183,7 +195,7 @@ class CrudListView(ResourceMixin, TemplateView):
         search_form = self.search_form_class(request.GET or None) if self.search_form_class else None
         search = search_form.cleaned_data if search_form is not None and search_form.is_valid() else {}
         search = {k: v for k, v in search.items() if v not in (None, "")}
-        cursor_param = request.GET.get("cursor") or ""
+        cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
         error = None
         try:
@@ -251,6 +263,7 @@ class CrudFormView(ResourceMixin, FormView):
     """Create (no object id in the URL) or edit. Subclasses implement `save` (and `get_object`)."""
 
     template_name = "crud/form.html"
+    partial_template_name = "crud/form.html"
     partial = "form"
     success_message = "Saved “{name}”."
     cancel_to_detail = True
@@ -338,6 +351,7 @@ class CrudDeleteView(ResourceMixin, TemplateView):
     """A confirmation page (a modal when opened with htmx) that names the consequences, then delete."""
 
     template_name = "crud/confirm_delete.html"
+    partial_template_name = "crud/confirm_delete.html"
     partial = "confirm"
     success_message = "Deleted “{name}”."
 

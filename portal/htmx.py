@@ -18,6 +18,8 @@ def append_toasts(request, response):
     """Deliver pending Django messages with an htmx response, as out-of-band toasts."""
     if not is_partial(request) or response.streaming:
         return response
+    if any(h in response for h in ("HX-Redirect", "HX-Refresh", "HX-Location")):
+        return response  # the messages are shown by the page the browser goes to
     if not response.get("Content-Type", "").startswith("text/html"):
         return response
     storage = messages.get_messages(request)

@@ -16,6 +16,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+# Parallel test processes (pytest-xdist) each get their own files, queue and cache keys; the
+# subprocesses they start (workers, sandbox) inherit the variable and so join the same ones.
+TEST_WORKER = environ.Env().str("PYTEST_XDIST_WORKER", default="")
+if TEST_WORKER:
+    VAR_DIR = VAR_DIR / TEST_WORKER
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as _exc:
+    raise ImproperlyConfigured(f"PORTAL_VAR_DIR cannot be created: {_exc}") from None
 
 env = environ.Env()
 
@@ -132,6 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also carries the shared Qualtrics rate budget) ----------------------------------
 CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://portal")}
+if TEST_WORKER:
+    CACHES["default"]["KEY_PREFIX"] = TEST_WORKER
 
 # --- E-mail ---------------------------------------------------------------------------------
 _email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "memorymail://"
@@ -199,6 +210,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith(("redis", "rediss"))
     else {}
 )
+CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
@@ -208,6 +220,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:  # hashing speed only matters for tests; production keeps Django's default hashers
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

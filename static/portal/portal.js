@@ -20,7 +20,15 @@
   });
   // A failed htmx request (network or server) tells the user instead of doing nothing.
   document.body.addEventListener('htmx:responseError', function (evt) {
-    showError('The portal could not complete that request (HTTP ' + evt.detail.xhr.status + '). Nothing was lost; try again.');
+    var xhr = evt.detail.xhr;
+    if (xhr.status === 403 || xhr.status === 404) {
+      // The portal's own explanation (role too low, or nothing there) is in the page it sent.
+      var doc = new DOMParser().parseFromString(xhr.responseText || '', 'text/html');
+      var box = doc.querySelector('[data-testid=forbidden] p, [data-testid=not-found] p');
+      showError(box ? box.textContent.trim() : (xhr.status === 403 ? 'You may not do this.' : 'Not found.'));
+      return;
+    }
+    showError('The portal could not complete that request (HTTP ' + xhr.status + '). Nothing was lost; try again.');
   });
   document.body.addEventListener('htmx:sendError', function () {
     showError('The portal did not answer. Check your network connection and try again.');
