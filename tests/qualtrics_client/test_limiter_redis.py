@@ -1,0 +1,74 @@
+"""The rate limiter shared by two real processes through Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .test_ratelimit import max_in_any_window
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.services
+
+
+def run_workers(*argument_lists: list[str]) -> list[dict]:
+    """Start one worker process per argument list, let them all begin at once, return their reports."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.qualtrics_client.limiter_worker", *map(str, arguments)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for arguments in argument_lists
+    ]
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
+    start = time.time() + 0.2
+    for worker in workers:
+        worker.stdin.write(f"{start!r}\n")
+        worker.stdin.flush()
+    results = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        results.append(json.loads(out))
+    return results
+
+
+def test_two_processes_never_exceed_the_budget_in_any_window_and_use_it_fully():
+    """Two processes race for a 30-a-minute budget for 130 s of a clock running 8 times faster."""
+    prefix = f"test-limiter-{uuid.uuid4().hex}"
+    budget, speed, duration = 30, 8.0, 130.0
+    arguments = ["accelerated", prefix, budget, speed, duration]
+    results = run_workers(arguments, arguments)
+    stamps = sorted(t for result in results for t in result["taken"])
+    assert all(result["taken"] for result in results), "both processes got slots"
+    assert max_in_any_window(stamps) <= budget
+    # Work was always waiting, so each slot was reused about 61 s (the 60 s window plus the
+    # one-second bucket in progress) after it was last taken. The bounds leave room for a busy
+    # machine, where a process may be held up for a moment.
+    assert len(stamps) >= 2 * budget + budget // 2
+    gaps = sorted(stamps[i] - stamps[i - budget] for i in range(budget, len(stamps)))
+    assert gaps[0] >= 60.0
+    assert gaps[len(gaps) // 2] <= 62.0
+
+
+def test_two_clients_share_one_budget_against_the_sandbox(sandbox):
+    sandbox.configure(rate_limit=30)
+    prefix = f"test-limiter-{uuid.uuid4().hex}"
+    arguments = ["http", prefix, 30, sandbox.base_url, sandbox.admin_token, 25]
+    results = run_workers(arguments, arguments)
+    assert sum(r["made"] for r in results) == 30
+    assert sum(r["refused"] for r in results) == 20
+    statuses = [call["status"] for call in sandbox.calls(path_contains="/whoami")]
+    assert statuses == [200] * 30

@@ -1,0 +1,356 @@
+"""The shared rate budget, on a fake clock."""
+
+from __future__ import annotations
+
+import random
+import threading
+from bisect import bisect_left
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+
+from connections.qualtrics import BudgetExhaustedError, RateLimiter, RetryPolicy, RouteBudget
+
+from .fakes import envelope, make_client
+
+
+class MemoryCounters:
+    """The cache API subset the limiter needs, in memory and thread-safe; expiry is ignored."""
+
+    def __init__(self):
+        self.values = {}
+        self.lock = threading.Lock()
+        self.operations = 0
+
+    def add(self, key, value, timeout=None):
+        with self.lock:
+            self.operations += 1
+            if key in self.values:
+                return False
+            self.values[key] = value
+            return True
+
+    def incr(self, key, delta=1):
+        with self.lock:
+            self.operations += 1
+            if key not in self.values:
+                raise ValueError(key)
+            self.values[key] += delta
+            return self.values[key]
+
+    def decr(self, key, delta=1):
+        return self.incr(key, -delta)
+
+    def get_many(self, keys):
+        with self.lock:
+            self.operations += 1
+            return {k: self.values[k] for k in keys if k in self.values}
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.25):
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def limiter_for(budget, clock, **kwargs):
+    return RateLimiter(MemoryCounters(), brand_budget_per_minute=budget, clock=clock, sleep=clock.sleep, **kwargs)
+
+
+def max_in_any_window(times: list[float], width: float = 60.0) -> int:
+    """The most timestamps found in any half-open window [t, t + width)."""
+    times = sorted(times)
+    return max((bisect_left(times, t + width) - i for i, t in enumerate(times)), default=0)
+
+
+class TestBudgets:
+    def test_it_takes_the_budget_then_says_how_long_to_wait(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(5, clock)
+        assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(5)] == [0.0] * 5
+        # All five sit in second 1000, which leaves the 61-bucket window at 1061.
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(60.75)
+        assert limiter.usage("acme") == {"b:acme": 5}
+
+    def test_a_refused_try_takes_nothing(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(2, clock)
+        limiter.try_acquire("acme", "GET", "/users")
+        limiter.try_acquire("acme", "GET", "/users")
+        for _ in range(10):
+            assert limiter.try_acquire("acme", "GET", "/users") > 0
+        assert limiter.usage("acme") == {"b:acme": 2}
+
+    def test_slots_come_back_as_the_window_slides(self):
+        clock = FakeClock(1000.5)
+        limiter = limiter_for(5, clock)
+        for _ in range(3):
+            assert limiter.try_acquire("acme", "GET", "/users") == 0
+        clock.now = 1030.5
+        for _ in range(2):
+            assert limiter.try_acquire("acme", "GET", "/users") == 0
+        clock.now = 1040.0
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(21.0)
+        clock.now = 1061.0
+        assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(3)] == [0, 0, 0]
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(30.0)
+
+    def test_brands_have_separate_budgets(self):
+        clock = FakeClock()
+        limiter = limiter_for(1, clock)
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        assert limiter.try_acquire("globex", "GET", "/users") == 0
+        assert limiter.try_acquire("acme", "GET", "/users") > 0
+
+    def test_acquire_waits_exactly_until_a_slot_frees(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3, clock, max_wait=90)
+        for _ in range(3):
+            assert limiter.acquire("acme", "GET", "/users") == 0
+        waited = limiter.acquire("acme", "GET", "/users")
+        assert waited == pytest.approx(60.75)
+        assert clock.now == pytest.approx(1061.0)
+
+    def test_acquire_gives_up_beyond_max_wait(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(1, clock, max_wait=10)
+        limiter.acquire("acme", "GET", "/users")
+        with pytest.raises(BudgetExhaustedError) as caught:
+            limiter.acquire("acme", "GET", "/users")
+        assert caught.value.retry_after == pytest.approx(60.75)
+        assert caught.value.is_transient
+        assert clock.slept == []
+
+    def test_it_never_overruns_and_uses_the_budget_fully_while_work_waits(self):
+        clock = FakeClock(5000.7)
+        limiter = limiter_for(10, clock, max_wait=90)
+        taken = []
+        while clock.now < 5000.7 + 400:
+            limiter.acquire("acme", "GET", "/users")
+            taken.append(clock.now)
+            clock.now += random.uniform(0, 3)  # some work between calls
+        assert max_in_any_window(taken) <= 10
+        # Full use: every 61-second stretch (60 s window plus the bucket in progress) holds 10.
+        assert len(taken) >= 10 * (400 // 64)
+
+
+class TestRouteBudgets:
+    @pytest.mark.parametrize(
+        ("method", "path", "route", "budget"),
+        [
+            ("POST", "/directories/POOL_1/contacts", "directory-contact-writes", 500),
+            ("PUT", "/directories/POOL_1/contacts/CID_1", "directory-contact-writes", 500),
+            ("DELETE", "/directories/POOL_1/contacts/CID_1", "directory-contact-writes", 500),
+            ("POST", "/directories/POOL_1/contacts/search", "directory-contact-writes", 500),
+            ("POST", "/directories/POOL_1/mailinglists", "mailing-list-writes", 500),
+            ("PUT", "/directories/POOL_1/mailinglists/CG_1", "mailing-list-writes", 500),
+            ("POST", "/directories/POOL_1/mailinglists/CG_1/contacts", "mailing-list-writes", 500),
+            (
+                "POST",
+                "/directories/POOL_1/mailinglists/CG_1/transactioncontacts",
+                "transaction-contacts-import",
+                100,
+            ),
+            (
+                "GET",
+                "/directories/POOL_1/mailinglists/CG_1/transactioncontacts/I_1",
+                "transaction-contacts-import-status",
+                500,
+            ),
+            (
+                "GET",
+                "/directories/POOL_1/mailinglists/CG_1/transactioncontacts/I_1/summary",
+                "transaction-contacts-import-status",
+                500,
+            ),
+            ("DELETE", "/directories/POOL_1/mailinglists/CG_1/contacts/CID_1", "mailing-list-writes", 500),
+            ("POST", "/directories/POOL_1/export-contacts", "export-contacts", 10),
+            ("GET", "/distributions/EMD_1/history", "distribution-history", 300),
+            ("GET", "/distributions/EMD_1/links", "distribution-links", 500),
+            ("POST", "/distributions/sms", "sms-distributions", 1000),
+            ("GET", "/distributions/sms/SMSD_1", "sms-distributions", 1000),
+            ("GET", "/groups", "groups", 600),
+            ("PUT", "/groups/GR_1", "groups", 600),
+            ("POST", "/groups/GR_1/members", "groups", 600),
+            ("DELETE", "/groups/GR_1/members/UR_1", "groups", 600),
+            ("GET", "/groups/GR_1/members", "group-members-read", 1000),
+            ("POST", "/eventsubscriptions", "event-subscriptions", 120),
+            ("DELETE", "/eventsubscriptions/SUB_1", "event-subscriptions", 120),
+            ("POST", "/surveys/SV_1/export-responses", "export-responses-start", 100),
+            ("GET", "/surveys/SV_1/export-responses/ES_1", "export-responses-progress", 1000),
+            ("GET", "/surveys/SV_1/export-responses/F_1/file", "export-responses-file", 100),
+            ("POST", "/surveys/SV_1/update-responses", "update-responses", 10),
+        ],
+    )
+    def test_default_budgets_follow_the_reference(self, method, path, route, budget):
+        limiter = RateLimiter(MemoryCounters())
+        assert limiter.budgets_for("acme", method, path) == [("b:acme", 3000), (f"r:acme:{route}", budget)]
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("GET", "/users"),
+            ("GET", "/directories/POOL_1/contacts"),
+            ("GET", "/directories/POOL_1/mailinglists/CG_1/contacts"),
+            ("GET", "/distributions"),
+            ("POST", "/distributions"),
+            ("GET", "/whoami"),
+        ],
+    )
+    def test_other_calls_only_count_against_the_brand(self, method, path):
+        assert RateLimiter(MemoryCounters()).budgets_for("acme", method, path) == [("b:acme", 3000)]
+
+    def test_a_route_refusal_gives_the_brand_slot_back(self):
+        clock = FakeClock()
+        limiter = limiter_for(100, clock, route_budgets={"event-subscriptions": 2})
+        for _ in range(2):
+            assert limiter.try_acquire("acme", "POST", "/eventsubscriptions") == 0
+        assert limiter.try_acquire("acme", "POST", "/eventsubscriptions") > 0
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        assert limiter.usage("acme", "POST", "/eventsubscriptions") == {
+            "b:acme": 3,
+            "r:acme:event-subscriptions": 2,
+        }
+
+    def test_budgets_can_be_changed_removed_and_added(self):
+        limiter = RateLimiter(
+            MemoryCounters(),
+            route_budgets={
+                "groups": None,
+                "event-subscriptions": 7,
+                "GET,PUT /users/{id}": 50,
+                "custom": RouteBudget("custom", frozenset({"*"}), "/organizations/*", 3),
+            },
+        )
+        assert limiter.budgets_for("a", "GET", "/groups") == [("b:a", 3000)]
+        assert limiter.budgets_for("a", "GET", "/eventsubscriptions")[1] == ("r:a:event-subscriptions", 7)
+        assert limiter.budgets_for("a", "PUT", "/users/UR_1")[1] == ("r:a:GET_PUT__users__id_", 50)
+        assert limiter.budgets_for("a", "DELETE", "/users/UR_1") == [("b:a", 3000)]
+        assert limiter.budgets_for("a", "GET", "/organizations/o1") == [
+            ("b:a", 3000),
+            ("r:a:organizations", 5),
+            ("r:a:custom", 3),
+        ]
+
+    def test_bad_budgets_are_refused(self):
+        with pytest.raises(ValueError):
+            RateLimiter(MemoryCounters(), route_budgets={"users": 10})
+        with pytest.raises(ValueError):
+            RateLimiter(MemoryCounters(), route_budgets={"groups": 0})
+        with pytest.raises(ValueError):
+            RateLimiter(MemoryCounters(), brand_budget_per_minute=0)
+
+
+class TestConcurrency:
+    def test_racing_threads_never_take_more_than_the_budget(self):
+        clock = FakeClock()
+        limiter = limiter_for(50, clock, route_budgets={"directory-contact-writes": 30})
+        results: list[tuple[str, float]] = []
+        start = threading.Barrier(16)
+
+        def worker(n):
+            start.wait()
+            for i in range(20):
+                path = "/directories/POOL_1/contacts" if (n + i) % 2 else "/users"
+                method = "POST" if path.endswith("contacts") else "GET"
+                results.append((path, limiter.try_acquire("acme", method, path)))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        granted = [path for path, wait in results if wait == 0]
+        assert len(granted) == 50
+        assert granted.count("/directories/POOL_1/contacts") <= 30
+        assert limiter.usage("acme") == {"b:acme": 50}
+
+    def test_a_lost_race_is_retried_soon_when_there_is_room(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3, clock)
+        limiter.try_acquire("acme", "GET", "/users")
+        limiter.try_acquire("acme", "GET", "/users")
+        # Two competitors are mid-flight: their increments are counted but not yet backed out.
+        key = limiter._key("b:acme", 1000)
+        limiter.backend.incr(key)
+        limiter.backend.incr(key)
+        real_counts = limiter._counts
+
+        def counts_after_they_back_out(scope, second):
+            # The second read (after our own refusal) finds both competitors gone.
+            if getattr(counts_after_they_back_out, "armed", False):
+                limiter.backend.values[key] = 2
+            counts_after_they_back_out.armed = True
+            return real_counts(scope, second)
+
+        limiter._counts = counts_after_they_back_out
+        wait = limiter.try_acquire("acme", "GET", "/users")
+        assert 0 < wait < 0.1
+
+    def test_django_locmem_cache_works_as_the_store(self):
+        clock = FakeClock()
+        cache = LocMemCache(f"qualtrics-limiter-{random.random()}", {})
+        limiter = RateLimiter(cache, brand_budget_per_minute=4, clock=clock, sleep=clock.sleep)
+        assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(5)][-1] > 0
+        assert limiter.usage("acme") == {"b:acme": 4}
+
+
+class TestClientWithLimiter:
+    def test_the_client_takes_a_slot_per_attempt(self, transport):
+        clock = FakeClock()
+        limiter = limiter_for(100, clock)
+        client = make_client(transport, limiter=limiter, brand_key="acme")
+        transport.on("GET", "/whoami", envelope(status=500), envelope({"userId": "UR_1"}))
+        client.whoami()
+        assert limiter.usage("acme") == {"b:acme": 2}
+
+    def test_a_task_client_is_told_to_reschedule_instead_of_waiting(self, transport):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(1, clock)
+        client = make_client(transport, limiter=limiter, brand_key="acme", retry=RetryPolicy.none())
+        transport.on("GET", "/whoami", envelope({"userId": "UR_1"}))
+        client.whoami()
+        with pytest.raises(BudgetExhaustedError) as caught:
+            client.whoami()
+        assert caught.value.retry_after == pytest.approx(60.75)
+        assert len(transport.sent) == 1
+        assert clock.slept == []
+
+    def test_an_interactive_client_waits_for_its_slot(self, transport):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(1, clock, max_wait=90)
+        client = make_client(transport, limiter=limiter, brand_key="acme")
+        transport.on("GET", "/whoami", envelope({"userId": "UR_1"}))
+        client.whoami()
+        client.whoami()
+        assert clock.slept == [pytest.approx(60.75)]
+        assert len(transport.sent) == 2
+
+
+class TestPauses:
+    def test_a_try_held_up_past_its_second_gives_its_slot_back_and_starts_again(self):
+        clock = FakeClock(1000.9)
+        limiter = limiter_for(5, clock)
+        reads = []
+
+        def slow_clock():
+            # The first attempt reads 1000.9, then is paused until 1001.2 before it finishes.
+            reads.append(clock.now)
+            value = clock.now
+            if len(reads) == 1:
+                clock.now = 1001.2
+            return value
+
+        limiter.clock = slow_clock
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        assert reads == [1000.9, 1001.2, 1001.2, 1001.2]
+        values = limiter.backend.values
+        assert values[limiter._key("b:acme", 1000)] == 0
+        assert values[limiter._key("b:acme", 1001)] == 1
