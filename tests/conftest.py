@@ -37,21 +37,39 @@ class Personas:
         return [self.owner, self.manager, self.operator, self.team_operator, self.viewer]
 
 
-@pytest.fixture
-def personas(db) -> Personas:
-    owner = make_user("olivia", first_name="Olivia")
+def personas_around(connection, owner, token: str) -> Personas:
+    """Share `connection` with one user per role (and an operator through a team); add an outsider."""
     manager = make_user("max")
     operator = make_user("otto")
     team_operator = make_user("tina")
     viewer = make_user("vera")
     outsider = make_user("oscar")
-    token = "T" * 36 + "abcd"
-    connection = make_connection(owner, token=token, account_type="UT_BRANDADMIN")
     share(connection, user=manager, role=Role.MANAGER)
     share(connection, user=operator, role=Role.OPERATOR)
     share(connection, user=viewer, role=Role.VIEWER)
     share(connection, team=make_team("Survey ops", team_operator), role=Role.OPERATOR)
     return Personas(connection, owner, manager, operator, team_operator, viewer, outsider, token)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """Personas around a connection whose token no Qualtrics knows (for views that call nothing)."""
+    owner = make_user("olivia", first_name="Olivia")
+    token = "T" * 36 + "abcd"
+    connection = make_connection(owner, token=token, account_type="UT_BRANDADMIN")
+    return personas_around(connection, owner, token)
+
+
+@pytest.fixture
+def sandbox_personas(portal_sandbox) -> Personas:
+    """Personas around the sandbox's acme connection: every Qualtrics call reaches the sandbox.
+
+    `.sandbox` is the sandbox server.
+    """
+    sandbox, connection, owner = portal_sandbox
+    personas = personas_around(connection, owner, sandbox.admin_token)
+    personas.sandbox = sandbox
+    return personas
 
 
 @pytest.fixture

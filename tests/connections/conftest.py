@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connections.models import Role
-from tests.conftest import Personas
-from tests.factories import make_team, make_user, share
-
 
 @pytest.fixture
-def live(portal_sandbox):
+def live(sandbox_personas):
     """Personas around the sandbox's acme connection (every Qualtrics call reaches the sandbox)."""
-    sandbox, connection, owner = portal_sandbox
-    manager = make_user("max")
-    operator = make_user("otto")
-    team_operator = make_user("tina")
-    viewer = make_user("vera")
-    outsider = make_user("oscar")
-    share(connection, user=manager, role=Role.MANAGER)
-    share(connection, user=operator, role=Role.OPERATOR)
-    share(connection, user=viewer, role=Role.VIEWER)
-    share(connection, team=make_team("Survey ops", team_operator), role=Role.OPERATOR)
-    personas = Personas(connection, owner, manager, operator, team_operator, viewer, outsider, sandbox.admin_token)
-    personas.sandbox = sandbox
-    return personas
+    return sandbox_personas
 
 
 @pytest.fixture
