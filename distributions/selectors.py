@@ -1,0 +1,146 @@
+"""Reads of the distributions app: the portal's records, and what the pickers and preview fetch."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+
+from connections.access import connections_for
+from connections.models import Connection
+
+from .models import Channel, Distribution, Kind, State
+from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
+    PickerItem,
+    contacts_for_picker,
+    directories_for_picker,
+    libraries_for_picker,
+    mailing_lists_for_picker,
+    message_for_preview,
+    messages_for_picker,
+    surveys_for_picker,
+)
+from .preview import Preview, distribution_preview  # noqa: F401
+
+UPCOMING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.HELD)
+
+
+def _upcoming_first(qs: QuerySet[Distribution]) -> QuerySet[Distribution]:
+    """Pending ones first, soonest first; then drafts; then everything else, newest first."""
+    return qs.annotate(
+        _group=Case(
+            When(state__in=UPCOMING_STATES, then=Value(0)),
+            When(state=State.DRAFT, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    ).order_by("_group", Case(When(state__in=UPCOMING_STATES, then="send_at")), "-send_at", "-created_at", "-pk")
+
+
+def distribution_list(
+    *,
+    connection: Connection,
+    state: str = "",
+    channel: str = "",
+    survey: str = "",
+    sent_from: datetime.date | None = None,
+    sent_to: datetime.date | None = None,
+    search: str = "",
+) -> QuerySet[Distribution]:
+    qs = Distribution.objects.filter(connection=connection).select_related("parent", "created_by")
+    if state:
+        qs = qs.filter(state=state)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if survey:
+        qs = qs.filter(Q(survey_id__iexact=survey) | Q(survey_name__icontains=survey))
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(survey_name__icontains=search) | Q(qualtrics_id__iexact=search))
+    if sent_from:
+        qs = qs.filter(send_at__date__gte=sent_from)
+    if sent_to:
+        qs = qs.filter(send_at__date__lte=sent_to)
+    return _upcoming_first(qs)
+
+
+def distribution_get(*, connection: Connection, distribution_id) -> Distribution:
+    try:
+        return Distribution.objects.select_related("connection", "parent", "created_by").get(
+            connection=connection, pk=int(distribution_id)
+        )
+    except (Distribution.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such distribution") from None
+
+
+def upcoming_distributions_for(user, limit: int = 10) -> list[Distribution]:
+    """The user's accessible connections' scheduled distributions, soonest first (the dashboard)."""
+    return list(
+        Distribution.objects.filter(connection__in=connections_for(user), state__in=UPCOMING_STATES)
+        .select_related("connection")
+        .order_by("send_at", "pk")[:limit]
+    )
+
+
+def scheduled_for_connection(connection: Connection) -> QuerySet[Distribution]:
+    """Distributions waiting to go out through `connection`: what deleting it cancels."""
+    return Distribution.objects.filter(
+        connection=connection, state__in=(State.SCHEDULED, State.QUEUED, State.HELD)
+    ).order_by("send_at", "pk")
+
+
+def parents_for(*, connection: Connection, channel: str) -> QuerySet[Distribution]:
+    """Sent invites a reminder or thank-you may follow."""
+    kinds = (Kind.INVITE, Kind.INTERACTIVE) if channel == Channel.SMS else (Kind.INVITE,)
+    return (
+        Distribution.objects.filter(connection=connection, channel=channel, state=State.SENT, kind__in=kinds)
+        .exclude(qualtrics_id="")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def follow_ups_of(distribution: Distribution) -> QuerySet[Distribution]:
+    return distribution.follow_ups.order_by("send_at", "pk")
+
+
+@dataclass
+class HistoryPage:
+    rows: list[dict[str, Any]]
+    next_page: str | None = None
+    available: bool = True
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def distribution_history_page(*, client, distribution: Distribution, page_url: str | None = None,
+                              page_size: int = 50) -> HistoryPage:
+    """One page of per-recipient history (e-mail only: Qualtrics keeps none for SMS)."""
+    if distribution.channel == Channel.SMS:
+        return HistoryPage([], available=False, note="Qualtrics keeps no per-recipient history for SMS "
+                                                     "distributions; see the stats above.")
+    if not distribution.qualtrics_id:
+        return HistoryPage([], available=False, note="History appears once Qualtrics has created it.")
+    page = client.list_distribution_history(distribution.qualtrics_id, page_size=page_size, page_url=page_url)
+    rows = [dict(row) for row in page.elements]
+    names = _recipient_names(distribution)
+    for row in rows:
+        row["name"] = names.get(row.get("contactLookupId") or "", "")
+    return HistoryPage(rows, page.next_page)
+
+
+def _recipient_names(distribution: Distribution) -> dict[str, str]:
+    """Lookup ID -> contact name, from the (cached) members of the list it went to; empty if unknown."""
+    from connections.qualtrics.errors import QualtricsError
+
+    from .pickers import contact_label, list_members
+
+    source = distribution.parent if distribution.is_follow_up and distribution.parent_id else distribution
+    if not source.directory_id or not source.mailing_list_id:
+        return {}
+    try:
+        members = list_members(distribution.connection, source.directory_id, source.mailing_list_id)
+    except QualtricsError:
+        return {}
+    return {m["contactLookupId"]: contact_label(m) for m in members if m.get("contactLookupId")}

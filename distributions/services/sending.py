@@ -1,0 +1,501 @@
+"""Sending due distributions to Qualtrics, exactly once, whatever happens to workers and messages.
+
+How a distribution goes out:
+
+1. The **sweep** (beat, every few seconds, any number at once) claims due `scheduled` rows with one
+   conditional UPDATE (`state=scheduled` → `queued`, with a claim token), using
+   `SELECT … FOR UPDATE SKIP LOCKED` where the database has it so concurrent sweeps split the work,
+   and enqueues one task per claimed row after commit.
+2. The **task** claims its row again (`queued` + its token → `sending`). Only one task can win that
+   UPDATE, and only the winner may call Qualtrics. Every later write is conditional on
+   `state=sending` and the same token, so a claim taken away by the reaper can never be written over.
+3. Before the create call the row is marked `needs_lookup` (write-ahead). From then on nothing is
+   ever sent again for it before the portal has looked in Qualtrics for its `reference` (carried in
+   the e-mail's embedded data, or in the SMS name). A failure that surely never reached Qualtrics
+   (429, a connection that was never made, the local rate budget) clears the mark again.
+4. Transient failures go back to `queued` with a new token and a countdown (Celery retry); permanent
+   ones (400, 403, 404) fail at once with Qualtrics' message; a rejected token holds the row.
+5. The **reaper** puts rows left `sending` by a dead worker back to `queued` (their `needs_lookup`
+   mark tells whether a call may have been made), and re-enqueues `queued` rows whose message was
+   lost. The database, not the broker, is the source of truth.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connections.clients import connection_client
+from connections.crypto import TokenDecryptionError
+from connections.models import Connection
+from connections.services import connection_mark_token_rejected
+from connections.qualtrics import RetryPolicy
+from connections.qualtrics.errors import (
+    AuthenticationError,
+    BudgetExhaustedError,
+    ConnectionFailedError,
+    InvalidResponseError,
+    QualtricsError,
+    RateLimitedError,
+)
+
+from .. import payloads, rules
+from ..models import Channel, Distribution, DistributionEvent, EventKind, State
+from .compose import _audit, event_add, when_text
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+MAX_TRANSIENT_FAILURES = 10
+# Waiting for the rate limit is the limiter doing its job, not a failure; still, not forever.
+MAX_RATE_LIMITED = 500
+MAX_BACKOFF_SECONDS = 300
+# Where to look for a distribution in Qualtrics around the send date it was given.
+LOOKUP_WINDOW = datetime.timedelta(hours=12)
+LOOKUP_DETAIL_LIMIT = 200
+
+
+def stale_sending_after() -> datetime.timedelta:
+    """How long a row may stay `sending` before its worker is taken for dead.
+
+    Longer than a task may live (the hard time limit kills it) plus one Qualtrics call, so no call
+    of the old worker can still be in flight when the reaper takes the row back.
+    """
+    return datetime.timedelta(seconds=float(settings.DISTRIBUTIONS_STALE_SENDING_SECONDS))
+
+
+def lost_queued_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=float(settings.DISTRIBUTIONS_LOST_QUEUED_SECONDS))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    status: str  # sent | failed | held | retry | skipped
+    retry_in: float | None = None
+    claim_token: str = ""
+    message: str = ""
+
+
+def _enqueue(pk: int, token: str, countdown: float | None = None) -> None:
+    """Send the task once the claim is committed (never before: the task must see the claim)."""
+    from ..tasks import distribution_send_task
+
+    def publish():
+        try:
+            distribution_send_task.apply_async((pk, token), countdown=countdown)
+        except Exception:  # the broker is down: the reaper enqueues it again later
+            logger.exception("could not enqueue distribution %s; the reaper will retry", pk)
+
+    transaction.on_commit(publish)
+
+
+def _enqueue_many(pks: list[int], token: str) -> None:
+    """Like _enqueue for a whole sweep, publishing through one broker connection."""
+    from portal.celery import app
+
+    from ..tasks import distribution_send_task
+
+    def publish():
+        try:
+            with app.producer_or_acquire() as producer:
+                for pk in pks:
+                    distribution_send_task.apply_async((pk, token), producer=producer)
+        except Exception:  # the broker is down: the reaper enqueues them again later
+            logger.exception("could not enqueue %d distribution(s); the reaper will retry", len(pks))
+
+    transaction.on_commit(publish)
+
+
+def _blocked_reason(connection: Connection) -> str:
+    if not connection.enabled:
+        return "Its connection is disabled. It goes out when a manager enables the connection again."
+    if connection.token_rejected_at is not None:
+        return (
+            f"Qualtrics stopped accepting the connection's API token on {when_text(connection.token_rejected_at)}. "
+            "It goes out as soon as the token works again (a manager can rotate it or test the connection)."
+        )
+    return ""
+
+
+# --- sweep ------------------------------------------------------------------------------------
+
+
+def distributions_sweep(*, now: datetime.datetime | None = None, batch_size: int = SWEEP_BATCH) -> list[int]:
+    """Hold what cannot go out, resume what can again, claim what is due. Returns the claimed ids."""
+    now = now or timezone.now()
+    _hold_blocked(now)
+    _resume_unblocked(now)
+    return _claim_due(now, batch_size)
+
+
+def _claim_due(now: datetime.datetime, batch_size: int) -> list[int]:
+    with transaction.atomic():
+        due = Distribution.objects.filter(
+            state=State.SCHEDULED,
+            send_at__lte=now,
+            connection__enabled=True,
+            connection__token_rejected_at__isnull=True,
+        ).order_by("send_at", "pk")
+        if db_connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        ids = list(due.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return []
+        token = new_token()
+        Distribution.objects.filter(pk__in=ids, state=State.SCHEDULED).update(
+            state=State.QUEUED, claim_token=token, next_attempt_at=now, claimed_at=None, claimed_by="",
+            updated_at=now,
+        )
+        mine = list(
+            Distribution.objects.filter(pk__in=ids, state=State.QUEUED, claim_token=token).values_list("pk", flat=True)
+        )
+        DistributionEvent.objects.bulk_create(
+            [DistributionEvent(distribution_id=pk, kind=EventKind.QUEUED, created_at=now,
+                               message="Due: queued for sending.") for pk in mine]
+        )
+        _enqueue_many(mine, token)
+    if mine:
+        logger.info("sweep claimed %d due distribution(s)", len(mine))
+    return mine
+
+
+def _hold_blocked(now: datetime.datetime) -> None:
+    blocked = Distribution.objects.filter(state=State.SCHEDULED, send_at__lte=now).filter(
+        Q(connection__enabled=False) | Q(connection__token_rejected_at__isnull=False)
+    ).select_related("connection")
+    for d in blocked[:SWEEP_BATCH]:
+        reason = _blocked_reason(d.connection)
+        if Distribution.objects.filter(pk=d.pk, state=State.SCHEDULED).update(
+            state=State.HELD, held_reason=reason[:300], updated_at=now
+        ):
+            event_add(d, EventKind.HELD, reason)
+            _audit(d, "distribution.hold", detail=reason)
+
+
+def _resume_unblocked(now: datetime.datetime) -> None:
+    ready = Distribution.objects.filter(
+        state=State.HELD, connection__enabled=True, connection__token_rejected_at__isnull=True
+    ).select_related("connection")
+    for d in ready[:SWEEP_BATCH]:
+        if Distribution.objects.filter(pk=d.pk, state=State.HELD).update(
+            state=State.SCHEDULED, held_reason="", updated_at=now
+        ):
+            when = "now" if d.send_at and d.send_at <= now else f"at {when_text(d.send_at)}"
+            event_add(d, EventKind.RESUMED, f"The connection works again: it goes out {when}.")
+            _audit(d, "distribution.resume")
+
+
+# --- reaper -----------------------------------------------------------------------------------
+
+
+def distributions_reap(
+    *,
+    now: datetime.datetime | None = None,
+    stale_after: datetime.timedelta | None = None,
+    lost_after: datetime.timedelta | None = None,
+) -> dict[str, int]:
+    """Take back rows a dead worker left `sending`, and re-enqueue `queued` rows whose message was lost."""
+    now = now or timezone.now()
+    stale_after = stale_after if stale_after is not None else stale_sending_after()
+    lost_after = lost_after if lost_after is not None else lost_queued_after()
+    reclaimed = 0
+    for d in Distribution.objects.filter(state=State.SENDING, claimed_at__lt=now - stale_after):
+        token = new_token()
+        with transaction.atomic():
+            if not Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=d.claim_token).update(
+                state=State.QUEUED, claim_token=token, next_attempt_at=now, claimed_at=None, claimed_by="",
+                updated_at=now,
+            ):
+                continue
+            if d.needs_lookup:
+                text = (f"Left sending by {d.claimed_by or 'a worker'} that stopped answering. The call may have "
+                        "reached Qualtrics: it will be looked up there before anything is sent again.")
+            else:
+                text = (f"Left sending by {d.claimed_by or 'a worker'} that stopped before calling Qualtrics: "
+                        "sending it again.")
+            event_add(d, EventKind.RECONCILED, text, detail={"worker": d.claimed_by})
+            _audit(d, "distribution.reconcile", detail=text)
+            _enqueue(d.pk, token)
+        reclaimed += 1
+    requeued = 0
+    for d in Distribution.objects.filter(state=State.QUEUED, next_attempt_at__lt=now - lost_after):
+        token = new_token()
+        with transaction.atomic():
+            if Distribution.objects.filter(pk=d.pk, state=State.QUEUED, claim_token=d.claim_token).update(
+                claim_token=token, next_attempt_at=now, updated_at=now
+            ):
+                _enqueue(d.pk, token)
+                requeued += 1
+    if reclaimed or requeued:
+        logger.warning("reaper: %d row(s) taken back from dead workers, %d lost message(s) re-sent",
+                       reclaimed, requeued)
+    return {"reclaimed": reclaimed, "requeued": requeued}
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+def _error_fields(exc: Exception) -> dict[str, Any]:
+    return {
+        "last_error": (getattr(exc, "message", "") or str(exc))[:2000],
+        "last_error_code": (getattr(exc, "code", "") or "")[:60],
+        "last_error_status": getattr(exc, "status", None),
+        "last_error_request_id": (getattr(exc, "request_id", "") or "")[:64],
+    }
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status", None)
+    text = getattr(exc, "message", "") or str(exc)
+    code = getattr(exc, "code", "")
+    head = f"Qualtrics answered {status}" if status else type(exc).__name__.replace("Error", " error")
+    return f"{head}: “{text}”" + (f" ({code})" if code else "")
+
+
+def backoff_seconds(failures: int) -> float:
+    """Exponential backoff with jitter: 5 s, 10 s, 20 s … (the base is a setting), at most 5 minutes."""
+    base = float(settings.DISTRIBUTIONS_RETRY_BASE_SECONDS)
+    ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** max(failures - 1, 0))
+    return round(ceiling * (0.5 + random.random() / 2), 1)
+
+
+def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "") -> SendOutcome:
+    """Send one queued distribution if this caller wins its claim. Safe to call any number of times."""
+    now = timezone.now()
+    if not Distribution.objects.filter(pk=distribution_id, state=State.QUEUED, claim_token=claim_token).update(
+        state=State.SENDING, claimed_at=now, claimed_by=(worker or worker_name())[:200], updated_at=now
+    ):
+        return SendOutcome("skipped", message="not mine to send (cancelled, sent or claimed again)")
+    d = Distribution.objects.select_related("connection", "parent", "created_by").get(pk=distribution_id)
+    mine = Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=claim_token)
+
+    reason = _blocked_reason(d.connection)
+    if reason:
+        return _hold(d, mine, reason)
+    try:
+        client = connection_client(d.connection, actor=d.created_by, retry=RetryPolicy.none())
+    except TokenDecryptionError as exc:
+        return _fail(d, mine, exc, "The connection's saved API token cannot be read: a manager must enter it again.")
+
+    verified_absent = False
+    if d.needs_lookup:
+        try:
+            found = find_in_qualtrics(client, d)
+        except QualtricsError as exc:
+            return _after_error(d, mine, exc, during_lookup=True, needs_lookup_before=True)
+        if found is not None:
+            return _mark_sent(d, mine, found, client, reconciled=True)
+        event_add(d, EventKind.LOOKUP, "Not found in Qualtrics, so it was never created: sending it now.")
+        verified_absent = True
+
+    send_date = max(d.send_at or now, now).replace(microsecond=0)
+    d.send_at = send_date  # what the rules must judge is the send date Qualtrics is given
+    found_problems = rules.problems(d, now=send_date)
+    if found_problems:
+        text = " ".join(m for msgs in found_problems.values() for m in msgs)
+        return _fail(d, mine, None, f"It no longer passes the rules, so it was not sent: {text}")
+
+    if not mine.update(needs_lookup=True, qualtrics_send_date=send_date, attempts=F("attempts") + 1, updated_at=now):
+        return SendOutcome("skipped", message="claim lost before the call")
+    attempt = d.attempts + 1
+    try:
+        result = payloads.create_in_qualtrics(client, d, send_date)
+    except QualtricsError as exc:
+        return _after_error(d, mine, exc, needs_lookup_before=d.needs_lookup and not verified_absent,
+                            attempt=attempt)
+    if not isinstance(result, dict) or not result.get("id"):
+        exc = InvalidResponseError("Qualtrics accepted the call but named no distribution id", status=200)
+        return _after_error(d, mine, exc, needs_lookup_before=True, attempt=attempt)
+    return _mark_sent(d, mine, result, client, attempt=attempt)
+
+
+def _request_id(client) -> str:
+    meta = getattr(client, "last_meta", None) or {}
+    return str(meta.get("requestId") or "")
+
+
+def _mark_sent(d: Distribution, mine, result: dict, client, *, reconciled: bool = False,
+               attempt: int | None = None) -> SendOutcome:
+    now = timezone.now()
+    qualtrics_id = str(result.get("id") or "")
+    updates: dict[str, Any] = {
+        "state": State.SENT,
+        "qualtrics_id": qualtrics_id,
+        "qualtrics_status": str(result.get("requestStatus") or "")[:40],
+        "sent_at": now,
+        "needs_lookup": False,
+        "claim_token": "",
+        "next_attempt_at": None,
+        "last_error": "",
+        "last_error_code": "",
+        "last_error_status": None,
+        "last_error_request_id": "",
+        "updated_at": now,
+    }
+    if isinstance(result.get("stats"), dict):
+        updates["qualtrics_stats"] = result["stats"]
+    request_id = "" if reconciled else _request_id(client)
+    with transaction.atomic():  # the new state shows together with its timeline entries
+        if not mine.update(**updates):
+            logger.warning("distribution %s: created as %s but the claim was lost; the reaper will find it",
+                           d.pk, qualtrics_id)
+            return SendOutcome("skipped", message="claim lost after the call")
+        if reconciled:
+            text = f"Found in Qualtrics as {qualtrics_id} (created by an earlier attempt): not sent again."
+            event_add(d, EventKind.RECONCILED, text, detail={"qualtrics_id": qualtrics_id})
+        else:
+            event_add(d, EventKind.ATTEMPT, f"Attempt {attempt}: Qualtrics created it.", request_id=request_id)
+            event_add(d, EventKind.SENT, f"Sent to Qualtrics as {qualtrics_id}.", request_id=request_id,
+                      detail={"qualtrics_id": qualtrics_id})
+        _audit(d, "distribution.sent", request_id=request_id,
+               detail=f"Qualtrics id {qualtrics_id}" + (" (found by lookup)" if reconciled else ""))
+    return SendOutcome("sent", message=qualtrics_id)
+
+
+def _hold(d: Distribution, mine, reason: str, exc: Exception | None = None, *, needs_lookup: bool | None = None
+          ) -> SendOutcome:
+    updates: dict[str, Any] = {"state": State.HELD, "held_reason": reason[:300], "claim_token": "",
+                               "next_attempt_at": None, "updated_at": timezone.now()}
+    if exc is not None:
+        updates.update(_error_fields(exc))
+    if needs_lookup is not None:
+        updates["needs_lookup"] = needs_lookup
+    with transaction.atomic():
+        if not mine.update(**updates):
+            return SendOutcome("skipped", message="claim lost")
+        event_add(d, EventKind.HELD, reason, request_id=getattr(exc, "request_id", "") or "")
+        _audit(d, "distribution.hold", detail=reason, outcome="denied" if exc is not None else "ok",
+               request_id=getattr(exc, "request_id", "") or "")
+    return SendOutcome("held", message=reason)
+
+
+def _fail(d: Distribution, mine, exc: Exception | None, text: str, *, needs_lookup: bool | None = None
+          ) -> SendOutcome:
+    updates: dict[str, Any] = {"state": State.FAILED, "claim_token": "", "next_attempt_at": None,
+                               "updated_at": timezone.now()}
+    if exc is not None:
+        updates.update(_error_fields(exc))
+    else:
+        updates.update(last_error=text[:2000], last_error_code="", last_error_status=None, last_error_request_id="")
+    if needs_lookup is not None:
+        updates["needs_lookup"] = needs_lookup
+    request_id = getattr(exc, "request_id", "") or ""
+    with transaction.atomic():
+        if not mine.update(**updates):
+            return SendOutcome("skipped", message="claim lost")
+        event_add(d, EventKind.FAILED, text, request_id=request_id,
+                  detail={"status": getattr(exc, "status", None), "code": getattr(exc, "code", "") or ""})
+        _audit(d, "distribution.send", outcome="failed", detail=text, request_id=request_id)
+    return SendOutcome("failed", message=text)
+
+
+def _after_error(d: Distribution, mine, exc: QualtricsError, *, needs_lookup_before: bool,
+                 during_lookup: bool = False, attempt: int | None = None) -> SendOutcome:
+    """Decide what a failed call means: hold, retry later, or fail now."""
+    what = "Looking it up in Qualtrics" if during_lookup else f"Attempt {attempt}"
+    if isinstance(exc, AuthenticationError):
+        connection_mark_token_rejected(connection=d.connection)
+        d.connection.refresh_from_db()
+        reason = _blocked_reason(d.connection) or "Qualtrics did not accept the connection's API token."
+        # A refused token means Qualtrics did nothing with the call.
+        return _hold(d, mine, reason, exc, needs_lookup=needs_lookup_before)
+
+    uncertain_success = isinstance(exc, InvalidResponseError) and (exc.status or 200) < 400
+    if exc.is_transient or uncertain_success:
+        surely_not_sent = during_lookup or isinstance(exc, RateLimitedError) or (
+            isinstance(exc, ConnectionFailedError) and not exc.may_have_reached_server
+        )
+        needs_lookup = needs_lookup_before if surely_not_sent else True
+        limited = isinstance(exc, RateLimitedError)
+        counts = not isinstance(exc, BudgetExhaustedError)  # the local budget: no request was made
+        failures = d.transient_failures + (0 if limited else 1)
+        waits = d.rate_limited + (1 if limited else 0)
+        if failures >= MAX_TRANSIENT_FAILURES or waits >= MAX_RATE_LIMITED:
+            text = (f"Gave up after {failures} temporary failures. Last: {_describe(exc)}." if not limited else
+                    f"Gave up after waiting {waits} times for the rate limit. Last: {_describe(exc)}.")
+            if needs_lookup:
+                text += " It may have been created in Qualtrics: check there before sending it again."
+            return _fail(d, mine, exc, text, needs_lookup=needs_lookup)
+        if exc.retry_after is not None:
+            # Spread the waiters out (by up to 5 s) so they do not all come back in the same second.
+            wait = float(exc.retry_after)
+            countdown = round(wait + random.random() * min(max(wait, 2.0), 5.0), 1)
+        else:
+            countdown = backoff_seconds(failures)
+        token = new_token()
+        now = timezone.now()
+        updates: dict[str, Any] = {
+            "state": State.QUEUED,
+            "claim_token": token,
+            "next_attempt_at": now + datetime.timedelta(seconds=countdown),
+            "needs_lookup": needs_lookup,
+            "transient_failures": failures,
+            "rate_limited": waits,
+            "claimed_at": None,
+            "updated_at": now,
+        }
+        if counts:
+            updates.update(_error_fields(exc))
+        if isinstance(exc, BudgetExhaustedError):
+            updates["attempts"] = F("attempts") - (0 if during_lookup else 1)  # nothing was sent
+        with transaction.atomic():
+            if not mine.update(**updates):
+                return SendOutcome("skipped", message="claim lost")
+            if counts:
+                text = f"{what} failed for now: {_describe(exc)}. Trying again in {countdown:.0f} s"
+                text += " (after looking it up in Qualtrics)." if needs_lookup else "."
+                event_add(d, EventKind.RETRY, text, request_id=exc.request_id or "",
+                          detail={"status": exc.status, "code": exc.code or "", "countdown": countdown})
+        return SendOutcome("retry", retry_in=countdown, claim_token=token, message=str(exc))
+
+    if during_lookup:
+        text = f"Could not check in Qualtrics whether it was already created: {_describe(exc)}."
+        return _fail(d, mine, exc, text + " Check there before sending it again.", needs_lookup=True)
+    return _fail(d, mine, exc, f"{what}: {_describe(exc)}. Not retried: fix the distribution and send a copy.",
+                 needs_lookup=False)
+
+
+# --- lookup -----------------------------------------------------------------------------------
+
+
+def find_in_qualtrics(client, d: Distribution) -> dict | None:
+    """The distribution Qualtrics holds for `d`'s reference, or None when it surely has none."""
+    if d.channel == Channel.SMS:
+        name = payloads.sms_qualtrics_name(d)
+        for element in client.iter_sms_distributions(survey_id=d.survey_id):
+            if element.get("name") == name:
+                return element
+        return None
+    around = d.qualtrics_send_date or d.send_at or timezone.now()
+    reference = str(d.reference)
+    details = 0
+    for element in client.iter_distributions(
+        survey_id=d.survey_id, send_start_date=around - LOOKUP_WINDOW, send_end_date=around + LOOKUP_WINDOW
+    ):
+        data = element.get("embeddedData")
+        if data is None and element.get("id") and details < LOOKUP_DETAIL_LIMIT:
+            details += 1
+            data = (client.get_distribution(element["id"], survey_id=d.survey_id) or {}).get("embeddedData")
+        if isinstance(data, dict) and data.get(rules.REFERENCE_KEY) == reference:
+            return element
+    return None
