@@ -808,6 +808,23 @@ def connection_token_health_check(*, connection: Connection, retry=None) -> Chec
     return result
 
 
+def connection_mark_token_rejected(*, connection: Connection) -> bool:
+    """Qualtrics rejected the token during other work: mark it once (holding its distributions) and alert.
+
+    Returns True when this call marked it (a second caller finds it marked and does nothing).
+    """
+    now = timezone.now()
+    if not Connection.objects.filter(pk=connection.pk, token_rejected_at__isnull=True).update(
+        token_rejected_at=now
+    ):
+        return False
+    try:
+        connection_token_rejected_alert_send(connection=connection)
+    except Exception:  # the alert must not stop the caller from holding its work
+        logger.exception("could not send the token-rejected alert for connection %s", connection.pk)
+    return True
+
+
 def connection_token_rejected_alert_send(*, connection: Connection) -> bool:
     connection.refresh_from_db()
     if connection.token_rejected_at is None:

@@ -3,6 +3,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -44,7 +45,7 @@ def cell_value(cell):
         return format_html('<span class="badge {}">{}</span>', "badge-soft-warn" if value else "badge-soft-muted",
                            "Yes" if value else "No")
     if value in (None, ""):
-        return format_html('<span class="text-body-secondary">—</span>')
+        return mark_safe('<span class="text-body-secondary">—</span>')  # noqa: S308 - a constant
     if kind == "mono":
         return format_html('<span class="mono">{}</span>', value)
     if kind in ("date", "datetime"):
