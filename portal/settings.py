@@ -211,7 +211,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     else {}
 )
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
 
 # --- Distributions --------------------------------------------------------------------------
 # A row left "sending" this long is taken back by the reaper (it must outlast any call in flight).
@@ -221,7 +221,7 @@ DISTRIBUTIONS_STALE_SENDING_SECONDS = env.int(
 # A row "queued" this long without a worker taking it (its broker message lost) is enqueued again.
 DISTRIBUTIONS_LOST_QUEUED_SECONDS = env.int("DISTRIBUTIONS_LOST_QUEUED_SECONDS", default=300)
 # First retry delay after a transient failure; it doubles with each attempt.
-DISTRIBUTIONS_RETRY_BASE_SECONDS = env.float("DISTRIBUTIONS_RETRY_BASE_SECONDS", default=5.0)  # filled by portal.celery from each app's BEAT_SCHEDULE
+DISTRIBUTIONS_RETRY_BASE_SECONDS = env.float("DISTRIBUTIONS_RETRY_BASE_SECONDS", default=5.0)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -40,7 +40,6 @@ from django.utils import timezone
 from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Connection
-from connections.services import connection_mark_token_rejected
 from connections.qualtrics import RetryPolicy
 from connections.qualtrics.errors import (
     AuthenticationError,
@@ -50,6 +49,7 @@ from connections.qualtrics.errors import (
     QualtricsError,
     RateLimitedError,
 )
+from connections.services import connection_mark_token_rejected
 
 from .. import payloads, rules
 from ..models import Channel, Distribution, DistributionEvent, EventKind, State

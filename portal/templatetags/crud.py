@@ -45,7 +45,7 @@ def cell_value(cell):
         return format_html('<span class="badge {}">{}</span>', "badge-soft-warn" if value else "badge-soft-muted",
                            "Yes" if value else "No")
     if value in (None, ""):
-        return mark_safe('<span class="text-body-secondary">—</span>')  # noqa: S308 - a constant
+        return mark_safe('<span class="text-body-secondary">—</span>')
     if kind == "mono":
         return format_html('<span class="mono">{}</span>', value)
     if kind in ("date", "datetime"):
