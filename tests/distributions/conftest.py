@@ -16,11 +16,6 @@ from portal.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def fresh_cache():
     """Pickers cache Qualtrics lists for a minute; every test starts from an empty cache."""
     cache.clear()
