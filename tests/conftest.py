@@ -10,8 +10,14 @@ import pytest
 from connections.models import Role
 
 from .factories import PASSWORD, make_connection, make_team, make_user, share
+from .fixtures.secrets import register_token
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.browser", "tests.fixtures.services"]
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.browser",
+    "tests.fixtures.services",
+    "tests.fixtures.secrets",
+]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -99,6 +105,9 @@ def portal_sandbox(sandbox, settings, db):
     Returns (sandbox, connection, owner). Personas can be added with tests.factories.share.
     """
     settings.QUALTRICS_API_BASE_URL = sandbox.base_url_template
+    for brand in sandbox.info()["brands"]:
+        for row in brand["tokens"]:
+            register_token(row["token"])
     owner = make_user("sandra", first_name="Sandra")
     acme = next(b for b in sandbox.info()["brands"] if b["brandId"] == "acme")
     connection = make_connection(

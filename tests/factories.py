@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group
 from connections.crypto import encrypt_token
 from connections.models import Connection, ConnectionShare, Role
 
+from .fixtures.secrets import register_token
+
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -40,7 +42,7 @@ def make_team(name: str, *members) -> Group:
 
 def make_connection(owner, *, name: str = "Acme production", datacenter: str = "iad1", token: str | None = None,
                     brand_id: str = "acme", **fields) -> Connection:
-    token = token or random_token()
+    token = register_token(token or random_token())
     return Connection.objects.create(
         owner=owner,
         name=name,

@@ -1,0 +1,305 @@
+"""The bulk CSV import: the check before sending, chunking, resumption after a crash, cancelling."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections.qualtrics import QualtricsClient
+from contacts import csvimport, selectors, services
+from contacts.models import ContactImport, ImportChunk, ImportRejection
+
+from .conftest import PEOPLE_HEADER, csv_upload, people
+
+FAST = services.ImportTuning(step_seconds=30, poll_interval=0.01, recovery_grace_seconds=60, max_in_flight=3)
+
+
+def start_import(xm, rows, header=PEOPLE_HEADER, chunk_size=None, settings=None):
+    directory = selectors.directory_get(connection=xm.connection, user=xm.owner, directory_id=xm.directory_id)
+    mailing_list = selectors.mailing_list_get(connection=xm.connection, user=xm.owner,
+                                              directory_id=xm.directory_id, mailing_list_id=xm.mailing_list_id)
+    imp = services.contact_import_create(connection=xm.connection, user=xm.owner, directory=directory,
+                                         mailing_list=mailing_list, upload=csv_upload(rows, header))
+    if chunk_size:
+        ContactImport.objects.filter(pk=imp.pk).update(chunk_size=chunk_size)
+        imp.refresh_from_db()
+    errors = services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+    assert errors == []
+    return imp
+
+
+def chunk_statuses(imp) -> list[str]:
+    return list(ImportChunk.objects.filter(contact_import=imp).order_by("index").values_list("status", flat=True))
+
+
+def run_to_end(imp, tuning=FAST, limit=50):
+    for _ in range(limit):
+        countdown = services.contact_import_run(import_id=imp.pk, tuning=tuning, sleep=lambda s: None)
+        if countdown is None:
+            break
+    imp.refresh_from_db()
+    return imp
+
+
+@pytest.mark.django_db(transaction=True)
+class TestImportRuns:
+    def test_it_sends_each_chunk_once_and_counts_the_outcome(self, xm, enqueued):
+        xm.sandbox.configure(job_seconds=0)
+        imp = start_import(xm, people(1200), chunk_size=500)
+        assert services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert enqueued == [((imp.pk,), 0)]
+        xm.clear_calls()
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.COMPLETED
+        assert (imp.total_chunks, imp.rows_to_send, imp.added, imp.updated, imp.failed) == (3, 1200, 1200, 0, 0)
+        posts = xm.calls("POST", "/transactioncontacts")
+        assert len(posts) == 3
+        assert [len(p["body"]["contacts"]) for p in posts] == [500, 500, 200]
+        assert len(xm.members()) == 1200
+
+    def test_it_resumes_after_a_worker_died_right_after_sending_a_chunk(self, xm, monkeypatch):
+        """The POST of chunk 2 reached Qualtrics, then the worker died before recording it: on restart the
+        chunk is found in Qualtrics (its contacts are on the list) and is not sent again."""
+        xm.sandbox.configure(job_seconds=0)
+        imp = start_import(xm, people(600), chunk_size=200)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        xm.clear_calls()
+
+        class WorkerKilled(BaseException):
+            pass
+
+        real = QualtricsClient.start_transaction_contacts_import
+        sent = []
+
+        def dying(self, *args, **kwargs):
+            result = real(self, *args, **kwargs)
+            sent.append(result["id"])
+            if len(sent) == 2:
+                raise WorkerKilled  # the process is gone: nothing after the POST runs
+            return result
+
+        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", dying)
+        one_at_a_time = services.ImportTuning(step_seconds=30, poll_interval=0.01, max_in_flight=1)
+        with pytest.raises(WorkerKilled):
+            services.contact_import_run(import_id=imp.pk, tuning=one_at_a_time, sleep=lambda s: None)
+        # A killed worker never releases its lease; it only expires.
+        ContactImport.objects.filter(pk=imp.pk).update(lease_token="dead-worker",
+                                                       lease_expires_at="2000-01-01T00:00:00Z")
+        chunks = list(ImportChunk.objects.filter(contact_import=imp).order_by("index"))
+        assert [c.status for c in chunks] == ["done", "sending", "pending"]
+        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", real)
+
+        assert services.contact_import_reap() == [imp.pk]
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.COMPLETED
+        posts = xm.calls("POST", "/transactioncontacts")
+        firsts = [p["body"]["contacts"][0]["email"] for p in posts]
+        assert firsts == ["person0@example.net", "person200@example.net", "person400@example.net"]
+        second = ImportChunk.objects.get(contact_import=imp, index=1)
+        assert second.status == "done" and second.recovered and second.attempts == 1
+        assert len(xm.members()) == 600
+        assert selectors.contact_import_progress(contact_import=imp)["recovered_rows"] == 200
+
+    def test_it_sends_a_chunk_again_only_once_qualtrics_shows_it_never_arrived(self, xm, monkeypatch):
+        """The worker died after claiming chunk 1 but before its POST left: nothing of it is in Qualtrics,
+        so after the grace period it is sent (once)."""
+        xm.sandbox.configure(job_seconds=0)
+        imp = start_import(xm, people(600), chunk_size=300)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        xm.clear_calls()
+
+        class WorkerKilled(BaseException):
+            pass
+
+        def dead_before_sending(self, *args, **kwargs):
+            raise WorkerKilled
+
+        real = QualtricsClient.start_transaction_contacts_import
+        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", dead_before_sending)
+        with pytest.raises(WorkerKilled):
+            services.contact_import_run(import_id=imp.pk, tuning=FAST, sleep=lambda s: None)
+        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", real)
+        ContactImport.objects.filter(pk=imp.pk).update(lease_token="dead", lease_expires_at="2000-01-01T00:00:00Z")
+
+        # Within the grace period the portal keeps checking rather than sending.
+        patient = services.ImportTuning(step_seconds=0.05, poll_interval=0.01, recovery_grace_seconds=3600,
+                                        max_in_flight=1)
+        assert services.contact_import_run(import_id=imp.pk, tuning=patient, sleep=lambda s: None) == 0.0
+        assert xm.calls("POST", "/transactioncontacts") == []
+        assert ImportChunk.objects.get(contact_import=imp, index=0).status == "sending"
+
+        imp = run_to_end(imp, tuning=services.ImportTuning(step_seconds=30, poll_interval=0.01,
+                                                           recovery_grace_seconds=0))
+        assert imp.status == ContactImport.Status.COMPLETED and imp.added == 600
+        posts = xm.calls("POST", "/transactioncontacts")
+        assert [p["body"]["contacts"][0]["email"] for p in posts] == ["person0@example.net", "person300@example.net"]
+
+    def test_it_cancels_while_running_and_lists_the_rows_not_sent(self, xm):
+        xm.sandbox.configure(job_seconds=0)
+        imp = start_import(xm, people(900), chunk_size=300)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        one_step = services.ImportTuning(step_seconds=0, poll_interval=0.01, max_in_flight=1)
+        assert services.contact_import_run(import_id=imp.pk, tuning=one_step, sleep=lambda s: None) == 0.0
+        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLING
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.CANCELLED
+        statuses = chunk_statuses(imp)
+        assert statuses == ["done", "skipped", "skipped"]
+        assert len(xm.calls("POST", "/transactioncontacts")) == 1
+        assert len(xm.members()) == 300
+        lines = list(selectors.contact_import_rejected_rows(contact_import=imp))
+        assert len(lines) == 1 + 600
+        assert "Not sent: the import was cancelled" in lines[1]
+
+    def test_it_cancels_a_queued_import_at_once(self, xm):
+        imp = start_import(xm, people(10))
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLED
+        assert services.contact_import_run(import_id=imp.pk, tuning=FAST) is None
+        assert xm.calls("POST", "/transactioncontacts") == []
+
+    def test_it_waits_for_the_rate_budget_and_sends_nothing_twice(self, xm):
+        xm.sandbox.configure(job_seconds=0, route_limits={"transaction_contacts_import": 2})
+        imp = start_import(xm, people(400), chunk_size=100)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        xm.clear_calls()
+        countdown = services.contact_import_run(import_id=imp.pk, tuning=FAST, sleep=lambda s: None)
+        assert countdown is not None and countdown > 0
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.RUNNING and imp.next_run_at is not None
+        statuses = chunk_statuses(imp)
+        assert statuses.count("pending") == 2 and statuses.count("sending") == 0
+        xm.sandbox.configure(route_limits={})
+        xm.sandbox.state.limiter.__init__()  # the sandbox's minute window starts afresh
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.COMPLETED and imp.added == 400
+        accepted = [c for c in xm.calls("POST", "/transactioncontacts") if c["status"] == 200]
+        firsts = sorted(c["body"]["contacts"][0]["extRef"] for c in accepted)
+        assert firsts == ["EXT-000000", "EXT-000100", "EXT-000200", "EXT-000300"]
+
+    def test_it_stops_when_qualtrics_refuses_the_token(self, xm):
+        imp = start_import(xm, people(20), chunk_size=10)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        import requests
+
+        requests.post(f"{xm.sandbox.root_url}/_sandbox/tokens/revoke", json={"token": xm.sandbox.admin_token},
+                      timeout=5).raise_for_status()
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.FAILED
+        assert "API token" in imp.error
+        assert ImportRejection.objects.filter(contact_import=imp, source="not_sent").count() == 20
+
+    def test_it_records_rows_qualtrics_refused(self, xm, monkeypatch):
+        xm.sandbox.configure(job_seconds=0)
+        imp = start_import(xm, people(30), chunk_size=10)
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        real = QualtricsClient.start_transaction_contacts_import
+
+        def refuse_second(self, directory_id, mailing_list_id, *, contacts, **kwargs):
+            if contacts[0]["extRef"] == "EXT-000010":
+                from connections.qualtrics import BadRequestError
+
+                raise BadRequestError("Invalid contact data", status=400, code="CI_1", request_id="req-42")
+            return real(self, directory_id, mailing_list_id, contacts=contacts, **kwargs)
+
+        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", refuse_second)
+        imp = run_to_end(imp)
+        assert imp.status == ContactImport.Status.COMPLETED
+        assert (imp.added, imp.failed) == (20, 10)
+        reasons = set(ImportRejection.objects.filter(contact_import=imp).values_list("reason", flat=True))
+        assert reasons == {"Qualtrics refused this chunk: Invalid contact data (request id req-42)"}
+
+
+@pytest.mark.django_db
+class TestImportCheck:
+    def test_it_reports_invalid_rows_duplicates_and_rows_without_identifier(self, xm):
+        header = ["email", "phone", "first name", "ext ref", "language", "Plan"]
+        rows = [
+            ["ann@example.org", "+44 20 7946 0018", "Ann", "A1", "en", "gold"],
+            ["not-an-email", "", "Bob", "B1", "", ""],
+            ["carl@example.org", "12", "Carl", "C1", "", ""],
+            ["ANN@example.org", "", "Ann again", "A2", "", ""],
+            ["", "", "Nobody", "", "", "x"],
+            ["dora@example.org", "020 7946 0019", "Dora", "D1", "klingon", ""],
+            ["eve@example.org", "", "Eve", "E1", "fr-ca", "silver"],
+        ]
+        directory = selectors.directory_get(connection=xm.connection, user=xm.owner, directory_id=xm.directory_id)
+        mailing_list = {"mailingListId": xm.mailing_list_id, "name": "Import target"}
+        imp = services.contact_import_create(connection=xm.connection, user=xm.owner, directory=directory,
+                                             mailing_list=mailing_list, upload=csv_upload(rows, header))
+        assert imp.mapping == ["email", "phone", "firstName", "extRef", "language", "embedded"]
+        assert imp.row_count == 7 and imp.dedup_fields == ["email"]
+        assert services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB") == []
+        report = imp.report
+        assert (report["rows"], report["valid"], report["rejected"]) == (7, 2, 5)
+        assert report["issues"] == {"invalid_email": 1, "invalid_phone": 1, "duplicate": 1, "no_identifier": 1,
+                                    "invalid_language": 1}
+        by_row = {s["row"]: s for s in report["samples"]}
+        assert by_row[5]["kind"] == "duplicate" and "row 2" in by_row[5]["message"]
+        assert report["preview"][0]["contact"] == {
+            "email": "ann@example.org", "phone": "+442079460018", "firstName": "Ann", "extRef": "A1",
+            "language": "en", "embeddedData": {"Plan": "gold"}}
+        assert report["preview"][6]["contact"]["language"] == "fr-ca"
+        assert imp.status == ContactImport.Status.READY
+
+    def test_it_refuses_a_mapping_without_identifier(self, xm):
+        imp = start_import(xm, people(3))
+        errors = services.contact_import_check(contact_import=imp, mapping=["firstName", "lastName", "", "", ""],
+                                               phone_region="US")
+        assert errors and "E-mail, Phone or External reference" in errors[0]
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.UPLOADED
+        assert not services.contact_import_start(contact_import=imp, user=xm.owner)
+
+    def test_it_reads_semicolons_windows_1252_and_a_bom(self):
+        import io
+
+        raw = io.BytesIO("Nom;Email;Ville\nJos\xe9;jose@example.org;S\xe3o Paulo\n".encode("cp1252"))
+        shape = csvimport.inspect(raw)
+        assert (shape.encoding, shape.delimiter, shape.headers, shape.row_count) == (
+            "cp1252", ";", ["Nom", "Email", "Ville"], 1)
+        raw = io.BytesIO("\ufeffemail,Plan\nx@example.org,gold\n".encode())
+        assert csvimport.inspect(raw).headers == ["email", "Plan"]
+
+    @pytest.mark.parametrize("content,message", [
+        (b"", "empty"), (b"email\n", "no contacts"), (b"email\n\x81\x8d\x90@x\n", "neither UTF-8"),
+    ])
+    def test_it_explains_unusable_files(self, content, message):
+        import io
+
+        with pytest.raises(csvimport.CSVFormatError, match=message):
+            csvimport.inspect(io.BytesIO(content))
+
+    def test_it_checks_ten_thousand_rows_in_one_pass(self, xm):
+        imp = start_import(xm, people(10_000))
+        assert imp.report["valid"] == 10_000 and imp.row_count == 10_000
+
+
+@pytest.mark.django_db
+class TestImportTasks:
+    def test_it_schedules_the_next_step_with_the_countdown(self, xm, monkeypatch, enqueued):
+        from contacts import tasks
+
+        monkeypatch.setattr(services, "contact_import_run", lambda *, import_id: 7.5)
+        tasks.contact_import_run_task(42)
+        assert enqueued == [((42,), 7.5)]
+        monkeypatch.setattr(services, "contact_import_run", lambda *, import_id: None)
+        tasks.contact_import_run_task(42)
+        assert enqueued == [((42,), 7.5)]
+
+    def test_the_reaper_hands_stale_imports_to_a_worker(self, xm, enqueued):
+        from contacts import tasks
+
+        imp = start_import(xm, people(5))
+        services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert tasks.contact_import_reap_task() == []  # just queued: its message is on its way
+        ContactImport.objects.filter(pk=imp.pk).update(next_run_at="2000-01-01T00:00:00Z")
+        assert tasks.contact_import_reap_task() == [imp.pk]
+        assert ((imp.pk,), 0) in enqueued
+        ContactImport.objects.filter(pk=imp.pk).update(status=ContactImport.Status.COMPLETED)
+        assert tasks.contact_import_reap_task() == []
+
+    def test_it_is_in_the_beat_schedule(self):
+        from portal.celery import app
+
+        app.finalize()
+        assert app.conf.beat_schedule["contacts-import-reaper"]["task"] == "contacts.tasks.contact_import_reap_task"
