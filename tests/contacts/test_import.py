@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from connections.qualtrics import QualtricsClient
@@ -240,6 +242,13 @@ class TestImportCheck:
             "language": "en", "embeddedData": {"Plan": "gold"}}
         assert report["preview"][6]["contact"]["language"] == "fr-ca"
         assert imp.status == ContactImport.Status.READY
+
+    def test_it_deletes_the_file_of_a_discarded_upload(self, xm):
+        imp = start_import(xm, people(3))
+        path = imp.file.path
+        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLED
+        imp.refresh_from_db()
+        assert not imp.file and not os.path.exists(path)
 
     def test_it_refuses_a_mapping_without_identifier(self, xm):
         imp = start_import(xm, people(3))

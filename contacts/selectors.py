@@ -1,0 +1,396 @@
+"""Reads from a brand's XM Directory, and from the portal's import records.
+
+Every Qualtrics call goes through `connection_client(connection, actor=user)`. Functions are
+keyword-only and named `<entity>_<action>`; views and tasks call these, never the client.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from connections.clients import connection_client
+from connections.qualtrics import PermissionDeniedError, QualtricsError
+
+from . import validation as v
+from .models import ContactImport, ImportChunk, ImportRejection
+
+SEARCH_CAP = 10_000
+SEARCH_FIELDS = {
+    "email": "E-mail",
+    "extRef": "External reference",
+    "firstName": "First name",
+    "lastName": "Last name",
+    "phone": "Phone",
+}
+OWNER_CHOICES_TTL = 300
+OWNER_CHOICES_CAP = 1000
+DEDUP_FIELD_NAMES = {"externalDataReference": "extRef"}
+
+
+def _client(connection, user):
+    return connection_client(connection, actor=user)
+
+
+@dataclass
+class ContactPage:
+    items: list
+    next_cursor: str | None
+    notice: str = ""
+
+
+# --- Directories ------------------------------------------------------------------------------
+
+
+def directory_list(*, connection, user) -> list[dict]:
+    """Every directory of the brand (there are few), default first."""
+    directories = list(_client(connection, user).iter_directories())
+    return sorted(directories, key=lambda d: (not d.get("isDefault"), (d.get("name") or "").lower()))
+
+
+def directory_name(*, connection, user, directory_id: str) -> str:
+    """The directory's name for page headings (cached for five minutes), or its ID if unknown."""
+    key = f"contacts:directory-names:{connection.pk}"
+    names = cache.get(key)
+    if names is None:
+        try:
+            names = {d.get("directoryId"): d.get("name") or "" for d in directory_list(connection=connection,
+                                                                                       user=user)}
+        except QualtricsError:
+            return directory_id
+        cache.set(key, names, OWNER_CHOICES_TTL)
+    return names.get(directory_id) or directory_id
+
+
+def directory_get(*, connection, user, directory_id: str) -> dict:
+    """One directory from the list (Qualtrics has no single-directory route)."""
+    for directory in directory_list(connection=connection, user=user):
+        if directory.get("directoryId") == directory_id:
+            return directory
+    from connections.qualtrics import NotFoundError
+
+    raise NotFoundError(f"No directory {directory_id} in this brand", status=404)
+
+
+def directory_dedup_fields(directory: dict) -> list[str]:
+    """The contact fields the directory merges contacts on (its de-duplication criteria)."""
+    criteria = directory.get("deduplicationCriteria") or {}
+    return [DEDUP_FIELD_NAMES.get(name, name) for name, on in criteria.items() if on]
+
+
+def directory_dedup_label(directory: dict) -> str:
+    fields = directory_dedup_fields(directory)
+    return ", ".join(v.FIELD_LABELS.get(f, f) for f in fields) if fields else "None (every contact is new)"
+
+
+# --- Directory contacts -----------------------------------------------------------------------
+
+
+def contact_page(*, connection, user, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
+    """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
+    page = _client(connection, user).list_directory_contacts(
+        directory_id, page_size=page_size, page_url=cursor
+    )
+    return ContactPage(page.elements, page.next_page)
+
+
+def contact_search_page(
+    *, connection, user, directory_id: str, field: str, value: str, comparison: str = "eq",
+    page_size: int, skip_token: str | None, offset: int = 0,
+) -> ContactPage:
+    """One page of a search (the search route). Qualtrics stops paging at 10,000 results."""
+    from connections.qualtrics import BadRequestError
+
+    if offset >= SEARCH_CAP:
+        return ContactPage([], None, notice=_search_cap_notice())
+    try:
+        page = _client(connection, user).search_directory_contacts(
+            directory_id,
+            filter={"filterType": field, "comparison": comparison, "value": value},
+            page_size=page_size,
+            skip_token=skip_token,
+        )
+    except BadRequestError as exc:
+        message = exc.message or ""
+        if skip_token and ("10,000" in message or "10000" in message):
+            return ContactPage([], None, notice=_search_cap_notice())
+        raise
+    items = [_with_contact_id(item) for item in page.elements]
+    notice = ""
+    following = page.next_page
+    if following and offset + len(items) >= SEARCH_CAP:
+        following, notice = None, _search_cap_notice()
+    return ContactPage(items, following, notice)
+
+
+def _search_cap_notice() -> str:
+    return (
+        f"Qualtrics' contact search returns at most {SEARCH_CAP:,} results, and this search has reached "
+        "that limit. Narrow it (search by e-mail or external reference), or export the directory to CSV "
+        "to see every contact."
+    )
+
+
+def _with_contact_id(item: dict) -> dict:
+    if "contactId" not in item and "id" in item:
+        item = {**item, "contactId": item["id"]}
+    return item
+
+
+def contact_get(*, connection, user, directory_id: str, contact_id: str) -> dict:
+    contact = _client(connection, user).get_directory_contact(directory_id, contact_id)
+    contact.setdefault("contactId", contact_id)
+    return contact
+
+
+def contact_find_existing(*, connection, user, directory_id: str, ext_ref: str = "", email: str = "") -> dict | None:
+    """The directory contact with this external reference, else this e-mail, or None."""
+    client = _client(connection, user)
+    for field, value in (("extRef", ext_ref), ("email", email)):
+        if not value:
+            continue
+        page = client.search_directory_contacts(
+            directory_id, filter={"filterType": field, "comparison": "eq", "value": value}, page_size=2
+        )
+        if page.elements:
+            found = _with_contact_id(page.elements[0])
+            return {**found, "matched_on": field}
+    return None
+
+
+def contact_memberships(contact: dict) -> list[dict]:
+    """A contact's mailing-list memberships as rows, by list name."""
+    rows = []
+    for list_id, membership in (contact.get("mailingListMembership") or {}).items():
+        rows.append({"mailingListId": list_id, **(membership or {})})
+    return sorted(rows, key=lambda m: (m.get("name") or "").lower())
+
+
+# --- Mailing lists ----------------------------------------------------------------------------
+
+
+def mailing_list_page(*, connection, user, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
+    page = _client(connection, user).list_mailing_lists(
+        directory_id, page_size=page_size, page_url=cursor, include_count=True
+    )
+    return ContactPage(page.elements, page.next_page)
+
+
+def mailing_list_get(*, connection, user, directory_id: str, mailing_list_id: str) -> dict:
+    found = _client(connection, user).get_mailing_list(directory_id, mailing_list_id, include_count=True)
+    found.setdefault("mailingListId", mailing_list_id)
+    return found
+
+
+def owner_choices(*, connection, user) -> dict:
+    """The brand's users and groups a list may belong to: {"users": [(id, label)], "groups": [...],
+    "error": explanation or ""}. Cached for five minutes per connection."""
+    key = f"contacts:owners:{connection.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    client = _client(connection, user)
+    result = {"users": [], "groups": [], "error": ""}
+    try:
+        for count, item in enumerate(client.iter_users(), start=1):
+            name = " ".join(p for p in (item.get("firstName"), item.get("lastName")) if p)
+            label = f"{name} ({item.get('username') or item.get('email') or item.get('id')})" if name else (
+                item.get("username") or item.get("id"))
+            result["users"].append((item["id"], label))
+            if count >= OWNER_CHOICES_CAP:
+                break
+        for count, item in enumerate(client.iter_groups(), start=1):
+            result["groups"].append((item["id"], item.get("name") or item["id"]))
+            if count >= OWNER_CHOICES_CAP:
+                break
+    except PermissionDeniedError:
+        result["error"] = ("This connection's Qualtrics user may not list the brand's users and groups; "
+                           "enter the owner's ID (UR_… or GR_…) instead.")
+    except QualtricsError:
+        return result | {"error": "Qualtrics did not list the brand's users and groups just now."}
+    result["users"].sort(key=lambda p: p[1].lower())
+    result["groups"].sort(key=lambda p: p[1].lower())
+    cache.set(key, result, OWNER_CHOICES_TTL)
+    return result
+
+
+def owner_label(*, owners: dict, owner_id: str) -> str:
+    for pairs in (owners.get("users", []), owners.get("groups", [])):
+        for value, label in pairs:
+            if value == owner_id:
+                return label
+    return owner_id or ""
+
+
+# --- Mailing-list members ---------------------------------------------------------------------
+
+MEMBER_VIEWS = {
+    "all": "list_mailing_list_contacts",
+    "opted_out": "list_mailing_list_opted_out_contacts",
+    "bounced": "list_mailing_list_bounced_contacts",
+}
+
+
+def member_page(
+    *, connection, user, directory_id: str, mailing_list_id: str, page_size: int, cursor: str | None,
+    which: str = "all",
+) -> ContactPage:
+    """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
+    method = getattr(_client(connection, user), MEMBER_VIEWS[which])
+    page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
+    return ContactPage(page.elements, page.next_page)
+
+
+def member_get(*, connection, user, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:
+    member = _client(connection, user).get_mailing_list_contact(directory_id, mailing_list_id, contact_id)
+    member.setdefault("contactId", contact_id)
+    return member
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+EXPORT_FIELDS = ("contactId", "firstName", "lastName", "email", "phone", "extRef", "language", "unsubscribed")
+MEMBER_EXTRA_FIELDS = ("contactLookupId", "mailingListUnsubscribed")
+OTHER_EMBEDDED = "otherEmbeddedData"
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_rows(*, connection, user, directory_id: str, mailing_list_id: str | None = None) -> Iterator[str]:
+    """CSV lines of a directory's contacts or a list's members, read page by page as they are sent.
+
+    Embedded-data columns come from the keys seen on the first page (one pass, memory flat). Keys that
+    first appear later are written, as JSON, in a last column “otherEmbeddedData”, so nothing is lost.
+    The first page is fetched before the first line is yielded, so an error there reaches the caller
+    as an exception; an error later ends the file with a line saying the export is incomplete.
+    """
+    client = _client(connection, user)
+    if mailing_list_id:
+        pages = _pages(lambda url: client.list_mailing_list_contacts(
+            directory_id, mailing_list_id, page_size=50, page_url=url, include_embedded=True))
+        fields = EXPORT_FIELDS + MEMBER_EXTRA_FIELDS
+    else:
+        pages = _pages(lambda url: client.list_directory_contacts(
+            directory_id, page_size=100, page_url=url, include_embedded=True))
+        fields = EXPORT_FIELDS
+    first = next(pages)
+    keys = sorted({k for item in first for k in (item.get("embeddedData") or {})}, key=str.lower)
+    return _export_lines(first, pages, fields, keys)
+
+
+def _pages(fetch) -> Iterator[list]:
+    url = None
+    seen = set()
+    while True:
+        page = fetch(url)
+        yield page.elements
+        if not page.next_page or page.next_page in seen:
+            return
+        seen.add(page.next_page)
+        url = page.next_page
+
+
+def _export_lines(first: list, pages: Iterator[list], fields: tuple, keys: list[str]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    known = set(keys)
+    yield writer.writerow([*fields, *keys, OTHER_EMBEDDED])
+
+    def line(item: dict) -> str:
+        embedded = item.get("embeddedData") or {}
+        other = {k: val for k, val in embedded.items() if k not in known}
+        values = [_csv_value(item.get(f)) for f in fields]
+        values += [_csv_value(embedded.get(k)) for k in keys]
+        values.append(json.dumps(other, ensure_ascii=False) if other else "")
+        return writer.writerow(values)
+
+    for item in first:
+        yield line(item)
+    try:
+        for elements in pages:
+            for item in elements:
+                yield line(item)
+    except QualtricsError as exc:
+        yield writer.writerow([f"# The export is incomplete: Qualtrics stopped answering ({exc.message})."])
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- Imports (portal records) -----------------------------------------------------------------
+
+
+def contact_import_get(*, connection, import_id: int, mailing_list_id: str | None = None) -> ContactImport:
+    from django.shortcuts import get_object_or_404
+
+    filters = {"pk": import_id, "connection": connection}
+    if mailing_list_id:
+        filters["mailing_list_id"] = mailing_list_id
+    return get_object_or_404(ContactImport, **filters)
+
+
+def contact_import_list(*, connection, mailing_list_id: str):
+    return ContactImport.objects.filter(connection=connection, mailing_list_id=mailing_list_id).select_related(
+        "created_by"
+    )
+
+
+def contact_import_progress(*, contact_import: ContactImport) -> dict:
+    """Counts for the progress bar and the summary."""
+    chunks = contact_import.chunks.values_list("status", "row_count", "recovered")
+    by_status: dict[str, int] = {}
+    rows_done = rows_total = recovered_rows = 0
+    for status, rows, recovered in chunks:
+        by_status[status] = by_status.get(status, 0) + 1
+        rows_total += rows
+        if status in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED, ImportChunk.Status.SKIPPED):
+            rows_done += rows
+        if recovered:
+            recovered_rows += rows
+    total = contact_import.total_chunks or 0
+    finished = sum(by_status.get(s, 0) for s in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED,
+                                                   ImportChunk.Status.SKIPPED))
+    percent = 100 if contact_import.is_finished else (int(finished * 100 / total) if total else 0)
+    return {
+        "chunks_total": total,
+        "chunks_finished": finished,
+        "chunks_failed": by_status.get(ImportChunk.Status.FAILED, 0),
+        "chunks_skipped": by_status.get(ImportChunk.Status.SKIPPED, 0),
+        "chunks_in_flight": by_status.get(ImportChunk.Status.SENT, 0) + by_status.get(ImportChunk.Status.SENDING, 0),
+        "rows_total": rows_total,
+        "rows_done": rows_done,
+        "recovered_rows": recovered_rows,
+        "percent": percent,
+    }
+
+
+def contact_import_rejected_rows(*, contact_import: ContactImport) -> Iterator[str]:
+    """CSV lines: the file's rows that were not imported, each with its reasons, streamed from the file."""
+    from .csvimport import iter_rows
+
+    reasons: dict[int, list[str]] = {}
+    for row_number, reason in contact_import.rejections.values_list("row_number", "reason").iterator():
+        reasons.setdefault(row_number, []).append(reason)
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["row", *contact_import.headers, "reason"])
+    if not reasons:
+        return
+    with contact_import.file.open("rb") as raw:
+        for number, cells in iter_rows(raw, encoding=contact_import.encoding, delimiter=contact_import.delimiter):
+            if number in reasons:
+                yield writer.writerow([number, *cells, "; ".join(reasons[number])])
+
+
+def contact_import_rejection_count(*, contact_import: ContactImport) -> int:
+    return ImportRejection.objects.filter(contact_import=contact_import).values("row_number").distinct().count()
