@@ -9,6 +9,8 @@ from .models import AuditEvent, Connection
 logger = logging.getLogger(__name__)
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# POST routes that only read (Qualtrics puts a search's filter in a body).
+READ_ONLY_POSTS = ("/contacts/search",)
 
 
 def audit_record(
@@ -42,7 +44,7 @@ class QualtricsCallAuditor:
         self.actor = actor
 
     def __call__(self, record) -> None:
-        if record.method.upper() not in WRITE_METHODS:
+        if record.method.upper() not in WRITE_METHODS or record.path.endswith(READ_ONLY_POSTS):
             return
         status = record.status
         if status is not None and status < 400:

@@ -225,7 +225,7 @@ def contact_import_create(*, connection, user, directory: dict, mailing_list: di
         row_count=shape.row_count,
         mapping=csvimport.auto_mapping(shape.headers),
         phone_region=(phone_region or v.default_phone_region()).upper(),
-        chunk_size=int(_setting("CONTACT_IMPORT_CHUNK_SIZE", 500)),
+        chunk_size=settings.CONTACT_IMPORT_CHUNK_SIZE,
     )
     contact_import.file.save(f"import-{uuid.uuid4().hex}.csv", upload, save=False)
     contact_import.save()
@@ -347,7 +347,7 @@ class ImportTuning:
             step_seconds=float(_setting("CONTACT_IMPORT_STEP_SECONDS", cls.step_seconds)),
             max_in_flight=int(_setting("CONTACT_IMPORT_MAX_IN_FLIGHT", cls.max_in_flight)),
             poll_interval=float(_setting("CONTACT_IMPORT_POLL_INTERVAL", cls.poll_interval)),
-            recovery_grace_seconds=float(_setting("CONTACT_IMPORT_RECOVERY_GRACE", cls.recovery_grace_seconds)),
+            recovery_grace_seconds=settings.CONTACT_IMPORT_RECOVERY_GRACE,
         )
 
 

@@ -77,7 +77,7 @@ FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "f", "subscribed"})
 
 
 def default_phone_region() -> str:
-    return getattr(settings, "CONTACTS_PHONE_REGION", "US")
+    return settings.CONTACTS_PHONE_REGION
 
 
 def clean_email(value: str) -> str:

@@ -134,6 +134,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # A file (not shared memory) for the test database: the live server and in-process workers
+    # write from other threads, which a shared in-memory database answers with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -212,6 +215,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
+
+# --- XM Directory ---------------------------------------------------------------------------
+# Region assumed for phone numbers written without a country code (normalised to E.164).
+CONTACTS_PHONE_REGION = env.str("CONTACTS_PHONE_REGION", default="US")
+# Contacts sent per transaction-contacts import call.
+CONTACT_IMPORT_CHUNK_SIZE = env.int("CONTACT_IMPORT_CHUNK_SIZE", default=500)
+# Seconds before a chunk whose call may have reached Qualtrics, and is not found there, is sent again.
+CONTACT_IMPORT_RECOVERY_GRACE = env.float("CONTACT_IMPORT_RECOVERY_GRACE", default=300.0)
 
 # --- Distributions --------------------------------------------------------------------------
 # A row left "sending" this long is taken back by the reaper (it must outlast any call in flight).
