@@ -28,7 +28,7 @@ from connections.crypto import TokenDecryptionError
 from connections.models import Role
 from connections.qualtrics.errors import PermissionDeniedError, QualtricsError
 from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
-from portal.errors import explain
+from portal.errors import error_text, explain
 from portal.htmx import is_partial
 from portal.templatetags.crud import as_datetime
 
@@ -78,15 +78,6 @@ def explain_for(exc: Exception, connection) -> dict:
     if isinstance(exc, PermissionDeniedError):
         return not_admin_explanation(error, connection)
     return error
-
-
-def error_text(error: dict) -> str:
-    text = f"{error['title']}: “{error['message']}”"
-    if error.get("code"):
-        text += f" ({error['code']})"
-    if error.get("request_id"):
-        text += f" · Qualtrics request id {error['request_id']}"
-    return text
 
 
 def render_error(request, connection, exc: Exception, *, back_url: str, back_label: str, tab: str = ""):

@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.errors import error_text
+
 from .audit import audit_record
 from .clients import client_for_token, connection_client
 from .crypto import (
@@ -192,19 +194,6 @@ def whoami_for_connection(*, connection: Connection, actor=None, retry=None) -> 
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _error_text(error: Exception) -> str:
-    """One line for last_check_error and the audit: Qualtrics' own words, code and request id."""
-    from portal.errors import explain
-
-    info = explain(error)
-    text = f"{info['title']}: {info['message']}"
-    if info.get("code"):
-        text += f" ({info['code']})"
-    if info.get("request_id"):
-        text += f" · request id {info['request_id']}"
-    return text
 
 
 def _clean_emails(raw: str) -> str:
@@ -454,7 +443,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
         updates: dict[str, Any] = {
             "last_checked_at": now,
             "last_check_ok": False,
-            "last_check_error": _error_text(exc),
+            "last_check_error": error_text(exc),
         }
         rejected = isinstance(exc, AuthenticationError)
         Connection.objects.filter(pk=connection.pk).update(**updates)
@@ -521,7 +510,7 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
             target=connection.name,
             outcome=AuditEvent.Outcome.DENIED if isinstance(exc, AuthenticationError) else AuditEvent.Outcome.FAILED,
             request_id=exc.request_id or "",
-            detail=f"new token {_mask(token)} not accepted: {_error_text(exc)}",
+            detail=f"new token {_mask(token)} not accepted: {error_text(exc)}",
         )
         raise
     _ensure_same_brand(connection, who, confirm_brand_change)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from portal.context_processors import SECTIONS, section_url
-from portal.errors import explain
+from portal.errors import error_text, explain
 from portal.htmx import is_partial, template_for
 
 from . import selectors, services
@@ -34,16 +34,6 @@ def _redirect(request, url: str):
     if is_partial(request):
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
-
-
-def _qualtrics_error_text(exc: Exception) -> str:
-    info = explain(exc)
-    text = f"{info['title']}. Qualtrics said: “{info['message']}”"
-    if info.get("code"):
-        text += f" ({info['code']})"
-    if info.get("request_id"):
-        text += f" · request id {info['request_id']}"
-    return text
 
 
 def _apply_service_errors(form, exc: Exception) -> None:
@@ -69,9 +59,9 @@ def _add_service_errors(form, exc: Exception) -> None:
             form.add_error(None, exc)
         return
     if isinstance(exc, AuthenticationError) and "token" in form.fields:
-        form.add_error("token", _qualtrics_error_text(exc))
+        form.add_error("token", error_text(exc))
         return
-    form.add_error(None, _qualtrics_error_text(exc))
+    form.add_error(None, error_text(exc))
 
 
 # --- list / detail -----------------------------------------------------------------------------
@@ -244,7 +234,7 @@ def connection_test(request, connection_id):
             f"Qualtrics accepted the token: brand {connection.brand_id}, user {connection.qualtrics_user_name}.",
         )
     else:
-        messages.error(request, _qualtrics_error_text(result.error))
+        messages.error(request, error_text(result.error))
     return HttpResponseRedirect(connection.get_absolute_url())
 
 

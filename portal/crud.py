@@ -24,7 +24,7 @@ from connections.access import connection_for
 from connections.clients import connection_client
 from connections.models import Role
 
-from .errors import explain
+from .errors import error_text, explain
 from .htmx import is_partial
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -312,7 +312,7 @@ class CrudFormView(ResourceMixin, FormView):
             if not _is_qualtrics_error(exc):
                 raise
             error = explain(exc)
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
             return self.form_invalid(form)
         if form.errors:  # the service may add field errors (e.g. a duplicate found first)
             return self.form_invalid(form)
@@ -408,12 +408,3 @@ def _is_qualtrics_error(exc: Exception) -> bool:
     from connections.qualtrics.errors import QualtricsError
 
     return isinstance(exc, (QualtricsError, TokenDecryptionError))
-
-
-def _error_text(error: dict) -> str:
-    text = f"{error['title']}: “{error['message']}”"
-    if error.get("code"):
-        text += f" ({error['code']})"
-    if error.get("request_id"):
-        text += f" · Qualtrics request id {error['request_id']}"
-    return text

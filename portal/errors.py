@@ -49,6 +49,17 @@ def explain(error: Exception) -> dict:
     }
 
 
+def error_text(error: dict | Exception) -> str:
+    """One line in plain words: what failed, Qualtrics' own message and code, and its request id."""
+    info = error if isinstance(error, dict) else explain(error)
+    text = f"{info['title']}. Qualtrics said: “{info['message']}”"
+    if info.get("code"):
+        text += f" ({info['code']})"
+    if info.get("request_id"):
+        text += f" · request id {info['request_id']}"
+    return text
+
+
 class QualtricsErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
