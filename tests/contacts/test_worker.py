@@ -48,6 +48,7 @@ def start_worker(name: str, var_dir: Path, sandbox) -> subprocess.Popen:
         "QUALTRICS_API_BASE_URL": sandbox.base_url_template,
         "PORTAL_VAR_DIR": str(var_dir),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # where the test put the uploaded file
     }
     command = [str(Path(sys.executable).parent / "celery"), "-A", "portal", "worker", "--pool=solo",
                "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
