@@ -169,7 +169,6 @@ class ContactMixin(DirectoryMixin):
 
 class ContactListView(FastRowUrls, ContactMixin, CrudListView):
     template_name = "contacts/contact_list.html"
-    fetch_concurrently = True
     row_url_name, row_id_key, row_id_kwarg = "contacts:contact_detail", "contactId", "contact_id"
     search_form_class = ContactSearchForm
     page_sizes = (25, 50, 100)

@@ -8,14 +8,12 @@ the portal's own records. Templates: one set in templates/crud/ whose headers li
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
-from django.template import Context
 from django.template.loader import get_template, select_template
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -31,8 +29,6 @@ from .htmx import is_partial
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CURSOR_SALT = "portal.crud.cursor"
-DEFERRED_TABLE = "<!--crud-table-deferred-->"
-_FETCHERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="qualtrics-fetch")
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
 
@@ -178,10 +174,6 @@ class CrudListView(ResourceMixin, TemplateView):
     search_form_class = None
     empty_message = "Nothing here yet."
     create_label = ""
-    # Fetch the page from Qualtrics in a worker thread while the rest of the page renders. Only for
-    # lists whose fetch touches nothing but Qualtrics and the cache (a thread has its own database
-    # connection, which cannot see a request's uncommitted rows).
-    fetch_concurrently = False
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
@@ -205,55 +197,31 @@ class CrudListView(ResourceMixin, TemplateView):
         search = {k: v for k, v in search.items() if v not in (None, "")}
         cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
-        fetch_args = (unsign_cursor(cursor_param), self.page_size(), search)
-        if self.fetch_concurrently and not is_partial(request):
-            # Qualtrics answers in tens or hundreds of milliseconds: render the page around the
-            # table meanwhile, then render just the table and put it in its place.
-            future = _FETCHERS.submit(self._fetch, *fetch_args)
-            context = self.get_context_data(search_form=search_form, deferred_table=True, **self._fixed_context())
-            outer = get_template(self.template_name).render(context, request)
-            page, error = future.result()
-            context.update(self._page_context(page, error, cursor_param, trail), deferred_table=False)
-            table = self._table_template().template.render(Context({**context, "request": request}))
-            return HttpResponse(outer.replace(DEFERRED_TABLE, table, 1))
-        page, error = self._fetch(*fetch_args)
-        context = self.get_context_data(
-            search_form=search_form, **self._fixed_context(), **self._page_context(page, error, cursor_param, trail)
-        )
-        return self.render_page(context)
-
-    def _fetch(self, cursor, page_size, search) -> tuple[Page, dict | None]:
+        error = None
         try:
-            return self.fetch_page(cursor=cursor, page_size=page_size, search=search), None
+            page = self.fetch_page(cursor=unsign_cursor(cursor_param), page_size=self.page_size(), search=search)
         except Exception as exc:
             if not _is_qualtrics_error(exc):
                 raise
-            return Page(items=[]), explain(exc)
-
-    def _fixed_context(self) -> dict:
-        return {
-            "columns": self.columns,
-            "page_sizes": self.page_sizes,
-            "current_page_size": self.page_size(),
-            "empty_message": self.empty_message,
-            "create_url": self.create_url(),
-            "create_label": self.create_label or f"New {self.verbose_name}",
-        }
-
-    def _page_context(self, page: Page, error, cursor_param: str, trail: list[str]) -> dict:
-        return {
-            "page": page,
-            "rows": [{"item": item, "url": self.row_url(item), "cells": self.cells(item)} for item in page.items],
-            "error": error,
-            "next_query": self.query(cursor=sign_cursor(page.next_cursor), trail=[*trail, cursor_param])
+            error, page = explain(exc), Page(items=[])
+        context = self.get_context_data(
+            page=page,
+            rows=[{"item": item, "url": self.row_url(item), "cells": self.cells(item)} for item in page.items],
+            columns=self.columns,
+            search_form=search_form,
+            error=error,
+            next_query=self.query(cursor=sign_cursor(page.next_cursor), trail=[*trail, cursor_param])
             if page.next_cursor
             else None,
-            "prev_query": self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
-            "page_number": len(trail) + 1,
-        }
-
-    def _table_template(self):
-        return select_template([f"{self.template_name}#{self.partial}", f"{self.partial_template_name}#{self.partial}"])
+            prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
+            page_number=len(trail) + 1,
+            page_sizes=self.page_sizes,
+            current_page_size=self.page_size(),
+            empty_message=self.empty_message,
+            create_url=self.create_url(),
+            create_label=self.create_label or f"New {self.verbose_name}",
+        )
+        return self.render_page(context)
 
     def create_url(self) -> str | None:
         if not self.can_write:
