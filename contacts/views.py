@@ -4,7 +4,6 @@ services, plus the import flow and the CSV exports as plain function views."""
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -64,26 +63,6 @@ class DirectoryMixin:
         if not is_partial(self.request):
             context["directory_name"] = selectors.directory_name(**self.reads(), directory_id=self.directory_id)
         return context
-
-
-class FastRowUrls:
-    """Row links built from one reversed URL per page instead of one reverse() per row (a 50-row page
-    saves ~5 ms). `row_url_name` and `row_id_key` name the detail route and the id in the item."""
-
-    row_url_name = ""
-    row_id_key = ""
-    row_id_kwarg = ""
-
-    def row_url(self, item):
-        value = item.get(self.row_id_key) if isinstance(item, dict) else None
-        if not value:
-            return None
-        pattern = getattr(self, "_row_url_pattern", None)
-        if pattern is None:
-            marker = "ROWIDMARKER"
-            pattern = reverse(self.row_url_name, kwargs=self.url_kwargs(**{self.row_id_kwarg: marker}))
-            self._row_url_pattern = pattern = pattern.split(marker)
-        return quote(str(value), safe="").join(pattern)
 
 
 class ObjectUnavailableMixin:
@@ -167,9 +146,8 @@ class ContactMixin(DirectoryMixin):
                                      contact_id=self.kwargs["contact_id"])
 
 
-class ContactListView(FastRowUrls, ContactMixin, CrudListView):
+class ContactListView(ContactMixin, CrudListView):
     template_name = "contacts/contact_list.html"
-    row_url_name, row_id_key, row_id_kwarg = "contacts:contact_detail", "contactId", "contact_id"
     search_form_class = ContactSearchForm
     page_sizes = (25, 50, 100)
     default_page_size = 50
@@ -339,7 +317,7 @@ class MailingListMixin(DirectoryMixin):
         return selectors.owner_label(owners=self.owners, owner_id=item.get("ownerId") or "")
 
 
-class MailingListListView(FastRowUrls, MailingListMixin, CrudListView):
+class MailingListListView(MailingListMixin, CrudListView):
     template_name = "contacts/mailinglist_list.html"
     page_sizes = (25, 50, 100)
     default_page_size = 50
@@ -360,7 +338,7 @@ class MailingListListView(FastRowUrls, MailingListMixin, CrudListView):
                                             cursor=cursor)
         return Page(items=found.items, next_cursor=found.next_cursor)
 
-    row_url_name, row_id_key, row_id_kwarg = "contacts:member_list", "mailingListId", "mailing_list_id"
+    row_url_name = "contacts:member_list"
 
 
 class MailingListFormView(WriteScreen, MailingListMixin, ObjectUnavailableMixin, CrudFormView):
@@ -451,10 +429,9 @@ class MemberMixin(DirectoryMixin):
         return context
 
 
-class MemberListView(FastRowUrls, MemberMixin, CrudListView):
+class MemberListView(MemberMixin, CrudListView):
     """A list's members; the route returns at most 50 a page."""
 
-    row_url_name, row_id_key, row_id_kwarg = "contacts:member_detail", "contactId", "contact_id"
     template_name = "contacts/member_list.html"
     page_sizes = (25, 50)
     default_page_size = 50

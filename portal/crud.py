@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import get_template, select_template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
@@ -174,14 +175,31 @@ class CrudListView(ResourceMixin, TemplateView):
     search_form_class = None
     empty_message = "Nothing here yet."
     create_label = ""
+    row_url_name = ""  # where a row links to; default: the resource's detail page
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
 
     def row_url(self, item) -> str | None:
+        """The link of a row: the resource's detail page (or `row_url_name`). Reversed once per page
+        with a placeholder id where the route accepts one, else once per row."""
+        value = value_of(item, self.id_field)
+        if not value:
+            return None
+        name = self.row_url_name or f"{self.resource}_detail"
+        pattern = self.__dict__.get("_row_url_pattern")
+        if pattern is None:
+            marker = "ROWIDMARKER"
+            try:
+                pattern = reverse(name, kwargs=self.url_kwargs(**{self.object_kwarg: marker})).split(marker)
+            except NoReverseMatch:  # the route's converter refuses the placeholder
+                pattern = ()
+            self._row_url_pattern = pattern
+        if pattern:
+            return quote(str(value), safe="").join(pattern)
         try:
-            return self.detail_url(item)
-        except Exception:  # a resource without a detail page
+            return reverse(name, kwargs=self.url_kwargs(**{self.object_kwarg: str(value)}))
+        except NoReverseMatch:  # a resource without a detail page
             return None
 
     def page_size(self) -> int:
