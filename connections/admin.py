@@ -80,6 +80,22 @@ class ConnectionShareInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
+# Facts the portal learns from Qualtrics: shown, never edited.
+LEARNED_FIELDS = (
+    "brand_id",
+    "qualtrics_user_id",
+    "qualtrics_user_name",
+    "account_type",
+    "reported_datacenter",
+    "suggested_datacenter",
+    "last_checked_at",
+    "last_check_ok",
+    "last_check_error",
+    "token_rejected_at",
+    "created_at",
+    "updated_at",
+)
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionAdminForm
@@ -98,43 +114,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "datacenter", "last_check_ok")
     search_fields = ("name", "brand_id", "owner__username", "qualtrics_user_name")
     autocomplete_fields = ("owner",)
-    readonly_fields = (
-        "token_masked",
-        "brand_id",
-        "qualtrics_user_id",
-        "qualtrics_user_name",
-        "account_type",
-        "reported_datacenter",
-        "suggested_datacenter",
-        "last_checked_at",
-        "last_check_ok",
-        "last_check_error",
-        "token_rejected_at",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = ("token_masked", *LEARNED_FIELDS)
     fieldsets = (
         (None, {"fields": ("owner", "name", "description", "enabled")}),
         ("Qualtrics credentials", {"fields": ("datacenter", "new_token", "token_masked", "qualtrics_username")}),
         ("Expiration and alerts", {"fields": ("expires_on", "notify_days_before", "notify_emails")}),
         (
             "Learned from Qualtrics",
-            {
-                "fields": (
-                    "brand_id",
-                    "qualtrics_user_id",
-                    "qualtrics_user_name",
-                    "account_type",
-                    "reported_datacenter",
-                    "suggested_datacenter",
-                    "last_checked_at",
-                    "last_check_ok",
-                    "last_check_error",
-                    "token_rejected_at",
-                    "created_at",
-                    "updated_at",
-                )
-            },
+            {"fields": LEARNED_FIELDS},
         ),
     )
 
