@@ -96,6 +96,7 @@ LEARNED_FIELDS = (
     "updated_at",
 )
 
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionAdminForm
