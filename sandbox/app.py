@@ -87,6 +87,7 @@ class SandboxApp:
                 "time": dates.iso(self.state.now()),
                 "brandId": brand_id,
                 "body": logged_body,
+                "stalled": stall["when"] if stall else None,
             })
         if stall and stall["when"] == "after":
             time.sleep(stall["seconds"])

@@ -24,13 +24,16 @@ from .test_import import start_import
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate, timeout=60.0, what="the condition"):
+def wait_for(predicate, timeout=60.0, what="the condition", logs: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    message = f"timed out waiting for {what}"
+    for log in sorted(logs.glob("*.log")) if logs else []:
+        message += f"\n--- {log.name} (last lines) ---\n" + "\n".join(log.read_text().splitlines()[-40:])
+    raise AssertionError(message)
 
 
 def database_url() -> str:
@@ -52,8 +55,9 @@ def start_worker(name: str, var_dir: Path, sandbox) -> subprocess.Popen:
     }
     command = [str(Path(sys.executable).parent / "celery"), "-A", "portal", "worker", "--pool=solo",
                "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-               "-n", f"{name}@%h", "--loglevel=WARNING"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               "-n", f"{name}@%h", "--loglevel=INFO"]
+    with open(var_dir / f"worker-{name}.log", "ab") as log:  # read back when a wait times out
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.services
@@ -69,22 +73,27 @@ def test_a_killed_worker_resumes_from_the_last_finished_chunk(xm, settings, tmp_
     try:
         assert services.contact_import_start(contact_import=imp, user=xm.owner)
         wait_for(lambda: ImportChunk.objects.filter(contact_import=imp, status="done").count() >= 2, 90,
-                 "two chunks to finish")
+                 "two chunks to finish", tmp_path)
         # The next upload reaches Qualtrics, which then takes its time to answer: kill the worker meanwhile.
         requests.post(f"{xm.sandbox.root_url}/_sandbox/stall", json={
             "path_contains": "/transactioncontacts", "method": "POST", "seconds": 30, "when": "after", "count": 1,
         }, timeout=5).raise_for_status()
-        posts_before = len(xm.calls("POST", "/transactioncontacts"))
-        wait_for(lambda: len(xm.calls("POST", "/transactioncontacts")) > posts_before, 60, "the stalled upload")
-        wait_for(lambda: ImportChunk.objects.filter(contact_import=imp, status="sending").exists(), 30,
-                 "a chunk caught mid-upload")
+
+        def stalled_upload():
+            return next((c for c in xm.calls("POST", "/transactioncontacts") if c.get("stalled")), None)
+
+        wait_for(stalled_upload, 60, "the stalled upload", tmp_path)
+        first_ref = stalled_upload()["body"]["contacts"][0]["extRef"]
+        stalled_chunk = next(c for c in ImportChunk.objects.filter(contact_import=imp)
+                             if c.payload and c.payload[0].get("extRef") == first_ref)
+        assert stalled_chunk.status == "sending"  # Qualtrics has it; the worker is waiting for the answer
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
 
         imp.refresh_from_db()
         assert imp.status == ContactImport.Status.RUNNING and imp.lease_token  # the dead worker's lease
         stranded = list(ImportChunk.objects.filter(contact_import=imp, status="sending"))
-        assert stranded
+        assert [c.pk for c in stranded] == [stalled_chunk.pk]
         done_before = ImportChunk.objects.filter(contact_import=imp, status="done").count()
         assert 2 <= done_before < imp.total_chunks
 
@@ -93,7 +102,7 @@ def test_a_killed_worker_resumes_from_the_last_finished_chunk(xm, settings, tmp_
         second = start_worker("second", tmp_path, xm.sandbox)
         contact_import_reap_task.delay()
         wait_for(lambda: ContactImport.objects.get(pk=imp.pk).status == ContactImport.Status.COMPLETED, 120,
-                 "the import to complete")
+                 "the import to complete", tmp_path)
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:
