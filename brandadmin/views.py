@@ -131,7 +131,9 @@ class BrandAdminMixin:
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         error = context.get("error")
-        if error and error.get("status") == 403 and not error.get("not_admin"):
+        if isinstance(self, CrudListView):
+            pass  # a list's error is explained by explain_error() when Qualtrics' answer arrives
+        elif error and error.get("status") == 403 and not error.get("not_admin"):
             context["error"] = not_admin_explanation(error, self.connection)
         context["tab"] = getattr(self, "tab", "")
         return context
@@ -142,6 +144,11 @@ class BrandAdminMixin:
 
 class BrandAdminListMixin(BrandAdminMixin):
     """Lists: a 403 replaces the whole page with the explanation (no empty table, no search box)."""
+
+    fetch_in_background = True
+
+    def explain_error(self, exc: Exception) -> dict:
+        return explain_for(exc, self.connection)
 
     def load_page(self, **kwargs):
         raise NotImplementedError

@@ -147,6 +147,7 @@ class ContactMixin(DirectoryMixin):
 
 
 class ContactListView(ContactMixin, CrudListView):
+    fetch_in_background = True
     template_name = "contacts/contact_list.html"
     search_form_class = ContactSearchForm
     page_sizes = (25, 50, 100)
@@ -318,6 +319,7 @@ class MailingListMixin(DirectoryMixin):
 
 
 class MailingListListView(MailingListMixin, CrudListView):
+    fetch_in_background = True
     template_name = "contacts/mailinglist_list.html"
     page_sizes = (25, 50, 100)
     default_page_size = 50
@@ -432,6 +434,7 @@ class MemberMixin(DirectoryMixin):
 class MemberListView(MemberMixin, CrudListView):
     """A list's members; the route returns at most 50 a page."""
 
+    fetch_in_background = True
     template_name = "contacts/member_list.html"
     page_sizes = (25, 50)
     default_page_size = 50

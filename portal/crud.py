@@ -7,6 +7,7 @@ the portal's own records. Templates: one set in templates/crud/ whose headers li
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import get_template, select_template
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -25,6 +26,7 @@ from connections.access import connection_for
 from connections.clients import connection_client
 from connections.models import Role
 
+from . import background
 from .errors import error_text, explain
 from .htmx import is_partial
 
@@ -38,6 +40,9 @@ def value_of(item: Any, attr: str | Callable) -> Any:
     """`attr` as a callable, or a dotted path through dicts and objects."""
     if callable(attr):
         return attr(item)
+    if isinstance(item, dict) and "." not in attr:  # the common case: a field of a Qualtrics object
+        value = item.get(attr)
+        return value() if callable(value) else value
     value = item
     for part in attr.split("."):
         if value is None:
@@ -176,6 +181,9 @@ class CrudListView(ResourceMixin, TemplateView):
     empty_message = "Nothing here yet."
     create_label = ""
     row_url_name = ""  # where a row links to; default: the resource's detail page
+    # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
+    # while the page around the table renders (see portal.background).
+    fetch_in_background = False
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
@@ -186,21 +194,26 @@ class CrudListView(ResourceMixin, TemplateView):
         value = value_of(item, self.id_field)
         if not value:
             return None
-        name = self.row_url_name or f"{self.resource}_detail"
-        pattern = self.__dict__.get("_row_url_pattern")
-        if pattern is None:
-            marker = "ROWIDMARKER"
-            try:
-                pattern = reverse(name, kwargs=self.url_kwargs(**{self.object_kwarg: marker})).split(marker)
-            except NoReverseMatch:  # the route's converter refuses the placeholder
-                pattern = ()
-            self._row_url_pattern = pattern
-        if pattern:
-            return quote(str(value), safe="").join(pattern)
+        if self.row_url_pattern:
+            return quote(str(value), safe="").join(self.row_url_pattern)
         try:
-            return reverse(name, kwargs=self.url_kwargs(**{self.object_kwarg: str(value)}))
+            return reverse(self.row_url_route, kwargs=self.url_kwargs(**{self.object_kwarg: str(value)}))
         except NoReverseMatch:  # a resource without a detail page
             return None
+
+    @property
+    def row_url_route(self) -> str:
+        return self.row_url_name or f"{self.resource}_detail"
+
+    @cached_property
+    def row_url_pattern(self) -> tuple[str, ...]:
+        """The row link split around the object id, or () when the route refuses a placeholder."""
+        marker = "ROWIDMARKER"
+        try:
+            url = reverse(self.row_url_route, kwargs=self.url_kwargs(**{self.object_kwarg: marker}))
+        except NoReverseMatch:
+            return ()
+        return tuple(url.split(marker))
 
     def page_size(self) -> int:
         try:
@@ -215,22 +228,21 @@ class CrudListView(ResourceMixin, TemplateView):
         search = {k: v for k, v in search.items() if v not in (None, "")}
         cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
-        error = None
-        try:
-            page = self.fetch_page(cursor=unsign_cursor(cursor_param), page_size=self.page_size(), search=search)
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
-            error, page = explain(exc), Page(items=[])
+        fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
+        if self.fetch_in_background and not is_partial(request):
+            answer = background.start(self.fetch_page, **fetch_kwargs).result
+            if type(self).row_url is CrudListView.row_url:
+                self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
+        else:
+            answer = functools.partial(self.fetch_page, **fetch_kwargs)
+        fetched = _Fetched(self, answer, trail, cursor_param)
         context = self.get_context_data(
-            page=page,
-            rows=[{"item": item, "url": self.row_url(item), "cells": self.cells(item)} for item in page.items],
+            page=fetched.lazy("page"),
+            rows=fetched.lazy("rows"),
             columns=self.columns,
             search_form=search_form,
-            error=error,
-            next_query=self.query(cursor=sign_cursor(page.next_cursor), trail=[*trail, cursor_param])
-            if page.next_cursor
-            else None,
+            error=fetched.lazy("error"),
+            next_query=fetched.lazy("next_query"),
             prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
             page_number=len(trail) + 1,
             page_sizes=self.page_sizes,
@@ -239,7 +251,13 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
-        return self.render_page(context)
+        response = self.render_page(context)
+        fetched.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        return response
+
+    def explain_error(self, exc: Exception) -> dict:
+        """What the table shows for an error from Qualtrics."""
+        return explain(exc)
 
     def create_url(self) -> str | None:
         if not self.can_write:
@@ -262,6 +280,40 @@ class CrudListView(ResourceMixin, TemplateView):
             elif value:
                 q[key] = value
         return q.urlencode()
+
+
+class _Fetched:
+    """A list page's answer from Qualtrics (or its error) and the rows built from it, worked out when
+    the template first needs them: with the fetch running in the background, everything rendered
+    before the table (layout, navigation, search form) overlaps the wait for Qualtrics."""
+
+    def __init__(self, view: CrudListView, answer: Callable[[], Page], trail: list[str], cursor_param: str):
+        self.view = view
+        self.answer = answer
+        self.trail = trail
+        self.cursor_param = cursor_param
+
+    @cached_property
+    def parts(self) -> dict[str, Any]:
+        view = self.view
+        error = None
+        try:
+            page = self.answer()
+        except Exception as exc:
+            if not _is_qualtrics_error(exc):
+                raise
+            error, page = view.explain_error(exc), Page(items=[])
+        return {
+            "page": page,
+            "error": error,
+            "rows": [{"item": item, "url": view.row_url(item), "cells": view.cells(item)} for item in page.items],
+            "next_query": view.query(cursor=sign_cursor(page.next_cursor), trail=[*self.trail, self.cursor_param])
+            if page.next_cursor
+            else None,
+        }
+
+    def lazy(self, name: str) -> SimpleLazyObject:
+        return SimpleLazyObject(lambda: self.parts[name])
 
 
 class CrudDetailView(ResourceMixin, TemplateView):

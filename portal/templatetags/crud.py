@@ -1,8 +1,9 @@
+import html
+
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -37,24 +38,37 @@ def qdate(value, fmt="j M Y H:i"):
     return date_filter(timezone.localtime(dt), fmt)
 
 
+EMPTY_CELL = '<span class="text-body-secondary">—</span>'
+BOOL_CELLS = ('<span class="badge badge-soft-muted">No</span>', '<span class="badge badge-soft-warn">Yes</span>')
+
+
+def _escape(value) -> str:
+    """Django's conditional_escape without its lazy-string wrapper, which a table pays per cell."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def cell_html(value, kind: str) -> str:
+    """A table cell's content as escaped HTML, by the column's kind."""
+    if kind == "bool":
+        return BOOL_CELLS[bool(value)]
+    if value is None or value == "":
+        return EMPTY_CELL
+    if kind == "mono":
+        return f'<span class="mono">{_escape(value)}</span>'
+    if kind in ("date", "datetime"):
+        return _escape(qdate(value, "j M Y" if kind == "date" else "j M Y H:i"))
+    if kind == "badge":
+        return f'<span class="badge badge-soft-muted">{_escape(value)}</span>'
+    if kind == "number":
+        return _escape(f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value)
+    return _escape(value)
+
+
 @register.simple_tag
 def cell_value(cell):
-    value = cell["value"]
-    kind = cell["column"].kind
-    if kind == "bool":
-        return format_html('<span class="badge {}">{}</span>', "badge-soft-warn" if value else "badge-soft-muted",
-                           "Yes" if value else "No")
-    if value in (None, ""):
-        return mark_safe('<span class="text-body-secondary">—</span>')
-    if kind == "mono":
-        return format_html('<span class="mono">{}</span>', value)
-    if kind in ("date", "datetime"):
-        return qdate(value, "j M Y" if kind == "date" else "j M Y H:i")
-    if kind == "badge":
-        return format_html('<span class="badge badge-soft-muted">{}</span>', value)
-    if kind == "number":
-        return format_html("{}", f"{value:,}" if isinstance(value, int) else value)
-    return value
+    return mark_safe(cell_html(cell["value"], cell["column"].kind))  # noqa: S308 - escaped by cell_html
 
 
 @register.simple_tag
@@ -63,14 +77,15 @@ def crud_rows(rows, columns):
     against several through nested template loops."""
     if not rows:
         return ""
-    opening = [f'<td class="{conditional_escape(c.css)}">' if c.css else "<td>" for c in columns]
+    opening = [f'<td class="{_escape(c.css)}">' if c.css else "<td>" for c in columns]
     parts = []
     for row in rows:
-        url = conditional_escape(row["url"]) if row["url"] else ""
+        url = _escape(row["url"]) if row["url"] else ""
         out = ["<tr>"]
         for index, cell in enumerate(row["cells"]):
-            content = conditional_escape(cell_value(cell))
-            if url and cell["column"].link:
+            column = cell["column"]
+            content = cell_html(cell["value"], column.kind)
+            if url and column.link:
                 content = f'<a href="{url}">{content}</a>'
             out.append(f"{opening[index]}{content}</td>")
         out.append("</tr>")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 
 import pytest
+import requests
 from django.urls import reverse
 
 from connections.models import AuditEvent
@@ -98,6 +100,58 @@ class TestAccess:
         client = login(xm.operator)
         for target in self.write_urls(xm):
             assert client.get(target).status_code == 200, target
+
+
+class TestQualtricsReadInTheBackground:
+    """A full list page reads Qualtrics on a background thread while its layout renders; htmx swaps of
+    the table alone read it on the request's thread."""
+
+    def spy_on_contact_page(self, monkeypatch) -> list[int]:
+        from contacts import selectors
+
+        threads: list[int] = []
+        real = selectors.contact_page
+
+        def spy(**kwargs):
+            threads.append(threading.get_ident())
+            return real(**kwargs)
+
+        monkeypatch.setattr(selectors, "contact_page", spy)
+        return threads
+
+    def test_a_full_page_reads_beside_the_request_and_an_htmx_swap_on_it(self, xm, login, hx, monkeypatch):
+        threads = self.spy_on_contact_page(monkeypatch)
+        client = login(xm.viewer)
+        page = body(client.get(url("contact_list", xm) + "?page_size=25"))
+        part = body(client.get(url("contact_list", xm) + "?page_size=25", **hx))
+        assert threads[0] != threading.get_ident() and threads[1] == threading.get_ident()
+        rows = [line for line in page.splitlines() if "/contacts/CID_" in line]
+        assert len(rows) == 25 and rows == [line for line in part.splitlines() if "/contacts/CID_" in line]
+        assert 'data-testid="connection-switcher"' in page and "Page 1 · 25 shown" in page
+
+    def test_an_error_read_in_the_background_is_explained_in_the_table(self, xm, login):
+        from connections.crypto import decrypt_token
+
+        client = login(xm.viewer)
+        client.get(url("contact_list", xm))  # the directory's name is cached for the heading
+        requests.post(f"{xm.sandbox.root_url}/_sandbox/tokens/revoke",
+                      json={"token": decrypt_token(xm.connection.token_encrypted)}, timeout=5).raise_for_status()
+        response = client.get(url("contact_list", xm))
+        html = body(response)
+        assert response.status_code == 200 and 'data-testid="qualtrics-error"' in html
+        assert "request id" in html and "/contacts/CID_" not in html
+        assert 'data-testid="search-form"' in html  # the rest of the page is there, to try again
+
+    def test_the_background_read_must_not_touch_the_database(self, xm, login, monkeypatch):
+        from contacts import selectors
+        from portal.background import DatabaseFromBackground
+
+        def queries_the_database(**kwargs):
+            return ContactImport.objects.count()
+
+        monkeypatch.setattr(selectors, "contact_page", queries_the_database)
+        with pytest.raises(DatabaseFromBackground):
+            login(xm.viewer).get(url("contact_list", xm))
 
 
 class TestDirectoriesAndContacts:

@@ -1,0 +1,69 @@
+"""The shared list machinery: how table cells are written, and reads started in the background."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from portal import background
+from portal.crud import Column, value_of
+from portal.templatetags.crud import cell_html, crud_rows
+
+
+class TestCells:
+    def test_text_is_escaped_and_safe_html_is_kept(self):
+        assert cell_html('<script>alert("x")</script> & co', "text") == (
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"
+        )
+        assert cell_html(format_html("<b>{}</b>", "<i>"), "text") == "<b>&lt;i&gt;</b>"
+
+    @pytest.mark.parametrize(("value", "kind", "html"), [
+        (None, "text", '<span class="text-body-secondary">—</span>'),
+        ("", "mono", '<span class="text-body-secondary">—</span>'),
+        ("CID_1<", "mono", '<span class="mono">CID_1&lt;</span>'),
+        ("en'", "badge", '<span class="badge badge-soft-muted">en&#x27;</span>'),
+        (True, "bool", '<span class="badge badge-soft-warn">Yes</span>'),
+        (None, "bool", '<span class="badge badge-soft-muted">No</span>'),
+        (1234567, "number", "1,234,567"),
+        (0, "number", "0"),
+        ("2026-03-04T05:06:07Z", "date", "4 Mar 2026"),
+        (1772600767000, "datetime", "4 Mar 2026 05:06"),
+    ])
+    def test_each_kind(self, value, kind, html):
+        with timezone.override("UTC"):
+            assert cell_html(value, kind) == html
+
+    def test_rows_link_the_linked_column_and_escape_the_url(self):
+        columns = [Column("Name", "name", link=True), Column("Phone", "phone", kind="mono", css="text-end")]
+        rows = [{"url": "/c/1/x?a=1&b=2", "cells": [{"value": "<Ann>", "column": columns[0]},
+                                                     {"value": None, "column": columns[1]}]}]
+        assert crud_rows(rows, columns) == (
+            '<tr><td><a href="/c/1/x?a=1&amp;b=2">&lt;Ann&gt;</a></td><td class="text-end">'
+            '<span class="text-body-secondary">—</span></td></tr>'
+        )
+        assert crud_rows([], columns) == ""
+
+    def test_values_come_from_keys_paths_and_callables(self):
+        item = {"name": "Ann", "stats": {"sent": 3}, "label": lambda: "called"}
+        assert value_of(item, "name") == "Ann" and value_of(item, "missing") is None
+        assert value_of(item, "stats.sent") == 3 and value_of(item, "stats.none.deeper") is None
+        assert value_of(item, "label") == "called" and value_of(item, lambda i: i["name"].upper()) == "ANN"
+
+
+class TestBackground:
+    def test_it_runs_on_another_thread_and_hands_back_the_result_or_the_error(self):
+        assert background.start(threading.get_ident).result(timeout=5) != threading.get_ident()
+        assert background.start(lambda a, b=0: a + b, 2, b=3).result(timeout=5) == 5
+        with pytest.raises(ZeroDivisionError):
+            background.start(lambda: 1 / 0).result(timeout=5)
+
+    @pytest.mark.django_db
+    def test_it_refuses_the_database(self):
+        from django.contrib.auth.models import User
+
+        with pytest.raises(background.DatabaseFromBackground):
+            background.start(User.objects.count).result(timeout=5)
+        assert User.objects.count() == 0  # the request's own thread is untouched
