@@ -137,9 +137,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file (not shared memory) for the test database: the live server and in-process workers
     # write from other threads, which a shared in-memory database answers with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept between requests rather than opened for each; a health check replaces one
+# that went away.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also carries the shared Qualtrics rate budget) ----------------------------------
@@ -244,6 +245,7 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:  # hashing speed only matters for tests; production keeps Django's default hashers
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
