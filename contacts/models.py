@@ -37,7 +37,9 @@ class ContactImport(models.Model):
     mailing_list_name = models.CharField(max_length=200, blank=True)
     dedup_fields = models.JSONField(default=list, blank=True)
 
-    file = models.FileField(upload_to="contact-imports/%Y/%m/")
+    file = models.FileField(upload_to="contact-imports/%Y/%m/", blank=True)
+    file_purged_at = models.DateTimeField(null=True, blank=True,
+                                          help_text="When the uploaded file was deleted (kept only for a while).")
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField(default=0)
     encoding = models.CharField(max_length=20, default="utf-8-sig")

@@ -383,6 +383,11 @@ def contact_import_rejected_rows(*, contact_import: ContactImport) -> Iterator[s
     for row_number, reason in contact_import.rejections.values_list("row_number", "reason").iterator():
         reasons.setdefault(row_number, []).append(reason)
     writer = csv.writer(_Echo())
+    if not contact_import.file:  # deleted after the retention period: row numbers and reasons only
+        yield writer.writerow(["row", "reason"])
+        for number in sorted(reasons):
+            yield writer.writerow([number, "; ".join(reasons[number])])
+        return
     yield writer.writerow(["row", *contact_import.headers, "reason"])
     if not reasons:
         return

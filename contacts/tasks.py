@@ -14,6 +14,11 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "contacts-import-file-purge": {
+        "task": "contacts.tasks.contact_import_purge_files_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 
@@ -36,3 +41,11 @@ def contact_import_reap_task() -> list[int]:
     for import_id in found:
         contact_import_run_task.delay(import_id)
     return found
+
+
+@shared_task(ignore_result=True)
+def contact_import_purge_files_task() -> int:
+    """Delete uploaded files of imports that ended more than CONTACT_IMPORT_FILE_RETENTION_DAYS ago."""
+    from .services import contact_import_purge_files
+
+    return contact_import_purge_files()

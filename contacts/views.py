@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -720,7 +721,8 @@ def import_cancel(request, connection_id, directory_id, mailing_list_id, import_
 def _import_progress_context(contact_import: ContactImport) -> dict:
     progress = selectors.contact_import_progress(contact_import=contact_import)
     return {"contact_import": contact_import, "progress": progress,
-            "rejected_rows": selectors.contact_import_rejection_count(contact_import=contact_import)}
+            "rejected_rows": selectors.contact_import_rejection_count(contact_import=contact_import),
+            "retention_days": settings.CONTACT_IMPORT_FILE_RETENTION_DAYS}
 
 
 @connection_view(Role.VIEWER)
@@ -747,7 +749,10 @@ def import_progress(request, connection_id, directory_id, mailing_list_id, impor
     }
     response = render(request, "contacts/import_detail.html#progress", context)
     if contact_import.is_finished:
-        stop = HttpResponseStopPolling(response.content)
+        # The heading's contact count changed with the import: send it again alongside the summary.
+        summary = render(request, "contacts/_list_header.html#summary",
+                         _list_context(request, directory_id, mailing_list_id, oob=True))
+        stop = HttpResponseStopPolling(response.content + summary.content)
         stop["Content-Type"] = response["Content-Type"]
         return stop
     return response

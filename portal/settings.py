@@ -224,6 +224,9 @@ CONTACTS_PHONE_REGION = env.str("CONTACTS_PHONE_REGION", default="US")
 CONTACT_IMPORT_CHUNK_SIZE = env.int("CONTACT_IMPORT_CHUNK_SIZE", default=500)
 # Seconds before a chunk whose call may have reached Qualtrics, and is not found there, is sent again.
 CONTACT_IMPORT_RECOVERY_GRACE = env.float("CONTACT_IMPORT_RECOVERY_GRACE", default=300.0)
+# Days an uploaded CSV file (personal data) is kept after its import ended, for the rejected-rows
+# download; then an hourly sweep deletes it.
+CONTACT_IMPORT_FILE_RETENTION_DAYS = env.int("CONTACT_IMPORT_FILE_RETENTION_DAYS", default=30)
 
 # --- Distributions --------------------------------------------------------------------------
 # A row left "sending" this long is taken back by the reaper (it must outlast any call in flight).

@@ -150,8 +150,10 @@ def test_it_imports_two_thousand_rows_with_live_progress(xm, browser_as, shot, c
     shot(page, "import-report")
     page.get_by_test_id("start-import").click()
     expect(page.get_by_test_id("import-progress")).to_be_visible()
+    expect(page.get_by_test_id("list-summary")).to_contain_text("about 0 contacts")  # loaded before the import
     shot(page, "import-progress")
     expect(page.get_by_test_id("import-summary")).to_be_visible(timeout=90_000)
+    expect(page.get_by_test_id("list-summary")).to_contain_text("about 2,000 contacts")  # updated when it ended
     expect(page.get_by_test_id("summary-added")).to_have_text("2,000")
     expect(page.get_by_test_id("import-status")).to_have_text("Completed")
     shot(page, "import-summary")

@@ -312,3 +312,44 @@ class TestImportTasks:
 
         app.finalize()
         assert app.conf.beat_schedule["contacts-import-reaper"]["task"] == "contacts.tasks.contact_import_reap_task"
+
+
+@pytest.mark.django_db(transaction=True)
+class TestImportFileRetention:
+    def test_files_of_imports_ended_long_ago_are_deleted_and_the_rest_kept(self, xm, settings):
+        import datetime
+
+        from django.utils import timezone
+
+        from contacts import tasks
+
+        xm.sandbox.configure(job_seconds=0)
+        settings.CONTACT_IMPORT_FILE_RETENTION_DAYS = 30
+        old = start_import(xm, [*people(3), ["No", "Identifier", "", "", "gold"]])
+        services.contact_import_start(contact_import=old, user=xm.owner)
+        old = run_to_end(old)
+        recent, running = start_import(xm, people(2, start=10)), start_import(xm, people(2, start=20))
+        ContactImport.objects.filter(pk=recent.pk).update(status=ContactImport.Status.COMPLETED,
+                                                          finished_at=timezone.now() - datetime.timedelta(days=29))
+        ContactImport.objects.filter(pk=running.pk).update(status=ContactImport.Status.RUNNING)
+        ContactImport.objects.filter(pk=old.pk).update(finished_at=timezone.now() - datetime.timedelta(days=31))
+        path = old.file.path
+
+        assert tasks.contact_import_purge_files_task() == 1
+        assert tasks.contact_import_purge_files_task() == 0  # a second sweep finds nothing more to do
+        old.refresh_from_db()
+        assert not old.file and old.file_purged_at is not None and not os.path.exists(path)
+        for kept in (recent, running):
+            kept.refresh_from_db()
+            assert kept.file and os.path.exists(kept.file.path) and kept.file_purged_at is None
+        # The rows left out can still be listed, by number and reason.
+        assert list(selectors.contact_import_rejected_rows(contact_import=old)) == [
+            "row,reason\r\n", '5,"No e-mail, phone or external reference."\r\n',
+        ]
+
+    def test_it_is_in_the_beat_schedule(self):
+        from portal.celery import app
+
+        app.finalize()
+        entry = app.conf.beat_schedule["contacts-import-file-purge"]
+        assert entry["task"] == "contacts.tasks.contact_import_purge_files_task"

@@ -473,6 +473,10 @@ class TestImportScreens:
         done = client.get(progress_url, **hx)
         assert done.status_code == 286 and "every 2s" not in body(done)
         assert 'data-testid="summary-added">40<' in body(done)
+        # The list's heading, loaded before the import, gets its new contact count out of band.
+        summary = body(done).split('id="list-summary"', 1)[1]
+        assert summary.startswith(' class=') and 'hx-swap-oob="true"' in summary.split(">", 1)[0]
+        assert "about 40 contacts" in summary
         viewer_page = login(xm.viewer).get(url("import_detail", xm, mailing_list_id=xm.mailing_list_id,
                                                 import_id=imp.pk))
         assert viewer_page.status_code == 200 and "cancel-import" not in body(viewer_page)
