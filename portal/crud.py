@@ -16,9 +16,12 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
+from django.template import Context
 from django.template.loader import get_template, select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject, cached_property
+from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -34,6 +37,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CURSOR_SALT = "portal.crud.cursor"
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
+TABLE_SLOT = mark_safe("<!--crud-table-slot-->")
 
 
 def value_of(item: Any, attr: str | Callable) -> Any:
@@ -156,16 +160,17 @@ class ResourceMixin(ConnectionViewMixin):
         )
         return context
 
+    def partial_template(self):
+        # The screen's own template first; a partial it only inherits is found in the generic one.
+        names = [f"{self.template_name}#{self.partial}"]
+        if self.partial_template_name:
+            names.append(f"{self.partial_template_name}#{self.partial}")
+        return select_template(names)
+
     def render_page(self, context, status: int = 200):
         if is_partial(self.request):
-            # The screen's own template first; a partial it only inherits is found in the generic one.
-            names = [f"{self.template_name}#{self.partial}"]
-            if self.partial_template_name:
-                names.append(f"{self.partial_template_name}#{self.partial}")
-            template = select_template(names)
-        else:
-            template = get_template(self.template_name)
-        return HttpResponse(template.render(context, self.request), status=status)
+            return HttpResponse(self.partial_template().render(context, self.request), status=status)
+        return HttpResponse(get_template(self.template_name).render(context, self.request), status=status)
 
 
 class CrudListView(ResourceMixin, TemplateView):
@@ -229,7 +234,8 @@ class CrudListView(ResourceMixin, TemplateView):
         cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
         fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
-        if self.fetch_in_background and not is_partial(request):
+        answer_later = self.fetch_in_background and not is_partial(request)
+        if answer_later:
             answer = background.start(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
@@ -239,7 +245,7 @@ class CrudListView(ResourceMixin, TemplateView):
         context = self.get_context_data(
             page=fetched.lazy("page"),
             rows=fetched.lazy("rows"),
-            columns=self.columns,
+            columns=self.page_columns,
             search_form=search_form,
             error=fetched.lazy("error"),
             next_query=fetched.lazy("next_query"),
@@ -251,9 +257,20 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
-        response = self.render_page(context)
+        response = self.render_page_then_table(context) if answer_later else self.render_page(context)
         fetched.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
         return response
+
+    def render_page_then_table(self, context):
+        """The page with a slot where the table goes (everything but the table renders while Qualtrics
+        answers), then the table partial, once the answer is in."""
+        page = get_template(self.template_name).render({**context, "table_slot": TABLE_SLOT}, self.request)
+        if TABLE_SLOT in page:
+            # The page's context processors already ran: the table needs only the view's context.
+            table_context = Context({**context, "request": self.request, "csrf_token": get_token(self.request)})
+            table = self.partial_template().template.render(table_context)
+            page = page.replace(TABLE_SLOT, table, 1)
+        return HttpResponse(page)
 
     def explain_error(self, exc: Exception) -> dict:
         """What the table shows for an error from Qualtrics."""
@@ -267,8 +284,13 @@ class CrudListView(ResourceMixin, TemplateView):
         except Exception:
             return None
 
+    @cached_property
+    def page_columns(self) -> list[Column]:
+        """The columns, worked out once per page (`columns` may be a property that builds them)."""
+        return list(self.columns)
+
     def cells(self, item) -> list[dict]:
-        return [{"value": value_of(item, c.attr), "column": c} for c in self.columns]
+        return [{"value": value_of(item, c.attr), "column": c} for c in self.page_columns]
 
     def query(self, **params) -> str:
         q = self.request.GET.copy()

@@ -128,6 +128,7 @@ class TestQualtricsReadInTheBackground:
         rows = [line for line in page.splitlines() if "/contacts/CID_" in line]
         assert len(rows) == 25 and rows == [line for line in part.splitlines() if "/contacts/CID_" in line]
         assert 'data-testid="connection-switcher"' in page and "Page 1 · 25 shown" in page
+        assert page.count(' id="crud-table"') == 1 and "crud-table-slot" not in page
 
     def test_an_error_read_in_the_background_is_explained_in_the_table(self, xm, login):
         from connections.crypto import decrypt_token
