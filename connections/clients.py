@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from http.cookiejar import DefaultCookiePolicy
 
 from django.conf import settings
 from django.core.cache import cache
+
+from portal.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
 from .crypto import decrypt_token
@@ -18,8 +18,15 @@ def base_url_for(datacenter: str) -> str:
     return settings.QUALTRICS_API_BASE_URL.replace("{datacenter}", datacenter)
 
 
-_sessions: dict[int, object] = {}
-_sessions_lock = threading.Lock()
+def _new_shared_session():
+    from .qualtrics.client import QualtricsClient
+
+    session = QualtricsClient._new_session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
+_session = PerProcess(_new_shared_session)
 
 
 def shared_session():
@@ -27,20 +34,9 @@ def shared_session():
     connections (and TLS sessions) to Qualtrics instead of opening one per request.
 
     The token travels in each request's headers, never on the session, and cookies are refused, so
-    nothing of one connection can reach another. Keyed by process id: a forked worker builds its own.
+    nothing of one connection can reach another. A forked worker builds its own.
     """
-    pid = os.getpid()
-    session = _sessions.get(pid)
-    if session is None:
-        from .qualtrics.client import QualtricsClient
-
-        with _sessions_lock:
-            session = _sessions.get(pid)
-            if session is None:
-                session = QualtricsClient._new_session()
-                session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-                _sessions[pid] = session
-    return session
+    return _session.get()
 
 
 def shared_rate_limiter():

@@ -9,7 +9,6 @@ so any query from one fails loudly (`DatabaseFromBackground`) instead of opening
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,10 +16,9 @@ from typing import Any
 
 from django.db import connections
 
-MAX_THREADS = 16
+from .per_process import PerProcess
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
+MAX_THREADS = 16
 
 
 class DatabaseFromBackground(RuntimeError):
@@ -39,19 +37,9 @@ def _prepare_thread() -> None:
         connections[alias].ensure_connection = _refuse_database
 
 
-def _pool() -> ThreadPoolExecutor:
-    """One pool per process (a forked worker builds its own); threads start as they are needed."""
-    pid = os.getpid()
-    pool = _pools.get(pid)
-    if pool is None:
-        with _pools_lock:
-            pool = _pools.get(pid)
-            if pool is None:
-                pool = ThreadPoolExecutor(
-                    max_workers=MAX_THREADS, thread_name_prefix="qualtrics-read", initializer=_prepare_thread
-                )
-                _pools[pid] = pool
-    return pool
+_pool = PerProcess(lambda: ThreadPoolExecutor(
+    max_workers=MAX_THREADS, thread_name_prefix="qualtrics-read", initializer=_prepare_thread
+))
 
 
 def start(fn: Callable[..., Any], /, *args, **kwargs) -> Future:
@@ -63,6 +51,6 @@ def start(fn: Callable[..., Any], /, *args, **kwargs) -> Future:
         begun.set()
         return fn(*args, **kwargs)
 
-    future = _pool().submit(run)
+    future = _pool.get().submit(run)  # threads start as they are needed
     begun.wait(timeout=0.05)  # a busy pool: carry on, the answer is awaited later anyway
     return future

@@ -53,6 +53,17 @@ class TestCells:
         assert value_of(item, "label") == "called" and value_of(item, lambda i: i["name"].upper()) == "ANN"
 
 
+class TestPerProcess:
+    def test_one_value_per_process(self, monkeypatch):
+        from portal import per_process
+
+        shared = per_process.PerProcess(object)
+        first = shared.get()
+        assert shared.get() is first
+        monkeypatch.setattr(per_process.os, "getpid", lambda: -1)  # as in a forked worker
+        assert shared.get() is not first
+
+
 class TestBackground:
     def test_it_runs_on_another_thread_and_hands_back_the_result_or_the_error(self):
         assert background.start(threading.get_ident).result(timeout=5) != threading.get_ident()
