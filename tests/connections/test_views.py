@@ -14,6 +14,7 @@ from django.utils import timezone
 from connections import services
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection, ConnectionShare, Role
+from connections.services import lifecycle
 from tests.factories import make_connection, make_team, make_user, random_token, share
 
 from .pages import main_text, text_of
@@ -356,7 +357,7 @@ class TestDelete:
         assert "Access ends for everyone it is shared with: max, Survey ops, otto, vera." in body
 
     def test_deleting_cancels_and_reports(self, login, personas, monkeypatch, hx):
-        monkeypatch.setattr(services, "_cancel_distributions", lambda connection, actor: ["Spring invite"])
+        monkeypatch.setattr(lifecycle, "_cancel_distributions", lambda connection, actor: ["Spring invite"])
         client = login(personas.owner)
         client.get(url("connection_switch", personas.connection))
         response = client.post(url("connection_delete", personas.connection), **hx)
