@@ -75,14 +75,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
         )
         return CheckResult(ok=False, error=exc, checked_at=now)
 
-    updates = {
-        **who.facts(),
-        "last_checked_at": now,
-        "last_check_ok": True,
-        "last_check_error": "",
-        "token_rejected_at": None,
-    }
-    Connection.objects.filter(pk=connection.pk).update(**updates)
+    connection.save(update_fields=connection.record_whoami(who, at=now))
     connection.refresh_from_db()
     detail = f"brand {who.brand_id or '?'}, user {who.user_name or '?'}, account type {who.account_type or '?'}"
     if who.suggested_datacenter:

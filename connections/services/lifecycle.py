@@ -14,13 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ..audit import audit_record
-from ..crypto import decrypt_token, encrypt_token
+from ..crypto import decrypt_token
 from ..models import Connection
 from ..validators import validate_token_shape
-from .validation import check_name_free, ensure_same_brand, mask, validate_connection
+from .validation import check_name_free, ensure_same_brand, validate_connection
 from .whoami import whoami_for_token
 
 logger = logging.getLogger(__name__)
@@ -84,8 +83,6 @@ def connection_create(
         notify_days_before=notify_days_before,
         notify_emails=notify_emails or "",
         enabled=enabled,
-        token_encrypted="-",
-        token_last4=token[-4:],
     )
     validate_connection(connection, token=token, require_token=True)
     if connection_limit_reached():
@@ -94,12 +91,8 @@ def connection_create(
     # Qualtrics first, outside any transaction: nothing is held open while it answers.
     who = whoami_for_token(datacenter=datacenter, token=token, retry=retry)
 
-    connection.token_encrypted = encrypt_token(token)
-    for key, value in who.facts().items():
-        setattr(connection, key, value)
-    connection.last_checked_at = timezone.now()
-    connection.last_check_ok = True
-    connection.last_check_error = ""
+    connection.set_token(token)
+    connection.record_whoami(who)
     with transaction.atomic():
         # Serialise creations so two racing at the limit cannot both pass (a row lock on PostgreSQL).
         list(Connection.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
@@ -118,7 +111,7 @@ def connection_create(
             target=connection.name,
             request_id=who.request_id,
             detail=f"datacenter {datacenter}, brand {who.brand_id or '?'}, user {who.user_name or '?'}, "
-            f"token {mask(token)}",
+            f"token {connection.token_mask}",
         )
     return connection
 
@@ -158,15 +151,9 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
         for name in changed:
             setattr(current, name, getattr(connection, name))
         if who is not None:
-            for key, value in who.facts().items():
-                setattr(current, key, value)
-            current.last_checked_at = timezone.now()
-            current.last_check_ok = True
-            current.last_check_error = ""
-            current.token_rejected_at = None
+            current.record_whoami(who)
         if token:
-            current.token_encrypted = encrypt_token(token)
-            current.token_last4 = token[-4:]
+            current.set_token(token)
             changed.append("token")
         try:
             with transaction.atomic():
@@ -243,8 +230,7 @@ def connection_admin_save(*, connection: Connection, actor, token: str = "", cha
     token = (token or "").strip()
     if token:
         validate_token_shape(token)
-        connection.token_encrypted = encrypt_token(token)
-        connection.token_last4 = token[-4:]
+        connection.set_token(token)
         connection.token_rejected_at = None
     connection.save()
     fields = [f for f in (changed or []) if f != "new_token"]

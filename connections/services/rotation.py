@@ -6,15 +6,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from portal.errors import error_text
 
 from ..audit import audit_record
-from ..crypto import encrypt_token
+from ..crypto import mask_token
 from ..models import AuditEvent, Connection
 from ..validators import validate_datacenter, validate_token_shape
-from .validation import ensure_same_brand, mask
+from .validation import ensure_same_brand
 from .whoami import whoami_for_token
 
 
@@ -44,7 +43,7 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
             target=connection.name,
             outcome=AuditEvent.Outcome.DENIED if isinstance(exc, AuthenticationError) else AuditEvent.Outcome.FAILED,
             request_id=exc.request_id or "",
-            detail=f"new token {mask(token)} not accepted: {error_text(exc)}",
+            detail=f"new token {mask_token(token)} not accepted: {error_text(exc)}",
         )
         raise
     ensure_same_brand(connection, who, confirm_brand_change)
@@ -52,14 +51,8 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
         old_mask, old_brand, old_expiry = connection.token_mask, connection.brand_id, connection.expires_on
-        connection.token_encrypted = encrypt_token(token)
-        connection.token_last4 = token[-4:]
-        for key, value in who.facts().items():
-            setattr(connection, key, value)
-        connection.last_checked_at = timezone.now()
-        connection.last_check_ok = True
-        connection.last_check_error = ""
-        connection.token_rejected_at = None
+        connection.set_token(token)
+        connection.record_whoami(who)
         if expires_on is not ...:
             connection.expires_on = expires_on
         connection.save()

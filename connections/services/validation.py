@@ -102,7 +102,3 @@ def validate_connection(connection: Connection, *, token: str, require_token: bo
     if errors:
         raise ValidationError(errors)
 
-
-def mask(token: str) -> str:
-    """How a token not saved on a connection is named in the audit trail (its last four characters)."""
-    return f"••••{token[-4:]}"

@@ -30,18 +30,6 @@ class WhoAmI:
     request_id: str = ""
     suggested_datacenter: str = ""
 
-    def facts(self) -> dict[str, str]:
-        """The Connection fields these answers fill in (cut to the columns' lengths)."""
-        values = {
-            "brand_id": self.brand_id,
-            "qualtrics_user_id": self.user_id,
-            "qualtrics_user_name": self.user_name,
-            "account_type": self.account_type,
-            "reported_datacenter": self.datacenter,
-            "suggested_datacenter": self.suggested_datacenter,
-        }
-        return {name: value[: Connection._meta.get_field(name).max_length] for name, value in values.items()}
-
 
 class _CallRecorder:
     """A client hook that remembers the last call's record (request id, notice)."""
