@@ -20,7 +20,6 @@ from .lifecycle import (
     connection_limit_message,
     connection_limit_reached,
     connection_update,
-    scheduled_distributions_for,
 )
 from .rotation import connection_apply_suggested_datacenter, connection_rotate
 from .sharing import connection_share, connection_unshare
@@ -49,7 +48,6 @@ __all__ = [
     "connection_token_rejected_alert_send",
     "connection_unshare",
     "connection_update",
-    "scheduled_distributions_for",
     "suggested_datacenter_from",
     "tokens_reencrypt",
     "tokens_undecryptable",

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from ..audit import audit_record
 from ..crypto import decrypt_token
 from ..models import Connection
+from ..signals import Dependents, answers, connection_deleting
 from ..validators import validate_token_shape
 from .validation import check_name_free, ensure_same_brand, validate_connection
 from .whoami import whoami_for_token
@@ -186,34 +187,17 @@ def _describe_change(name: str, old, connection: Connection) -> str:
 # --- delete ------------------------------------------------------------------------------------
 
 
-def scheduled_distributions_for(connection: Connection) -> list:
-    """Distributions waiting to be sent through this connection (none if that app cannot say yet)."""
-    try:
-        from distributions.selectors import scheduled_for_connection
-    except ImportError:
-        return []
-    return list(scheduled_for_connection(connection))
-
-
-def _cancel_distributions(connection: Connection, actor) -> list:
-    try:
-        from distributions.services import distributions_cancel_for_connection
-    except ImportError:
-        return []
-    return list(distributions_cancel_for_connection(connection, actor))
-
-
 @transaction.atomic
-def connection_delete(*, connection: Connection, actor) -> list:
-    """Cancel the connection's scheduled distributions, then delete it. Returns what was cancelled."""
+def connection_delete(*, connection: Connection, actor) -> list[Dependents]:
+    """Have the apps that keep work on the connection cancel it, then delete the connection.
+
+    Returns what they cancelled (only kinds with something cancelled).
+    """
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
-    cancelled = _cancel_distributions(connection, actor)
+    cancelled = [work for work in answers(connection_deleting, connection=connection, actor=actor) if work.items]
     name, pk = connection.name, connection.pk
     detail = f"datacenter {connection.datacenter}, brand {connection.brand_id or '?'}"
-    if cancelled:
-        detail += f"; cancelled {len(cancelled)} scheduled distribution(s): " + ", ".join(
-            str(d) for d in cancelled
-        )
+    detail += "".join(f"; cancelled {work.summary()}" for work in cancelled)
     audit_record(actor=actor, connection=connection, action="connection.delete", target=name, detail=detail)
     connection.delete()
     logger.info("connection %s deleted by %s", pk, getattr(actor, "pk", None))
