@@ -39,14 +39,21 @@ EDITABLE_FIELDS = (
 
 
 def connection_limit_reached() -> bool:
-    return Connection.objects.count() >= settings.QUALTRICS_MAX_CONNECTIONS
+    """Whether the portal holds as many connections as its operator allows (never, with no limit set)."""
+    limit = settings.PORTAL_MAX_CONNECTIONS
+    return limit is not None and Connection.objects.count() >= limit
 
 
 def connection_limit_message() -> str:
     return (
-        f"This portal holds its maximum of {settings.QUALTRICS_MAX_CONNECTIONS} connections. "
+        f"This portal holds its maximum of {settings.PORTAL_MAX_CONNECTIONS} connections. "
         "Delete a connection you no longer use (or ask an administrator to) before adding another."
     )
+
+
+def _refuse_at_the_limit() -> None:
+    if connection_limit_reached():
+        raise ValidationError(connection_limit_message(), code="limit")
 
 
 # --- create / update ---------------------------------------------------------------------------
@@ -68,8 +75,9 @@ def connection_create(
 ) -> Connection:
     """Check the token with whoami, then save the connection with what Qualtrics told us.
 
-    Raises ValidationError (field errors) for bad input, the limit or a duplicate name, and the
-    client's typed errors (AuthenticationError for a refused token) when Qualtrics says no.
+    Raises ValidationError (field errors) for bad input, a duplicate name or the portal's limit (when
+    its operator set one), and the client's typed errors (AuthenticationError for a refused token)
+    when Qualtrics says no.
     Nothing is saved unless Qualtrics accepted the token.
     """
     token = (token or "").strip()
@@ -86,8 +94,7 @@ def connection_create(
         enabled=enabled,
     )
     validate_connection(connection, token=token, require_token=True)
-    if connection_limit_reached():
-        raise ValidationError(connection_limit_message(), code="limit")
+    _refuse_at_the_limit()
 
     # Qualtrics first, outside any transaction: nothing is held open while it answers.
     who = whoami_for_token(datacenter=datacenter, token=token, retry=retry)
@@ -95,10 +102,10 @@ def connection_create(
     connection.set_token(token)
     connection.record_whoami(who)
     with transaction.atomic():
-        # Serialise creations so two racing at the limit cannot both pass (a row lock on PostgreSQL).
-        list(Connection.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
-        if connection_limit_reached():
-            raise ValidationError(connection_limit_message(), code="limit")
+        if settings.PORTAL_MAX_CONNECTIONS is not None:
+            # Serialise creations so two racing at the limit cannot both pass (a row lock on PostgreSQL).
+            list(Connection.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
+            _refuse_at_the_limit()
         try:
             with transaction.atomic():
                 connection.save()

@@ -91,9 +91,9 @@ class TestConnectionCreate:
         other = _create(make_user("bob"), sandbox, name="Acme live")
         assert other.pk
 
-    def test_it_stops_at_the_portal_limit_with_a_clear_message(self, sandbox, settings):
+    def test_it_stops_at_the_limit_an_operator_set_with_a_clear_message(self, sandbox, settings):
         settings.QUALTRICS_API_BASE_URL = sandbox.base_url_template
-        settings.QUALTRICS_MAX_CONNECTIONS = 2
+        settings.PORTAL_MAX_CONNECTIONS = 2
         owner = make_user("ada")
         make_connection(owner, name="One")
         make_connection(owner, name="Two")

@@ -203,7 +203,7 @@ class TestCreate:
         assert "Paste the API token of the Qualtrics user" in response.content.decode()
 
     def test_the_limit_is_explained(self, login, personas, settings):
-        settings.QUALTRICS_MAX_CONNECTIONS = 1
+        settings.PORTAL_MAX_CONNECTIONS = 1
         body = login(personas.outsider).get(reverse("connections:connection_create")).content.decode()
         assert "This portal holds its maximum of 1 connections." in body
 
