@@ -124,6 +124,15 @@ class Connection(models.Model):
     def token_rejected(self) -> bool:
         return self.token_rejected_at is not None
 
+    def mark_token_rejected(self, *, at: datetime.datetime | None = None) -> bool:
+        """Note in the database that Qualtrics refused the token. The first time is kept, so the alert
+        about it goes out once: True only when this call marked it."""
+        return bool(
+            Connection.objects.filter(pk=self.pk, token_rejected_at__isnull=True).update(
+                token_rejected_at=at or timezone.now()
+            )
+        )
+
     def expiry_status(self, today: datetime.date | None = None) -> str:
         """'none', 'ok', 'soon' (inside the notice window) or 'expired'."""
         if not self.expires_on:

@@ -62,7 +62,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
         rejected = isinstance(exc, AuthenticationError)
         Connection.objects.filter(pk=connection.pk).update(**updates)
         if rejected:
-            Connection.objects.filter(pk=connection.pk, token_rejected_at__isnull=True).update(token_rejected_at=now)
+            connection.mark_token_rejected(at=now)
         connection.refresh_from_db()
         audit_record(
             actor=actor,
@@ -104,10 +104,7 @@ def connection_mark_token_rejected(*, connection: Connection) -> bool:
 
     Returns True when this call marked it (a second caller finds it marked and does nothing).
     """
-    now = timezone.now()
-    if not Connection.objects.filter(pk=connection.pk, token_rejected_at__isnull=True).update(
-        token_rejected_at=now
-    ):
+    if not connection.mark_token_rejected():
         return False
     try:
         connection_token_rejected_alert_send(connection=connection)

@@ -56,3 +56,12 @@ def test_a_token_is_kept_encrypted_and_shown_by_its_last_four_characters():
     assert token not in connection.token_encrypted
     assert decrypt_token(connection.token_encrypted) == token
     assert connection.token_mask == f"••••{token[-4:]}"
+
+
+def test_a_refused_token_is_marked_once_and_keeps_the_first_time():
+    connection = make_connection(make_user("ada"))
+    first = timezone.now() - datetime.timedelta(hours=2)
+    assert connection.mark_token_rejected(at=first) is True
+    assert connection.mark_token_rejected() is False
+    connection.refresh_from_db()
+    assert connection.token_rejected_at == first
