@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         directory = next(iter(client.iter_directories()))
         directory_id = directory["directoryId"]
         list_id = client.create_mailing_list(directory_id, name="Bench import")["id"]
-        mailing_list = selectors.mailing_list_get(connection=connection, user=owner, directory_id=directory_id,
+        mailing_list = selectors.mailing_list_get(connection=connection, actor=owner, directory_id=directory_id,
                                                   mailing_list_id=list_id)
 
         path = workdir / "contacts.csv"
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
                 upload = File(raw, name="contacts.csv")
                 upload.size = path.stat().st_size
                 contact_import = services.contact_import_create(
-                    connection=connection, user=owner, directory=directory, mailing_list=target, upload=upload,
+                    connection=connection, actor=owner, directory=directory, mailing_list=target, upload=upload,
                     phone_region="GB")
             if options.chunk_size:
                 ContactImport.objects.filter(pk=contact_import.pk).update(chunk_size=options.chunk_size)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
                                                    phone_region="GB")
             assert not errors, errors
             seconds = time.perf_counter() - checked
-            assert services.contact_import_start(contact_import=contact_import, user=owner)
+            assert services.contact_import_start(contact_import=contact_import, actor=owner)
             return contact_import, seconds
 
         # Run 1, timed: the worker as it runs in production.
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
 
         # Run 2, the same file into another list, under tracemalloc (which slows Python down several times).
         second_list = client.create_mailing_list(directory_id, name="Bench import, memory")["id"]
-        second, _ = prepared(selectors.mailing_list_get(connection=connection, user=owner,
+        second, _ = prepared(selectors.mailing_list_get(connection=connection, actor=owner,
                                                         directory_id=directory_id, mailing_list_id=second_list))
         _, peak, rss_mb = run_worker(second.pk, trace=True)
         second.refresh_from_db()

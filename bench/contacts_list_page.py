@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         # Where the portal's own time goes: the same page with the Qualtrics answer already in hand.
         from contacts import selectors
 
-        answer = selectors.contact_page(connection=connection, user=owner, directory_id=directory_id,
+        answer = selectors.contact_page(connection=connection, actor=owner, directory_id=directory_id,
                                         page_size=options.page_size, cursor=None)
         real, selectors.contact_page = selectors.contact_page, lambda **kwargs: answer
         local = [portal_once() for _ in range(options.rounds)]

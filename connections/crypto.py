@@ -56,3 +56,8 @@ def can_decrypt(ciphertext: str) -> bool:
     except InvalidToken:
         return False
     return True
+
+
+def mask_token(token: str) -> str:
+    """How a token may be shown anywhere (screens, audit trail): its last four characters only."""
+    return f"••••{token[-4:]}" if token else ""

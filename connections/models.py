@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,7 +12,11 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .crypto import encrypt_token, mask_token
 from .validators import validate_datacenter
+
+if TYPE_CHECKING:
+    from .services.whoami import WhoAmI
 
 
 class Role(models.IntegerChoices):
@@ -82,7 +87,34 @@ class Connection(models.Model):
 
     @property
     def token_mask(self) -> str:
-        return f"••••{self.token_last4}" if self.token_last4 else ""
+        return mask_token(self.token_last4)
+
+    def set_token(self, token: str) -> None:
+        """Keep `token` encrypted (not saved yet); only its last four characters stay readable."""
+        self.token_encrypted = encrypt_token(token)
+        self.token_last4 = token[-4:]
+
+    def record_whoami(self, who: WhoAmI, *, at: datetime.datetime | None = None) -> list[str]:
+        """Keep what Qualtrics said about the token's user when it accepted the token (not saved yet).
+
+        A success clears any earlier failure or rejection. Returns the fields set, for
+        `save(update_fields=…)`.
+        """
+        facts = {
+            "brand_id": who.brand_id,
+            "qualtrics_user_id": who.user_id,
+            "qualtrics_user_name": who.user_name,
+            "account_type": who.account_type,
+            "reported_datacenter": who.datacenter,
+            "suggested_datacenter": who.suggested_datacenter,
+        }
+        for name, value in facts.items():
+            setattr(self, name, value[: self._meta.get_field(name).max_length])
+        self.last_checked_at = at or timezone.now()
+        self.last_check_ok = True
+        self.last_check_error = ""
+        self.token_rejected_at = None
+        return [*facts, "last_checked_at", "last_check_ok", "last_check_error", "token_rejected_at"]
 
     @property
     def is_brand_admin(self) -> bool:
@@ -91,6 +123,15 @@ class Connection(models.Model):
     @property
     def token_rejected(self) -> bool:
         return self.token_rejected_at is not None
+
+    def mark_token_rejected(self, *, at: datetime.datetime | None = None) -> bool:
+        """Note in the database that Qualtrics refused the token. The first time is kept, so the alert
+        about it goes out once: True only when this call marked it."""
+        return bool(
+            Connection.objects.filter(pk=self.pk, token_rejected_at__isnull=True).update(
+                token_rejected_at=at or timezone.now()
+            )
+        )
 
     def expiry_status(self, today: datetime.date | None = None) -> str:
         """'none', 'ok', 'soon' (inside the notice window) or 'expired'."""

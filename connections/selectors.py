@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .access import connections_for, role_for
 from .models import AuditEvent, Connection, ConnectionShare, Role
+from .signals import Dependents, answers, connection_dependents
 
 SESSION_KEY = "current_connection_id"
 
@@ -93,6 +94,11 @@ def share_order(share: ConnectionShare) -> tuple:
 def shares_of(connection: Connection) -> list[ConnectionShare]:
     shares = ConnectionShare.objects.filter(connection=connection).select_related("user", "team")
     return sorted(shares, key=share_order)
+
+
+def dependents_of(connection: Connection) -> list[Dependents]:
+    """The work other apps keep on this connection (each app answers through `connection_dependents`)."""
+    return answers(connection_dependents, connection=connection)
 
 
 def audit_actions_for(connection: Connection) -> list[str]:

@@ -100,7 +100,7 @@ def connection_detail(request, connection_id):
         "is_manager": request.connection_role >= Role.MANAGER,
         "shares": selectors.shares_of(connection),
         "recipients": services.alert_recipients(connection) if request.connection_role >= Role.MANAGER else [],
-        "scheduled": services.scheduled_distributions_for(connection),
+        "dependents": [work for work in selectors.dependents_of(connection) if work.items],
         "sections": [
             {"label": label, "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={name}"}
             for name, label, _url in SECTIONS
@@ -372,32 +372,24 @@ def connection_delete(request, connection_id):
             request.session.pop(selectors.SESSION_KEY, None)
         request.connection = None  # gone: the layout must not offer it as the current connection
         text = f"Connection “{name}” deleted."
-        if cancelled:
-            text += f" Cancelled {len(cancelled)} scheduled distribution(s): " + ", ".join(str(d) for d in cancelled)
+        text += "".join(f" Cancelled {work.summary()}." for work in cancelled)
         messages.success(request, text)
         return _redirect(request, reverse("connections:connection_list"))
-    scheduled = services.scheduled_distributions_for(connection)
     context = {
         "connection": connection,
         "object": connection,
         "object_label": connection.name,
         "verbose_name": "connection",
-        "consequences": _delete_consequences(connection, scheduled),
-        "scheduled": scheduled,
+        "consequences": _delete_consequences(connection),
         "error": None,
         "cancel_url": connection.get_absolute_url(),
     }
     return render(request, template_for(request, "crud/confirm_delete.html", "confirm"), context)
 
 
-def _delete_consequences(connection, scheduled) -> list[str]:
+def _delete_consequences(connection) -> list[str]:
     shares = selectors.shares_of(connection)
-    lines = []
-    if scheduled:
-        lines.append(f"{len(scheduled)} scheduled distribution(s) will be cancelled before they are sent:")
-        lines.extend(f"— {_distribution_label(d)}" for d in scheduled)
-    else:
-        lines.append("No distribution is scheduled through this connection.")
+    lines = [line for work in selectors.dependents_of(connection) for line in work.confirmation_lines()]
     if shares:
         lines.append(
             "Access ends for everyone it is shared with: " + ", ".join(selectors.share_label(s) for s in shares) + "."
@@ -405,14 +397,6 @@ def _delete_consequences(connection, scheduled) -> list[str]:
     lines.append("The encrypted API token is erased. Nothing is deleted in Qualtrics.")
     lines.append("Its audit trail is kept (visible to administrators in the Django admin).")
     return lines
-
-
-def _distribution_label(distribution) -> str:
-    when = getattr(distribution, "send_at", None)
-    if when:
-        local = timezone.localtime(when)
-        return f"{distribution} (due {local.day} {local:%b %Y %H:%M})"
-    return str(distribution)
 
 
 # --- audit trail -------------------------------------------------------------------------------

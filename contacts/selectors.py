@@ -1,6 +1,6 @@
 """Reads from a brand's XM Directory, and from the portal's import records.
 
-Every Qualtrics call goes through `connection_client(connection, actor=user)`. Functions are
+Every Qualtrics call goes through `connection_client(connection, actor=actor)`. Functions are
 keyword-only and named `<entity>_<action>`; views and tasks call these, never the client.
 """
 
@@ -32,8 +32,8 @@ OWNER_CHOICES_CAP = 1000
 DEDUP_FIELD_NAMES = {"externalDataReference": "extRef"}
 
 
-def _client(connection, user):
-    return connection_client(connection, actor=user)
+def _client(connection, actor):
+    return connection_client(connection, actor=actor)
 
 
 @dataclass
@@ -46,29 +46,29 @@ class ContactPage:
 # --- Directories ------------------------------------------------------------------------------
 
 
-def directory_list(*, connection, user) -> list[dict]:
+def directory_list(*, connection, actor) -> list[dict]:
     """Every directory of the brand (there are few), default first."""
-    directories = list(_client(connection, user).iter_directories())
+    directories = list(_client(connection, actor).iter_directories())
     return sorted(directories, key=lambda d: (not d.get("isDefault"), (d.get("name") or "").lower()))
 
 
-def directory_name(*, connection, user, directory_id: str) -> str:
+def directory_name(*, connection, actor, directory_id: str) -> str:
     """The directory's name for page headings (cached for five minutes), or its ID if unknown."""
     key = f"contacts:directory-names:{connection.pk}"
     names = cache.get(key)
     if names is None:
         try:
             names = {d.get("directoryId"): d.get("name") or "" for d in directory_list(connection=connection,
-                                                                                       user=user)}
+                                                                                       actor=actor)}
         except QualtricsError:
             return directory_id
         cache.set(key, names, OWNER_CHOICES_TTL)
     return names.get(directory_id) or directory_id
 
 
-def directory_get(*, connection, user, directory_id: str) -> dict:
+def directory_get(*, connection, actor, directory_id: str) -> dict:
     """One directory from the list (Qualtrics has no single-directory route)."""
-    for directory in directory_list(connection=connection, user=user):
+    for directory in directory_list(connection=connection, actor=actor):
         if directory.get("directoryId") == directory_id:
             return directory
     from connections.qualtrics import NotFoundError
@@ -90,16 +90,16 @@ def directory_dedup_label(directory: dict) -> str:
 # --- Directory contacts -----------------------------------------------------------------------
 
 
-def contact_page(*, connection, user, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
+def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
-    page = _client(connection, user).list_directory_contacts(
+    page = _client(connection, actor).list_directory_contacts(
         directory_id, page_size=page_size, page_url=cursor
     )
     return ContactPage(page.elements, page.next_page)
 
 
 def contact_search_page(
-    *, connection, user, directory_id: str, field: str, value: str, comparison: str = "eq",
+    *, connection, actor, directory_id: str, field: str, value: str, comparison: str = "eq",
     page_size: int, skip_token: str | None, offset: int = 0,
 ) -> ContactPage:
     """One page of a search (the search route). Qualtrics stops paging at 10,000 results."""
@@ -108,7 +108,7 @@ def contact_search_page(
     if offset >= SEARCH_CAP:
         return ContactPage([], None, notice=_search_cap_notice())
     try:
-        page = _client(connection, user).search_directory_contacts(
+        page = _client(connection, actor).search_directory_contacts(
             directory_id,
             filter={"filterType": field, "comparison": comparison, "value": value},
             page_size=page_size,
@@ -141,15 +141,15 @@ def _with_contact_id(item: dict) -> dict:
     return item
 
 
-def contact_get(*, connection, user, directory_id: str, contact_id: str) -> dict:
-    contact = _client(connection, user).get_directory_contact(directory_id, contact_id)
+def contact_get(*, connection, actor, directory_id: str, contact_id: str) -> dict:
+    contact = _client(connection, actor).get_directory_contact(directory_id, contact_id)
     contact.setdefault("contactId", contact_id)
     return contact
 
 
-def contact_find_existing(*, connection, user, directory_id: str, ext_ref: str = "", email: str = "") -> dict | None:
+def contact_find_existing(*, connection, actor, directory_id: str, ext_ref: str = "", email: str = "") -> dict | None:
     """The directory contact with this external reference, else this e-mail, or None."""
-    client = _client(connection, user)
+    client = _client(connection, actor)
     for field, value in (("extRef", ext_ref), ("email", email)):
         if not value:
             continue
@@ -173,27 +173,31 @@ def contact_memberships(contact: dict) -> list[dict]:
 # --- Mailing lists ----------------------------------------------------------------------------
 
 
-def mailing_list_page(*, connection, user, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
-    page = _client(connection, user).list_mailing_lists(
+def mailing_list_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
+    page = _client(connection, actor).list_mailing_lists(
         directory_id, page_size=page_size, page_url=cursor, include_count=True
     )
     return ContactPage(page.elements, page.next_page)
 
 
-def mailing_list_get(*, connection, user, directory_id: str, mailing_list_id: str) -> dict:
-    found = _client(connection, user).get_mailing_list(directory_id, mailing_list_id, include_count=True)
+def mailing_list_get(*, connection, actor, directory_id: str, mailing_list_id: str) -> dict:
+    found = _client(connection, actor).get_mailing_list(directory_id, mailing_list_id, include_count=True)
     found.setdefault("mailingListId", mailing_list_id)
     return found
 
 
-def owner_choices(*, connection, user) -> dict:
+def owner_choices_cache_key(connection) -> str:
+    return f"contacts:owners:{connection.pk}"
+
+
+def owner_choices(*, connection, actor) -> dict:
     """The brand's users and groups a list may belong to: {"users": [(id, label)], "groups": [...],
     "error": explanation or ""}. Cached for five minutes per connection."""
-    key = f"contacts:owners:{connection.pk}"
+    key = owner_choices_cache_key(connection)
     cached = cache.get(key)
     if cached is not None:
         return cached
-    client = _client(connection, user)
+    client = _client(connection, actor)
     result = {"users": [], "groups": [], "error": ""}
     try:
         for count, item in enumerate(client.iter_users(), start=1):
@@ -236,17 +240,17 @@ MEMBER_VIEWS = {
 
 
 def member_page(
-    *, connection, user, directory_id: str, mailing_list_id: str, page_size: int, cursor: str | None,
+    *, connection, actor, directory_id: str, mailing_list_id: str, page_size: int, cursor: str | None,
     which: str = "all",
 ) -> ContactPage:
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
-    method = getattr(_client(connection, user), MEMBER_VIEWS[which])
+    method = getattr(_client(connection, actor), MEMBER_VIEWS[which])
     page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
     return ContactPage(page.elements, page.next_page)
 
 
-def member_get(*, connection, user, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:
-    member = _client(connection, user).get_mailing_list_contact(directory_id, mailing_list_id, contact_id)
+def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:
+    member = _client(connection, actor).get_mailing_list_contact(directory_id, mailing_list_id, contact_id)
     member.setdefault("contactId", contact_id)
     return member
 
@@ -263,7 +267,7 @@ class _Echo:
         return value
 
 
-def export_rows(*, connection, user, directory_id: str, mailing_list_id: str | None = None) -> Iterator[str]:
+def export_rows(*, connection, actor, directory_id: str, mailing_list_id: str | None = None) -> Iterator[str]:
     """CSV lines of a directory's contacts or a list's members, read page by page as they are sent.
 
     Embedded-data columns come from the keys seen on the first page (one pass, memory flat). Keys that
@@ -271,7 +275,7 @@ def export_rows(*, connection, user, directory_id: str, mailing_list_id: str | N
     The first page is fetched before the first line is yielded, so an error there reaches the caller
     as an exception; an error later ends the file with a line saying the export is incomplete.
     """
-    client = _client(connection, user)
+    client = _client(connection, actor)
     if mailing_list_id:
         pages = _pages(lambda url: client.list_mailing_list_contacts(
             directory_id, mailing_list_id, page_size=50, page_url=url, include_embedded=True))

@@ -2,6 +2,9 @@
 
 The import task is idempotent and safe to deliver twice (acks_late): the service takes a lease on the
 import row with a conditional UPDATE, and each chunk is claimed the same way before it is sent.
+
+Services enqueue these tasks, so this module imports nothing of them at import time: each task imports
+its service when it runs.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class DirectoryMixin:
         return self.kwargs.get("mailing_list_id")
 
     def reads(self) -> dict:
-        return {"connection": self.connection, "user": self.request.user}
+        return {"connection": self.connection, "actor": self.request.user}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -109,7 +109,7 @@ class DirectoryListView(CrudListView):
 
     def get(self, request, *args, **kwargs):
         try:
-            self.directories = selectors.directory_list(connection=self.connection, user=request.user)
+            self.directories = selectors.directory_list(connection=self.connection, actor=request.user)
         except QualtricsError as exc:
             self.directories = exc
         if isinstance(self.directories, list) and len(self.directories) == 1 and "all" not in request.GET:
@@ -563,7 +563,7 @@ def _csv_response(request, lines, filename: str, *, action: str, target: str) ->
 @connection_view(Role.VIEWER)
 def contact_export(request, connection_id, directory_id):
     """Every contact of the directory as CSV, streamed page by page."""
-    lines = selectors.export_rows(connection=request.connection, user=request.user, directory_id=directory_id)
+    lines = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _csv_response(request, lines, f"{directory_id}-contacts-{stamp}.csv", action="contacts.export",
                          target=directory_id)
@@ -571,7 +571,7 @@ def contact_export(request, connection_id, directory_id):
 
 @connection_view(Role.VIEWER)
 def member_export(request, connection_id, directory_id, mailing_list_id):
-    lines = selectors.export_rows(connection=request.connection, user=request.user, directory_id=directory_id,
+    lines = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id,
                                   mailing_list_id=mailing_list_id)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _csv_response(request, lines, f"{mailing_list_id}-members-{stamp}.csv", action="contacts.export",
@@ -587,7 +587,7 @@ def _import_kwargs(request, directory_id, mailing_list_id, **extra):
 
 
 def _list_context(request, directory_id, mailing_list_id, **extra):
-    reads = {"connection": request.connection, "user": request.user}
+    reads = {"connection": request.connection, "actor": request.user}
     try:
         mailing_list = selectors.mailing_list_get(**reads, directory_id=directory_id, mailing_list_id=mailing_list_id)
     except QualtricsError:
@@ -617,13 +617,13 @@ def import_list(request, connection_id, directory_id, mailing_list_id):
 def import_create(request, connection_id, directory_id, mailing_list_id):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        reads = {"connection": request.connection, "user": request.user}
+        reads = {"connection": request.connection, "actor": request.user}
         try:
             directory = selectors.directory_get(**reads, directory_id=directory_id)
             mailing_list = selectors.mailing_list_get(**reads, directory_id=directory_id,
                                                       mailing_list_id=mailing_list_id)
             contact_import = services.contact_import_create(
-                connection=request.connection, user=request.user, directory=directory, mailing_list=mailing_list,
+                connection=request.connection, actor=request.user, directory=directory, mailing_list=mailing_list,
                 upload=form.cleaned_data["file"], phone_region=form.cleaned_data["phone_region"],
             )
         except csvimport.CSVFormatError as exc:
@@ -692,7 +692,7 @@ def import_map(request, connection_id, directory_id, mailing_list_id, import_id)
 def import_start(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    if services.contact_import_start(contact_import=contact_import, user=request.user):
+    if services.contact_import_start(contact_import=contact_import, actor=request.user):
         messages.success(request, f"Import of “{contact_import.original_name}” started.")
     else:
         messages.warning(request, "This import cannot start: check the file first, or it has already started.")
@@ -706,7 +706,7 @@ def import_start(request, connection_id, directory_id, mailing_list_id, import_i
 def import_cancel(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    status = services.contact_import_cancel(contact_import=contact_import, user=request.user)
+    status = services.contact_import_cancel(contact_import=contact_import, actor=request.user)
     if status == ContactImport.Status.CANCELLING:
         messages.info(request, "Cancelling: the chunks already sent to Qualtrics finish, nothing more is sent.")
     elif status == ContactImport.Status.CANCELLED:

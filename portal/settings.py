@@ -166,7 +166,15 @@ if urlparse(QUALTRICS_API_BASE_URL.replace("{datacenter}", "dc")).scheme not in 
 QUALTRICS_CONNECT_TIMEOUT = env.float("QUALTRICS_CONNECT_TIMEOUT", default=5.0)
 QUALTRICS_READ_TIMEOUT = env.float("QUALTRICS_READ_TIMEOUT", default=30.0)
 QUALTRICS_BRAND_BUDGET_PER_MINUTE = env.int("QUALTRICS_BRAND_BUDGET_PER_MINUTE", default=3000)
-QUALTRICS_MAX_CONNECTIONS = 100
+
+# Optional ceiling on the connections the whole portal holds; unset or empty: no limit.
+_max_connections = env.str("PORTAL_MAX_CONNECTIONS", default="").strip()
+try:
+    PORTAL_MAX_CONNECTIONS = int(_max_connections) if _max_connections else None
+except ValueError:
+    raise SettingError(f"PORTAL_MAX_CONNECTIONS is malformed: {_max_connections!r} is not a whole number") from None
+if PORTAL_MAX_CONNECTIONS is not None and PORTAL_MAX_CONNECTIONS < 1:
+    raise SettingError("PORTAL_MAX_CONNECTIONS is malformed: it must be 1 or more (leave it unset for no limit)")
 
 # Token encryption: a comma-separated list of Fernet keys; the first encrypts, all decrypt.
 _keys = env.list("FIELD_ENCRYPTION_KEY", default=[])

@@ -144,7 +144,7 @@ class TestApiTokens:
 
     def test_it_hands_the_token_back_when_saving_fails_after_the_rotation(self, team, users_by_name, settings):
         sam = users_by_name["sam.ortiz"]
-        settings.QUALTRICS_MAX_CONNECTIONS = Connection.objects.count() + 1
+        settings.PORTAL_MAX_CONNECTIONS = Connection.objects.count() + 1
 
         # Another connection appears between the name check and the save: the limit is then reached.
         original = services.user_token_create

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 
@@ -14,3 +16,13 @@ def live(sandbox_personas):
 @pytest.fixture
 def globex_token(sandbox):
     return next(row["token"] for row in sandbox.brand("globex")["tokens"] if row["admin"])
+
+
+@pytest.fixture
+def hooks(monkeypatch):
+    """The connection hooks with no receiver but those the test connects (other apps' are set aside)."""
+    from connections.signals import connection_deleting, connection_dependents
+
+    for signal in (connection_dependents, connection_deleting):
+        monkeypatch.setattr(signal, "receivers", [])
+    return types.SimpleNamespace(dependents=connection_dependents, deleting=connection_deleting)

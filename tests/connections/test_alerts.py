@@ -13,6 +13,7 @@ from django.utils import timezone
 from connections import services, tasks
 from connections.models import AlertKind, AlertSent, AuditEvent, Connection, Role
 from connections.selectors import connections_due_for_expiry_check
+from connections.services import alerts
 from tests.factories import make_connection, make_team, make_user, share
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_a_failed_send_gives_the_alert_back(expiring, monkeypatch):
     def broken(**kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(services, "_send_alert_email", broken)
+    monkeypatch.setattr(alerts, "_send_alert_email", broken)
     with pytest.raises(ConnectionRefusedError):
         services.connection_expiry_alert_send(connection=expiring, today=TODAY)
     assert not AlertSent.objects.exists()
@@ -158,13 +159,13 @@ def test_two_sweeps_at_once_send_each_alert_once(settings, monkeypatch):
     soon = [make_connection(owner, name=f"Soon {n}", expires_on=today + datetime.timedelta(days=3))
             for n in range(3)]
     due = make_connection(owner, name="Due today", expires_on=today)
-    real_send = services._send_alert_email
+    real_send = alerts._send_alert_email
 
     def slow_send(**kwargs):
         threading.Event().wait(0.05)  # widen the window between the claim and the send
         real_send(**kwargs)
 
-    monkeypatch.setattr(services, "_send_alert_email", slow_send)
+    monkeypatch.setattr(alerts, "_send_alert_email", slow_send)
     ids = connections_due_for_expiry_check()
     assert sorted(ids) == sorted([c.pk for c in [*soon, due]])
     barrier = threading.Barrier(2)

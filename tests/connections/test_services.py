@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -12,6 +9,7 @@ from connections import services
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection, ConnectionShare, Role
 from connections.qualtrics.errors import AuthenticationError
+from connections.signals import Dependent, Dependents
 from tests.factories import make_connection, make_team, make_user, random_token
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +91,9 @@ class TestConnectionCreate:
         other = _create(make_user("bob"), sandbox, name="Acme live")
         assert other.pk
 
-    def test_it_stops_at_the_portal_limit_with_a_clear_message(self, sandbox, settings):
+    def test_it_stops_at_the_limit_an_operator_set_with_a_clear_message(self, sandbox, settings):
         settings.QUALTRICS_API_BASE_URL = sandbox.base_url_template
-        settings.QUALTRICS_MAX_CONNECTIONS = 2
+        settings.PORTAL_MAX_CONNECTIONS = 2
         owner = make_user("ada")
         make_connection(owner, name="One")
         make_connection(owner, name="Two")
@@ -323,32 +321,41 @@ class TestSharing:
 
 
 class TestConnectionDelete:
-    def test_it_cancels_the_scheduled_distributions_and_lists_them(self, personas, monkeypatch):
+    def test_it_has_the_other_apps_cancel_their_work_and_audits_it(self, personas, hooks):
         calls = []
 
-        def cancel(connection, actor):
-            calls.append((connection.pk, actor))
-            return ["Spring survey invite", "Reminder #2"]
+        def cancel(sender, connection, actor, **kwargs):
+            calls.append((sender, connection.pk, actor))
+            return Dependents(title="Scheduled distributions", noun="scheduled distribution(s)",
+                              items=(Dependent("Spring survey invite"), Dependent("Reminder #2")))
 
-        fake = types.ModuleType("distributions.services")
-        fake.distributions_cancel_for_connection = cancel
-        monkeypatch.setitem(sys.modules, "distributions.services", fake)
+        hooks.deleting.connect(cancel, weak=False)
         pk = personas.connection.pk
 
         cancelled = services.connection_delete(connection=personas.connection, actor=personas.owner)
 
-        assert cancelled == ["Spring survey invite", "Reminder #2"]
-        assert calls == [(pk, personas.owner)]
+        assert [item.label for work in cancelled for item in work.items] == ["Spring survey invite", "Reminder #2"]
+        assert calls == [(Connection, pk, personas.owner)]
         assert not Connection.objects.filter(pk=pk).exists()
         assert not ConnectionShare.objects.filter(connection_id=pk).exists()
         event = AuditEvent.objects.get(action="connection.delete")
         assert event.connection is None and event.connection_label == "Acme production"
         assert "cancelled 2 scheduled distribution(s): Spring survey invite, Reminder #2" in event.detail
 
-    def test_without_the_distributions_service_nothing_is_cancelled(self, personas, monkeypatch):
-        monkeypatch.setitem(sys.modules, "distributions.services", types.ModuleType("distributions.services"))
+    def test_with_no_app_listening_nothing_is_cancelled(self, personas, hooks):
         assert services.connection_delete(connection=personas.connection, actor=personas.owner) == []
         assert not Connection.objects.exists()
+        assert "cancelled" not in AuditEvent.objects.get(action="connection.delete").detail
+
+    def test_a_receiver_that_fails_keeps_the_connection(self, personas, hooks):
+        def broken(sender, connection, actor, **kwargs):
+            raise RuntimeError("the other app could not cancel its work")
+
+        hooks.deleting.connect(broken, weak=False)
+        with pytest.raises(RuntimeError):
+            services.connection_delete(connection=personas.connection, actor=personas.owner)
+        assert Connection.objects.filter(pk=personas.connection.pk).exists()
+        assert not AuditEvent.objects.filter(action="connection.delete").exists()
 
 
 class TestWhoamiNotice:

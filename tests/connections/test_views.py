@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from connections import services
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection, ConnectionShare, Role
+from connections.signals import Dependent, Dependents
 from tests.factories import make_connection, make_team, make_user, random_token, share
 
 from .pages import main_text, text_of
@@ -203,7 +203,7 @@ class TestCreate:
         assert "Paste the API token of the Qualtrics user" in response.content.decode()
 
     def test_the_limit_is_explained(self, login, personas, settings):
-        settings.QUALTRICS_MAX_CONNECTIONS = 1
+        settings.PORTAL_MAX_CONNECTIONS = 1
         body = login(personas.outsider).get(reverse("connections:connection_create")).content.decode()
         assert "This portal holds its maximum of 1 connections." in body
 
@@ -339,32 +339,46 @@ class TestShare:
 
 
 class TestDelete:
-    def test_the_confirmation_names_what_depends_on_it(self, login, personas, monkeypatch):
-        class Distribution:
-            def __init__(self, name):
-                self.name = name
-                self.send_at = timezone.make_aware(datetime.datetime(2030, 5, 1, 9, 0))
+    @staticmethod
+    def exports(*labels, note=""):
+        return Dependents(title="Survey exports", noun="running export(s)", fate="will stop",
+                          none_text="No export runs through this connection.",
+                          items=tuple(Dependent(label=label, note=note) for label in labels))
 
-            def __str__(self):
-                return self.name
-
-        monkeypatch.setattr(services, "scheduled_distributions_for",
-                            lambda connection: [Distribution("Spring invite")])
+    def test_the_confirmation_names_what_depends_on_it(self, login, personas, hooks):
+        hooks.dependents.connect(lambda sender, connection, **kw: self.exports("Spring export", note="since 9:00"),
+                                 weak=False)
         body = main_text(login(personas.manager).get(url("connection_delete", personas.connection)))
-        assert "1 scheduled distribution(s) will be cancelled before they are sent:" in body
-        assert "Spring invite (due 1 May 2030 09:00)" in body
+        assert "1 running export(s) will stop: — Spring export (since 9:00)" in body
         assert "Access ends for everyone it is shared with: max, Survey ops, otto, vera." in body
 
-    def test_deleting_cancels_and_reports(self, login, personas, monkeypatch, hx):
-        monkeypatch.setattr(services, "_cancel_distributions", lambda connection, actor: ["Spring invite"])
+    def test_the_confirmation_says_when_nothing_depends_on_it(self, login, personas, hooks):
+        hooks.dependents.connect(lambda sender, connection, **kw: self.exports(), weak=False)
+        body = main_text(login(personas.manager).get(url("connection_delete", personas.connection)))
+        assert "No export runs through this connection." in body
+
+    def test_the_connections_page_lists_what_depends_on_it(self, login, personas, hooks):
+        hooks.dependents.connect(lambda sender, connection, **kw: self.exports("Spring export"), weak=False)
+        body = main_text(login(personas.viewer).get(url("connection_detail", personas.connection)))
+        assert "Survey exports 1 Spring export" in body
+
+    def test_deleting_cancels_and_reports(self, login, personas, hooks, hx):
+        asked = []
+
+        def cancel(sender, connection, actor, **kwargs):
+            asked.append((connection.pk, actor))
+            return self.exports("Spring invite")
+
+        hooks.deleting.connect(cancel, weak=False)
         client = login(personas.owner)
         client.get(url("connection_switch", personas.connection))
         response = client.post(url("connection_delete", personas.connection), **hx)
         assert response["HX-Redirect"] == reverse("connections:connection_list")
+        assert asked == [(personas.connection.pk, personas.owner)]
         assert not Connection.objects.filter(pk=personas.connection.pk).exists()
         assert "current_connection_id" not in client.session
         page = text_of(client.get(reverse("connections:connection_list")))
-        assert "Connection “Acme production” deleted. Cancelled 1 scheduled distribution(s): Spring invite" in page
+        assert "Connection “Acme production” deleted. Cancelled 1 running export(s): Spring invite." in page
 
 
 class TestAudit:

@@ -16,10 +16,10 @@ FAST = services.ImportTuning(step_seconds=30, poll_interval=0.01, recovery_grace
 
 
 def start_import(xm, rows, header=PEOPLE_HEADER, chunk_size=None, settings=None):
-    directory = selectors.directory_get(connection=xm.connection, user=xm.owner, directory_id=xm.directory_id)
-    mailing_list = selectors.mailing_list_get(connection=xm.connection, user=xm.owner,
+    directory = selectors.directory_get(connection=xm.connection, actor=xm.owner, directory_id=xm.directory_id)
+    mailing_list = selectors.mailing_list_get(connection=xm.connection, actor=xm.owner,
                                               directory_id=xm.directory_id, mailing_list_id=xm.mailing_list_id)
-    imp = services.contact_import_create(connection=xm.connection, user=xm.owner, directory=directory,
+    imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                          mailing_list=mailing_list, upload=csv_upload(rows, header))
     if chunk_size:
         ContactImport.objects.filter(pk=imp.pk).update(chunk_size=chunk_size)
@@ -47,7 +47,7 @@ class TestImportRuns:
     def test_it_sends_each_chunk_once_and_counts_the_outcome(self, xm, enqueued):
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(1200), chunk_size=500)
-        assert services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert services.contact_import_start(contact_import=imp, actor=xm.owner)
         assert enqueued == [((imp.pk,), 0)]
         xm.clear_calls()
         imp = run_to_end(imp)
@@ -63,7 +63,7 @@ class TestImportRuns:
         chunk is found in Qualtrics (its contacts are on the list) and is not sent again."""
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(600), chunk_size=200)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         xm.clear_calls()
 
         class WorkerKilled(BaseException):
@@ -106,7 +106,7 @@ class TestImportRuns:
         so after the grace period it is sent (once)."""
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(600), chunk_size=300)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         xm.clear_calls()
 
         class WorkerKilled(BaseException):
@@ -138,10 +138,10 @@ class TestImportRuns:
     def test_it_cancels_while_running_and_lists_the_rows_not_sent(self, xm):
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(900), chunk_size=300)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         one_step = services.ImportTuning(step_seconds=0, poll_interval=0.01, max_in_flight=1)
         assert services.contact_import_run(import_id=imp.pk, tuning=one_step, sleep=lambda s: None) == 0.0
-        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLING
+        assert services.contact_import_cancel(contact_import=imp, actor=xm.owner) == ContactImport.Status.CANCELLING
         imp = run_to_end(imp)
         assert imp.status == ContactImport.Status.CANCELLED
         statuses = chunk_statuses(imp)
@@ -154,15 +154,15 @@ class TestImportRuns:
 
     def test_it_cancels_a_queued_import_at_once(self, xm):
         imp = start_import(xm, people(10))
-        services.contact_import_start(contact_import=imp, user=xm.owner)
-        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLED
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
+        assert services.contact_import_cancel(contact_import=imp, actor=xm.owner) == ContactImport.Status.CANCELLED
         assert services.contact_import_run(import_id=imp.pk, tuning=FAST) is None
         assert xm.calls("POST", "/transactioncontacts") == []
 
     def test_it_waits_for_the_rate_budget_and_sends_nothing_twice(self, xm):
         xm.sandbox.configure(job_seconds=0, route_limits={"transaction_contacts_import": 2})
         imp = start_import(xm, people(400), chunk_size=100)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         xm.clear_calls()
         countdown = services.contact_import_run(import_id=imp.pk, tuning=FAST, sleep=lambda s: None)
         assert countdown is not None and countdown > 0
@@ -180,7 +180,7 @@ class TestImportRuns:
 
     def test_it_stops_when_qualtrics_refuses_the_token(self, xm):
         imp = start_import(xm, people(20), chunk_size=10)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         import requests
 
         requests.post(f"{xm.sandbox.root_url}/_sandbox/tokens/revoke", json={"token": xm.sandbox.admin_token},
@@ -193,7 +193,7 @@ class TestImportRuns:
     def test_it_records_rows_qualtrics_refused(self, xm, monkeypatch):
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(30), chunk_size=10)
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         real = QualtricsClient.start_transaction_contacts_import
 
         def refuse_second(self, directory_id, mailing_list_id, *, contacts, **kwargs):
@@ -224,9 +224,9 @@ class TestImportCheck:
             ["dora@example.org", "020 7946 0019", "Dora", "D1", "klingon", ""],
             ["eve@example.org", "", "Eve", "E1", "fr-ca", "silver"],
         ]
-        directory = selectors.directory_get(connection=xm.connection, user=xm.owner, directory_id=xm.directory_id)
+        directory = selectors.directory_get(connection=xm.connection, actor=xm.owner, directory_id=xm.directory_id)
         mailing_list = {"mailingListId": xm.mailing_list_id, "name": "Import target"}
-        imp = services.contact_import_create(connection=xm.connection, user=xm.owner, directory=directory,
+        imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                              mailing_list=mailing_list, upload=csv_upload(rows, header))
         assert imp.mapping == ["email", "phone", "firstName", "extRef", "language", "embedded"]
         assert imp.row_count == 7 and imp.dedup_fields == ["email"]
@@ -246,7 +246,7 @@ class TestImportCheck:
     def test_it_deletes_the_file_of_a_discarded_upload(self, xm):
         imp = start_import(xm, people(3))
         path = imp.file.path
-        assert services.contact_import_cancel(contact_import=imp, user=xm.owner) == ContactImport.Status.CANCELLED
+        assert services.contact_import_cancel(contact_import=imp, actor=xm.owner) == ContactImport.Status.CANCELLED
         imp.refresh_from_db()
         assert not imp.file and not os.path.exists(path)
 
@@ -257,7 +257,7 @@ class TestImportCheck:
         assert errors and "E-mail, Phone or External reference" in errors[0]
         imp.refresh_from_db()
         assert imp.status == ContactImport.Status.UPLOADED
-        assert not services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert not services.contact_import_start(contact_import=imp, actor=xm.owner)
 
     def test_it_reads_semicolons_windows_1252_and_a_bom(self):
         import io
@@ -299,7 +299,7 @@ class TestImportTasks:
         from contacts import tasks
 
         imp = start_import(xm, people(5))
-        services.contact_import_start(contact_import=imp, user=xm.owner)
+        services.contact_import_start(contact_import=imp, actor=xm.owner)
         assert tasks.contact_import_reap_task() == []  # just queued: its message is on its way
         ContactImport.objects.filter(pk=imp.pk).update(next_run_at="2000-01-01T00:00:00Z")
         assert tasks.contact_import_reap_task() == [imp.pk]
@@ -326,7 +326,7 @@ class TestImportFileRetention:
         xm.sandbox.configure(job_seconds=0)
         settings.CONTACT_IMPORT_FILE_RETENTION_DAYS = 30
         old = start_import(xm, [*people(3), ["No", "Identifier", "", "", "gold"]])
-        services.contact_import_start(contact_import=old, user=xm.owner)
+        services.contact_import_start(contact_import=old, actor=xm.owner)
         old = run_to_end(old)
         recent, running = start_import(xm, people(2, start=10)), start_import(xm, people(2, start=20))
         ContactImport.objects.filter(pk=recent.pk).update(status=ContactImport.Status.COMPLETED,

@@ -465,7 +465,7 @@ class TestImportScreens:
         self.upload(client, xm, people(40))
         imp = ContactImport.objects.get()
         services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
-        services.contact_import_start(contact_import=imp, user=xm.operator)
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
         progress_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
         running = client.get(progress_url, **hx)
         assert running.status_code == 200 and 'hx-trigger="every 2s"' in body(running)
@@ -489,7 +489,7 @@ class TestImportScreens:
         self.upload(client, xm, people(12))
         imp = ContactImport.objects.get()
         services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
-        services.contact_import_start(contact_import=imp, user=xm.operator)
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
         assert login(xm.viewer).post(url("import_cancel", xm, mailing_list_id=xm.mailing_list_id,
                                          import_id=imp.pk)).status_code == 403
         client = login(xm.operator)
@@ -507,7 +507,7 @@ class TestImportScreens:
         self.upload(client, xm, [*people(3), ["No", "Id", "", "", ""], ["Dup", "Row", "person1@example.net", "Z", ""]])
         imp = ContactImport.objects.get()
         services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
-        services.contact_import_start(contact_import=imp, user=xm.operator)
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
         services.contact_import_run(import_id=imp.pk, sleep=lambda s: None)
         response = client.get(url("import_rejected", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk))
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -522,8 +522,8 @@ class TestImportAccessAndPartials:
     def import_urls(self, xm):
         from contacts import selectors, services
 
-        directory = selectors.directory_get(connection=xm.connection, user=xm.owner, directory_id=xm.directory_id)
-        imp = services.contact_import_create(connection=xm.connection, user=xm.owner, directory=directory,
+        directory = selectors.directory_get(connection=xm.connection, actor=xm.owner, directory_id=xm.directory_id)
+        imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                              mailing_list={"mailingListId": xm.mailing_list_id, "name": "x"},
                                              upload=csv_upload(people(3), PEOPLE_HEADER))
         services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")

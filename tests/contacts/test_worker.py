@@ -71,7 +71,7 @@ def test_a_killed_worker_resumes_from_the_last_finished_chunk(xm, settings, tmp_
     first = start_worker("first", tmp_path, xm.sandbox)
     second = None
     try:
-        assert services.contact_import_start(contact_import=imp, user=xm.owner)
+        assert services.contact_import_start(contact_import=imp, actor=xm.owner)
         wait_for(lambda: ImportChunk.objects.filter(contact_import=imp, status="done").count() >= 2, 90,
                  "two chunks to finish", tmp_path)
         # The next upload reaches Qualtrics, which then takes its time to answer: kill the worker meanwhile.

@@ -31,6 +31,8 @@ def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
         ("EMAIL_URL", "bad"),
         ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key"),
         ("QUALTRICS_API_BASE_URL", "ftp://example.org/API/v3"),
+        ("PORTAL_MAX_CONNECTIONS", "many"),
+        ("PORTAL_MAX_CONNECTIONS", "0"),
     ],
 )
 def test_it_stops_with_one_line_naming_the_variable(variable, value):

@@ -1,8 +1,8 @@
-"""Writes to a brand's XM Directory, and the bulk CSV import that runs in Celery.
+"""Running a bulk CSV import in Celery, one bounded step at a time, safe with several workers.
 
-Every Qualtrics call goes through `connection_client(connection, actor=user)`, whose hook audits each
-write with Qualtrics' request id; the import is audited here as well (start, cancel, outcome).
-Functions are keyword-only and named `<entity>_<action>`.
+A step leases the import row (conditional UPDATE), plans the file into chunks once, sends chunks to
+Qualtrics' transaction-contacts import, follows them to their outcome, and recovers a chunk whose
+upload may or may not have reached Qualtrics by looking its contacts up before sending it again.
 """
 
 from __future__ import annotations
@@ -34,298 +34,16 @@ from connections.qualtrics import (
     ServerError,
 )
 
-from . import csvimport, selectors
-from . import validation as v
-from .models import ContactImport, ImportChunk, ImportRejection
+from .. import csvimport
+from .. import validation as v
+from ..models import ContactImport, ImportChunk, ImportRejection
+from .imports import row_checker
 
 logger = logging.getLogger(__name__)
-
-CLIENT_ARGS = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "extRef": "ext_ref",
-    "language": "language",
-    "unsubscribed": "unsubscribed",
-    "embeddedData": "embedded_data",
-}
 
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-def _client(connection, user, retry=None):
-    return connection_client(connection, actor=user, retry=retry)
-
-
-def _kwargs(data: dict, *, keep_blank: bool) -> dict:
-    """Client keyword arguments from Qualtrics-spelled contact data.
-
-    On create, blank fields are left out; on edit they are sent as "" so clearing a field clears it.
-    """
-    out = {}
-    for key, arg in CLIENT_ARGS.items():
-        if key not in data:
-            continue
-        value = data[key]
-        if value in (None, "") and not keep_blank:
-            continue
-        if key == "embeddedData" and not value:
-            continue
-        out[arg] = "" if value is None else value
-    return out
-
-
-# --- Directory contacts -----------------------------------------------------------------------
-
-
-class DuplicateContactError(Exception):
-    """A contact with the same external reference or e-mail exists; the user chooses what to do."""
-
-    def __init__(self, existing: dict, *, on_list: bool = False):
-        self.existing = existing
-        self.on_list = on_list
-        field = v.FIELD_LABELS.get(existing.get("matched_on", ""), "details").lower()
-        super().__init__(f"A contact with the same {field} already exists ({existing.get('contactId')}).")
-
-
-def contact_create(*, connection, user, directory_id: str, data: dict, on_duplicate: str = "ask") -> dict:
-    """Create a directory contact; "create or update": look it up by extRef, then e-mail, first.
-
-    on_duplicate: "ask" raises DuplicateContactError when one exists; "create" creates anyway;
-    "update:<CID_…>" updates that contact instead. Returns {"id", "updated"}.
-    """
-    if on_duplicate.startswith("update:"):
-        contact_id = on_duplicate.split(":", 1)[1]
-        contact_update(connection=connection, user=user, directory_id=directory_id, contact_id=contact_id,
-                       data=data)
-        return {"id": contact_id, "updated": True}
-    if on_duplicate == "ask":
-        existing = selectors.contact_find_existing(
-            connection=connection, user=user, directory_id=directory_id,
-            ext_ref=data.get("extRef", ""), email=data.get("email", ""),
-        )
-        if existing is not None:
-            raise DuplicateContactError(existing)
-    result = _client(connection, user).create_directory_contact(directory_id, **_kwargs(data, keep_blank=False))
-    return {"id": result["id"], "updated": False}
-
-
-def contact_update(*, connection, user, directory_id: str, contact_id: str, data: dict,
-                   removed_embedded: tuple[str, ...] = ()) -> None:
-    """Change a contact. Embedded-data fields removed in the editor are cleared (set to ""): the API
-    has no way to delete a field's name."""
-    data = dict(data)
-    if removed_embedded:
-        embedded = dict(data.get("embeddedData") or {})
-        for name in removed_embedded:
-            embedded.setdefault(name, "")
-        data["embeddedData"] = embedded
-    _client(connection, user).update_directory_contact(directory_id, contact_id, **_kwargs(data, keep_blank=True))
-
-
-def contact_delete(*, connection, user, directory_id: str, contact_id: str) -> None:
-    """Delete the contact from the directory; Qualtrics also takes it off every mailing list."""
-    _client(connection, user).delete_directory_contact(directory_id, contact_id)
-
-
-# --- Mailing lists ----------------------------------------------------------------------------
-
-
-def mailing_list_create(*, connection, user, directory_id: str, name: str, owner_id: str = "") -> str:
-    result = _client(connection, user).create_mailing_list(directory_id, name=name, owner_id=owner_id or None)
-    _forget_owner_cache(connection)
-    return result["id"]
-
-
-def mailing_list_update(*, connection, user, directory_id: str, mailing_list_id: str, name: str,
-                        owner_id: str = "") -> None:
-    _client(connection, user).update_mailing_list(
-        directory_id, mailing_list_id, name=name, owner_id=owner_id or None
-    )
-
-
-def mailing_list_delete(*, connection, user, directory_id: str, mailing_list_id: str) -> None:
-    """Delete the list; its contacts stay in the directory."""
-    _client(connection, user).delete_mailing_list(directory_id, mailing_list_id)
-
-
-def _forget_owner_cache(connection) -> None:
-    from django.core.cache import cache
-
-    cache.delete(f"contacts:owners:{connection.pk}")
-
-
-# --- Mailing-list members ---------------------------------------------------------------------
-
-
-def member_create(*, connection, user, directory_id: str, mailing_list_id: str, data: dict,
-                  on_duplicate: str = "ask") -> dict:
-    """Put a contact on a list. Qualtrics makes a new directory contact for it every time, so look the
-    contact up first: on_duplicate "ask" raises DuplicateContactError (on_list tells whether it is
-    already a member); "create" adds it anyway. Returns {"id", "contactLookupId"}."""
-    if on_duplicate == "ask":
-        existing = selectors.contact_find_existing(
-            connection=connection, user=user, directory_id=directory_id,
-            ext_ref=data.get("extRef", ""), email=data.get("email", ""),
-        )
-        if existing is not None:
-            detail = selectors.contact_get(connection=connection, user=user, directory_id=directory_id,
-                                           contact_id=existing["contactId"])
-            on_list = mailing_list_id in (detail.get("mailingListMembership") or {})
-            raise DuplicateContactError({**existing, **detail, "matched_on": existing["matched_on"]},
-                                        on_list=on_list)
-    return _client(connection, user).create_mailing_list_contact(
-        directory_id, mailing_list_id, **_kwargs(data, keep_blank=False)
-    )
-
-
-def member_update(*, connection, user, directory_id: str, mailing_list_id: str, contact_id: str, data: dict,
-                  removed_embedded: tuple[str, ...] = ()) -> None:
-    """Change a member: contact fields change the directory contact; `unsubscribed` is list-level."""
-    data = dict(data)
-    if removed_embedded:
-        embedded = dict(data.get("embeddedData") or {})
-        for name in removed_embedded:
-            embedded.setdefault(name, "")
-        data["embeddedData"] = embedded
-    _client(connection, user).update_mailing_list_contact(
-        directory_id, mailing_list_id, contact_id, **_kwargs(data, keep_blank=True)
-    )
-
-
-def member_delete(*, connection, user, directory_id: str, mailing_list_id: str, contact_id: str) -> None:
-    """Take the contact off the list; the directory contact and its other memberships stay."""
-    _client(connection, user).delete_mailing_list_contact(directory_id, mailing_list_id, contact_id)
-
-
-# --- Bulk CSV import: preparing ---------------------------------------------------------------
-
-
-def contact_import_create(*, connection, user, directory: dict, mailing_list: dict, upload,
-                          phone_region: str = "") -> ContactImport:
-    """Keep an uploaded CSV and read its shape; raises csvimport.CSVFormatError when it is unusable."""
-    upload.seek(0)
-    shape = csvimport.inspect(upload)
-    upload.seek(0)
-    contact_import = ContactImport(
-        connection=connection,
-        created_by=user,
-        directory_id=directory["directoryId"],
-        mailing_list_id=mailing_list["mailingListId"],
-        mailing_list_name=mailing_list.get("name", "")[:200],
-        dedup_fields=selectors.directory_dedup_fields(directory),
-        original_name=(upload.name or "contacts.csv")[:255],
-        size=upload.size or 0,
-        encoding=shape.encoding,
-        delimiter=shape.delimiter,
-        headers=shape.headers,
-        row_count=shape.row_count,
-        mapping=csvimport.auto_mapping(shape.headers),
-        phone_region=(phone_region or v.default_phone_region()).upper(),
-        chunk_size=settings.CONTACT_IMPORT_CHUNK_SIZE,
-    )
-    contact_import.file.save(f"import-{uuid.uuid4().hex}.csv", upload, save=False)
-    contact_import.save()
-    return contact_import
-
-
-def _checker(contact_import: ContactImport) -> csvimport.RowChecker:
-    return csvimport.RowChecker(
-        contact_import.headers, contact_import.mapping, phone_region=contact_import.phone_region,
-        dedup_fields=contact_import.dedup_fields,
-    )
-
-
-def contact_import_check(*, contact_import: ContactImport, mapping: list[str], phone_region: str) -> list[str]:
-    """Save the column mapping and check every row; returns mapping errors (nothing to send then)."""
-    if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
-        return ["This import has already started; its mapping can no longer change."]
-    contact_import.mapping = list(mapping)
-    contact_import.phone_region = phone_region.upper()
-    checker = _checker(contact_import)
-    errors = checker.mapping_errors()
-    if errors:
-        contact_import.report = {}
-        contact_import.status = ContactImport.Status.UPLOADED
-    else:
-        with contact_import.file.open("rb") as raw:
-            report = csvimport.check_file(
-                raw, encoding=contact_import.encoding, delimiter=contact_import.delimiter, checker=checker
-            )
-        contact_import.report = report.as_dict() | {"key_fields": checker.key_fields}
-        contact_import.status = (
-            ContactImport.Status.READY if report.valid else ContactImport.Status.UPLOADED
-        )
-        if not report.valid:
-            errors = ["No row of the file can be imported: see the problems below."]
-    contact_import.save(update_fields=["mapping", "phone_region", "report", "status"])
-    return errors
-
-
-def contact_import_start(*, contact_import: ContactImport, user) -> bool:
-    """Queue a checked import; the worker sends it. False when it was not ready (already started)."""
-    now = timezone.now()
-    started = ContactImport.objects.filter(pk=contact_import.pk, status=ContactImport.Status.READY).update(
-        status=ContactImport.Status.QUEUED, queued_at=now, next_run_at=now
-    )
-    if not started:
-        return False
-    report = contact_import.report or {}
-    audit_record(
-        actor=user, connection=contact_import.connection, action="contacts.import.start",
-        target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
-        detail=f"{contact_import.original_name}: {report.get('valid', 0):,} rows to send, "
-               f"{report.get('rejected', 0):,} left out after the check",
-    )
-    _enqueue_run(contact_import.pk)
-    return True
-
-
-def _enqueue_run(import_id: int, countdown: float = 0) -> None:
-    def send():
-        from .tasks import contact_import_run_task
-
-        try:
-            contact_import_run_task.apply_async((import_id,), countdown=countdown)
-        except Exception:  # broker down: the reaper enqueues it again once the broker is back
-            logger.exception("Could not enqueue contact import %s", import_id)
-
-    transaction.on_commit(send)
-
-
-def contact_import_cancel(*, contact_import: ContactImport, user) -> str:
-    """Stop an import: at once when nothing runs it, else the worker stops after the chunks in flight.
-    Returns the new status."""
-    now = timezone.now()
-    pk = contact_import.pk
-    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    Status = ContactImport.Status
-    with transaction.atomic():
-        done = discarded = ContactImport.objects.filter(pk=pk, status__in=[Status.UPLOADED, Status.READY]).update(
-            status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
-        )
-        if not done:
-            done = ContactImport.objects.filter(pk=pk, status=Status.QUEUED, planned=False).filter(free).update(
-                status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
-            )
-        if not done:
-            done = ContactImport.objects.filter(pk=pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
-                status=Status.CANCELLING, cancel_requested_at=now
-            )
-    contact_import.refresh_from_db()
-    if discarded and contact_import.file:
-        contact_import.file.delete(save=True)  # never sent: keep no copy of the people in it
-    if done:
-        audit_record(actor=user, connection=contact_import.connection, action="contacts.import.cancel",
-                     target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
-                     detail=f"{contact_import.original_name} ({contact_import.get_status_display().lower()})")
-    return contact_import.status
-
-
-# --- Bulk CSV import: running (in Celery) -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -413,7 +131,7 @@ class _ImportRunner:
         self.token = token
         self.tuning = tuning
         self.sleep = sleep
-        self.client = _client(contact_import.connection, contact_import.created_by, retry=IMPORT_RETRY)
+        self.client = connection_client(contact_import.connection, actor=contact_import.created_by, retry=IMPORT_RETRY)
         self.refused_in_a_row = 0
         self.last_check: dict[int, float] = {}
 
@@ -479,7 +197,7 @@ class _ImportRunner:
         transaction would block other writers on SQLite); `planned` is set only at the end, so a worker
         that dies while planning leaves a plan that the next run discards and makes again."""
         imp = self.imp
-        checker = _checker(imp)
+        checker = row_checker(imp)
         if checker.mapping_errors():
             raise _Fatal("The column mapping is not valid any more: " + " ".join(checker.mapping_errors()))
         size = imp.chunk_size
@@ -766,41 +484,3 @@ def _explain(exc: QualtricsError) -> str:
     if error.get("request_id"):
         text += f" (request id {error['request_id']})"
     return text
-
-
-def contact_import_purge_files(*, now: datetime.datetime | None = None, days: int | None = None) -> int:
-    """Delete the uploaded files of imports that ended more than `days` ago (the setting by default):
-    they hold people's personal data and are kept only for the rejected-rows download. Safe to run
-    from several sweeps at once: each file is claimed by a conditional UPDATE before it is deleted.
-    Returns how many files were deleted."""
-    days = settings.CONTACT_IMPORT_FILE_RETENTION_DAYS if days is None else days
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
-    deleted = 0
-    stale = ContactImport.objects.filter(status__in=ContactImport.FINISHED, finished_at__lt=cutoff).exclude(file="")
-    for pk, name in stale.values_list("pk", "file").iterator():
-        if not ContactImport.objects.filter(pk=pk, file=name).update(file="", file_purged_at=timezone.now()):
-            continue  # another sweep took it
-        try:
-            ContactImport.file.field.storage.delete(name)
-        except OSError:
-            logger.warning("Import %s: could not delete its file %s", pk, name, exc_info=True)
-        deleted += 1
-    if deleted:
-        logger.info("Deleted the uploaded files of %s finished imports", deleted)
-    return deleted
-
-
-def contact_import_reap(*, grace_seconds: float = 60.0) -> list[int]:
-    """Imports that should be running but nobody works on: a lease that expired (its worker died), or
-    a next step overdue (its message was lost). Returns their ids, to enqueue again."""
-    now = timezone.now()
-    overdue = now - datetime.timedelta(seconds=grace_seconds)
-    return list(
-        ContactImport.objects.filter(status__in=ContactImport.ACTIVE)
-        .filter(
-            Q(lease_expires_at__lt=now)
-            | Q(lease_expires_at__isnull=True, next_run_at__lt=overdue)
-            | Q(lease_expires_at__isnull=True, next_run_at__isnull=True, queued_at__lt=overdue)
-        )
-        .values_list("pk", flat=True)
-    )

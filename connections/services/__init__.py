@@ -1,0 +1,56 @@
+"""Writes on connections, one module per workflow. Callers import from here:
+
+- whoami: asking Qualtrics who is behind a token;
+- lifecycle: create, edit, delete (also from the Django admin), and the optional portal-wide limit;
+- checks: testing a saved token (on demand, daily, or when other work finds it refused);
+- rotation: replacing the token, moving to the datacenter Qualtrics suggested;
+- sharing: sharing with people and teams;
+- alerts: the e-mails about expiring and refused tokens;
+- encryption: re-encrypting every token after the encryption key changed.
+"""
+
+from .alerts import alert_recipients, connection_expiry_alert_send, connection_token_rejected_alert_send
+from .checks import CheckResult, connection_mark_token_rejected, connection_test, connection_token_health_check
+from .encryption import ReencryptReport, tokens_reencrypt, tokens_undecryptable
+from .lifecycle import (
+    EDITABLE_FIELDS,
+    connection_admin_save,
+    connection_create,
+    connection_delete,
+    connection_limit_message,
+    connection_limit_reached,
+    connection_update,
+)
+from .rotation import connection_apply_suggested_datacenter, connection_rotate
+from .sharing import connection_share, connection_unshare
+from .validation import BrandMismatchError
+from .whoami import WhoAmI, suggested_datacenter_from, whoami_for_connection, whoami_for_token
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "BrandMismatchError",
+    "CheckResult",
+    "ReencryptReport",
+    "WhoAmI",
+    "alert_recipients",
+    "connection_admin_save",
+    "connection_apply_suggested_datacenter",
+    "connection_create",
+    "connection_delete",
+    "connection_expiry_alert_send",
+    "connection_limit_message",
+    "connection_limit_reached",
+    "connection_mark_token_rejected",
+    "connection_rotate",
+    "connection_share",
+    "connection_test",
+    "connection_token_health_check",
+    "connection_token_rejected_alert_send",
+    "connection_unshare",
+    "connection_update",
+    "suggested_datacenter_from",
+    "tokens_reencrypt",
+    "tokens_undecryptable",
+    "whoami_for_connection",
+    "whoami_for_token",
+]

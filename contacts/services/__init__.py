@@ -1,0 +1,38 @@
+"""Writes to a brand's XM Directory, and the bulk CSV import that runs in Celery.
+
+One module per workflow: contacts, mailing_lists and members (directory writes); imports (upload,
+check, start, cancel), import_runner (the run, step by step in a worker) and import_sweeps (purging
+old files, finding abandoned imports). Every Qualtrics call goes through `connection_client(connection,
+actor=actor)`, whose hook audits each write with Qualtrics' request id; the import is audited as well
+(start, cancel, outcome). Functions are keyword-only, named `<entity>_<action>`, and take `actor=` for
+the person acting.
+"""
+
+from .contacts import DuplicateContactError, contact_create, contact_delete, contact_update
+from .import_runner import IMPORT_RETRY, ImportTuning, contact_import_run
+from .import_sweeps import contact_import_purge_files, contact_import_reap
+from .imports import contact_import_cancel, contact_import_check, contact_import_create, contact_import_start
+from .mailing_lists import mailing_list_create, mailing_list_delete, mailing_list_update
+from .members import member_create, member_delete, member_update
+
+__all__ = [
+    "IMPORT_RETRY",
+    "DuplicateContactError",
+    "ImportTuning",
+    "contact_create",
+    "contact_delete",
+    "contact_import_cancel",
+    "contact_import_check",
+    "contact_import_create",
+    "contact_import_purge_files",
+    "contact_import_reap",
+    "contact_import_run",
+    "contact_import_start",
+    "contact_update",
+    "mailing_list_create",
+    "mailing_list_delete",
+    "mailing_list_update",
+    "member_create",
+    "member_delete",
+    "member_update",
+]

@@ -1,0 +1,146 @@
+"""A bulk CSV import before and around its run: upload and inspect, check the mapping, start, cancel.
+
+The run itself is in import_runner (a Celery task works on it step by step); the sweeps that purge old
+files and find abandoned imports are in import_sweeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.audit import audit_record
+
+from .. import csvimport, selectors
+from .. import validation as v
+from ..models import ContactImport
+from ..tasks import contact_import_run_task
+
+logger = logging.getLogger(__name__)
+
+
+def contact_import_create(*, connection, actor, directory: dict, mailing_list: dict, upload,
+                          phone_region: str = "") -> ContactImport:
+    """Keep an uploaded CSV and read its shape; raises csvimport.CSVFormatError when it is unusable."""
+    upload.seek(0)
+    shape = csvimport.inspect(upload)
+    upload.seek(0)
+    contact_import = ContactImport(
+        connection=connection,
+        created_by=actor,
+        directory_id=directory["directoryId"],
+        mailing_list_id=mailing_list["mailingListId"],
+        mailing_list_name=mailing_list.get("name", "")[:200],
+        dedup_fields=selectors.directory_dedup_fields(directory),
+        original_name=(upload.name or "contacts.csv")[:255],
+        size=upload.size or 0,
+        encoding=shape.encoding,
+        delimiter=shape.delimiter,
+        headers=shape.headers,
+        row_count=shape.row_count,
+        mapping=csvimport.auto_mapping(shape.headers),
+        phone_region=(phone_region or v.default_phone_region()).upper(),
+        chunk_size=settings.CONTACT_IMPORT_CHUNK_SIZE,
+    )
+    contact_import.file.save(f"import-{uuid.uuid4().hex}.csv", upload, save=False)
+    contact_import.save()
+    return contact_import
+
+
+def row_checker(contact_import: ContactImport) -> csvimport.RowChecker:
+    """The checker of this import's rows, with its mapping, phone region and the directory's dedup fields."""
+    return csvimport.RowChecker(
+        contact_import.headers, contact_import.mapping, phone_region=contact_import.phone_region,
+        dedup_fields=contact_import.dedup_fields,
+    )
+
+
+def contact_import_check(*, contact_import: ContactImport, mapping: list[str], phone_region: str) -> list[str]:
+    """Save the column mapping and check every row; returns mapping errors (nothing to send then)."""
+    if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
+        return ["This import has already started; its mapping can no longer change."]
+    contact_import.mapping = list(mapping)
+    contact_import.phone_region = phone_region.upper()
+    checker = row_checker(contact_import)
+    errors = checker.mapping_errors()
+    if errors:
+        contact_import.report = {}
+        contact_import.status = ContactImport.Status.UPLOADED
+    else:
+        with contact_import.file.open("rb") as raw:
+            report = csvimport.check_file(
+                raw, encoding=contact_import.encoding, delimiter=contact_import.delimiter, checker=checker
+            )
+        contact_import.report = report.as_dict() | {"key_fields": checker.key_fields}
+        contact_import.status = (
+            ContactImport.Status.READY if report.valid else ContactImport.Status.UPLOADED
+        )
+        if not report.valid:
+            errors = ["No row of the file can be imported: see the problems below."]
+    contact_import.save(update_fields=["mapping", "phone_region", "report", "status"])
+    return errors
+
+
+def contact_import_start(*, contact_import: ContactImport, actor) -> bool:
+    """Queue a checked import; the worker sends it. False when it was not ready (already started)."""
+    now = timezone.now()
+    started = ContactImport.objects.filter(pk=contact_import.pk, status=ContactImport.Status.READY).update(
+        status=ContactImport.Status.QUEUED, queued_at=now, next_run_at=now
+    )
+    if not started:
+        return False
+    report = contact_import.report or {}
+    audit_record(
+        actor=actor, connection=contact_import.connection, action="contacts.import.start",
+        target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
+        detail=f"{contact_import.original_name}: {report.get('valid', 0):,} rows to send, "
+               f"{report.get('rejected', 0):,} left out after the check",
+    )
+    enqueue_import_step(contact_import.pk)
+    return True
+
+
+def enqueue_import_step(import_id: int, countdown: float = 0) -> None:
+    """Hand a step of the import to a worker once the current transaction commits."""
+
+    def send():
+        try:
+            contact_import_run_task.apply_async((import_id,), countdown=countdown)
+        except Exception:  # broker down: the reaper enqueues it again once the broker is back
+            logger.exception("Could not enqueue contact import %s", import_id)
+
+    transaction.on_commit(send)
+
+
+def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
+    """Stop an import: at once when nothing runs it, else the worker stops after the chunks in flight.
+    Returns the new status."""
+    now = timezone.now()
+    pk = contact_import.pk
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    Status = ContactImport.Status
+    with transaction.atomic():
+        done = discarded = ContactImport.objects.filter(pk=pk, status__in=[Status.UPLOADED, Status.READY]).update(
+            status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
+        )
+        if not done:
+            done = ContactImport.objects.filter(pk=pk, status=Status.QUEUED, planned=False).filter(free).update(
+                status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
+            )
+        if not done:
+            done = ContactImport.objects.filter(pk=pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
+                status=Status.CANCELLING, cancel_requested_at=now
+            )
+    contact_import.refresh_from_db()
+    if discarded and contact_import.file:
+        contact_import.file.delete(save=True)  # never sent: keep no copy of the people in it
+    if done:
+        audit_record(actor=actor, connection=contact_import.connection, action="contacts.import.cancel",
+                     target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
+                     detail=f"{contact_import.original_name} ({contact_import.get_status_display().lower()})")
+    return contact_import.status

@@ -1,0 +1,68 @@
+"""The portal sets no limit on how many connections it holds unless its operator asks for one."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from connections import services
+from connections.crypto import encrypt_token
+from connections.models import Connection, ConnectionShare, Role
+from tests.factories import make_team, make_user, random_token
+
+pytestmark = pytest.mark.django_db
+
+PORTAL_SIZE = 5_000
+
+
+@pytest.fixture
+def crowded_portal(portal_sandbox):
+    """5,000 connections written straight to the database (no Qualtrics call): half owned by ada, half
+    owned by others and shared with a team she is in. Returns (sandbox, ada)."""
+    sandbox, _acme, _owner = portal_sandbox
+    ada = make_user("ada")
+    others = [make_user(f"owner{n}") for n in range(10)]
+    team = make_team("Every brand", ada)
+    token = random_token()
+    encrypted = encrypt_token(token)
+    rows = [
+        Connection(owner=ada if n % 2 else others[n % 10], name=f"Brand {n:04d}", datacenter="iad1",
+                   token_encrypted=encrypted, token_last4=token[-4:], brand_id=f"brand{n}",
+                   account_type="UT_BRANDADMIN", last_check_ok=True)
+        for n in range(PORTAL_SIZE - Connection.objects.count())
+    ]
+    Connection.objects.bulk_create(rows, batch_size=500)
+    shared = Connection.objects.exclude(owner=ada).values_list("pk", flat=True)
+    ConnectionShare.objects.bulk_create(
+        [ConnectionShare(connection_id=pk, team=team, role=Role.VIEWER) for pk in shared], batch_size=500
+    )
+    assert Connection.objects.count() == PORTAL_SIZE
+    return sandbox, ada
+
+
+def test_a_portal_with_5000_connections_lets_a_user_create_one_more(crowded_portal, settings):
+    assert settings.PORTAL_MAX_CONNECTIONS is None
+    sandbox, ada = crowded_portal
+
+    connection = services.connection_create(owner=ada, name="One more", datacenter="iad1", token=sandbox.admin_token)
+
+    assert connection.brand_id == "acme"
+    assert Connection.objects.count() == PORTAL_SIZE + 1
+
+
+def test_its_screens_answer_for_a_user_who_sees_them_all(crowded_portal, client):
+    _sandbox, ada = crowded_portal
+    client.force_login(ada)
+    one = Connection.objects.get(name="Brand 0001")
+    shared = Connection.objects.get(name="Brand 0002")
+
+    listing = client.get(reverse("connections:connection_list"))
+    assert listing.status_code == 200
+    assert listing.content.decode().count('data-testid="connection-row"') >= PORTAL_SIZE
+    assert client.get(reverse("connections:connection_list"), {"q": "Brand 4999"}).status_code == 200
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(one.get_absolute_url()).status_code == 200
+    assert client.get(shared.get_absolute_url()).status_code == 200
+    switched = client.get(reverse("connections:connection_switch", args=[shared.pk]))
+    assert switched.status_code == 302
+    assert client.session["current_connection_id"] == shared.pk
