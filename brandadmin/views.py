@@ -27,10 +27,11 @@ from connections.access import connection_view
 from connections.crypto import TokenDecryptionError
 from connections.models import Role
 from connections.qualtrics.errors import PermissionDeniedError, QualtricsError
-from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
-from portal.errors import error_text, explain
-from portal.htmx import is_partial
-from portal.templatetags.crud import as_datetime
+from connections.scoping import ConnectionViewMixin
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
+from web.errors import error_text, explain
+from web.htmx import is_partial
+from web.templatetags.crud import as_datetime
 
 from . import selectors, services
 from .forms import (
@@ -110,7 +111,7 @@ def user_name_cell(user: dict) -> str:
 # --- shared behaviour ----------------------------------------------------------------------------
 
 
-class BrandAdminMixin:
+class BrandAdminMixin(ConnectionViewMixin):
     """Explains Qualtrics errors on the page (403: not a brand administrator)."""
 
     back_label = "Back to users"

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.errors import error_text
+from web.errors import error_text
 
 from .audit import audit_record
 from .clients import client_for_token, connection_client

@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from portal.context_processors import SECTIONS, section_url
-from portal.errors import error_text, explain
-from portal.htmx import is_partial, template_for
+from web.errors import error_text, explain
+from web.htmx import is_partial, template_for
 
 from . import selectors, services
 from .access import connection_view
+from .context_processors import SECTIONS, section_url
 from .crypto import TokenDecryptionError
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role

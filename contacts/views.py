@@ -1,4 +1,4 @@
-"""XM Directory screens: thin subclasses of portal/crud.py that declare columns and call selectors and
+"""XM Directory screens: thin subclasses of web/crud.py that declare columns and call selectors and
 services, plus the import flow and the CSV exports as plain function views."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from connections.access import connection_view
 from connections.audit import audit_record
 from connections.models import Role
 from connections.qualtrics import NotFoundError, QualtricsError
-from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
-from portal.errors import explain
-from portal.htmx import is_partial
+from connections.scoping import ConnectionViewMixin
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.errors import explain
+from web.htmx import is_partial
 
 from . import csvimport, selectors, services
 from . import validation as v
@@ -41,7 +42,7 @@ def _words(key: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).capitalize()
 
 
-class DirectoryMixin:
+class DirectoryMixin(ConnectionViewMixin):
     """Screens under one directory (and optionally one mailing list)."""
 
     parent_kwargs_names = ("directory_id",)
@@ -91,7 +92,7 @@ class WriteScreen:
 # --- Directories --------------------------------------------------------------------------------
 
 
-class DirectoryListView(CrudListView):
+class DirectoryListView(ConnectionViewMixin, CrudListView):
     """The connection's directories; with only one, go straight to its contacts."""
 
     resource = "contacts:directory"

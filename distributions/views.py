@@ -19,7 +19,8 @@ from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Role
 from connections.qualtrics.errors import QualtricsError
-from portal.crud import (
+from connections.scoping import ConnectionViewMixin
+from web.crud import (
     Column,
     CrudDeleteView,
     CrudDetailView,
@@ -29,8 +30,8 @@ from portal.crud import (
     sign_cursor,
     unsign_cursor,
 )
-from portal.errors import explain
-from portal.htmx import is_partial
+from web.errors import explain
+from web.htmx import is_partial
 
 from . import pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm
@@ -58,7 +59,7 @@ def _qualtrics_errors():
     return (QualtricsError, TokenDecryptionError)
 
 
-class DistributionMixin:
+class DistributionMixin(ConnectionViewMixin):
     resource = "distributions:distribution"
     verbose_name = "distribution"
     object_kwarg = "distribution_id"

@@ -3,6 +3,18 @@
 Each screen is a short subclass that names its resource, its columns and the selector/service it
 calls. The same views serve objects that live only in Qualtrics (contacts, lists, users, groups) and
 the portal's own records. Templates: one set in templates/crud/ whose headers list their context.
+
+These views know nothing of where a resource lives (which connection, which user may write). A screen
+composes them with a mixin that tells them, through a small protocol:
+
+- `can_write` (bool): the user may create, change and delete here; lists offer "New …" only then;
+- `url_kwargs(**extra)`: the keyword arguments of this screen's routes. The generic version gives the
+  `parent_kwargs_names` taken from the URL plus `extra`; a scoping mixin adds its own (for example
+  the connection's id) around `super().url_kwargs(**extra)`;
+- `get_context_data()`: a scoping mixin adds what its templates need (for example the connection).
+
+The mixin comes first in the bases, so that its `dispatch` has resolved the scope before the
+generic `dispatch` runs the view.
 """
 
 from __future__ import annotations
@@ -25,15 +37,11 @@ from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
-from connections.access import connection_for
-from connections.clients import connection_client
-from connections.models import Role
-
 from . import background
-from .errors import error_text, explain
+from .errors import EXPLAINABLE_ERRORS, error_text, explain
 from .htmx import is_partial
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The salt predates this module's name; changing it would break the cursors in URLs already handed out.
 CURSOR_SALT = "portal.crud.cursor"
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
@@ -88,38 +96,7 @@ def unsign_cursor(value: str | None) -> str | None:
         return None
 
 
-class ConnectionViewMixin:
-    """Resolves the connection in the URL through the one access function."""
-
-    read_role: Role = Role.VIEWER
-    write_role: Role = Role.OPERATOR
-
-    def required_role(self) -> Role:
-        return self.read_role if self.request.method in SAFE_METHODS else self.write_role
-
-    def dispatch(self, request, *args, **kwargs):
-        self.connection, self.role = connection_for(
-            request.user, kwargs["connection_id"], role=self.required_role()
-        )
-        request.connection = self.connection
-        request.connection_role = self.role
-        return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def client(self):
-        return connection_client(self.connection, actor=self.request.user)
-
-    @property
-    def can_write(self) -> bool:
-        return self.role >= self.write_role
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(connection=self.connection, role=self.role, can_write=self.can_write, view=self)
-        return context
-
-
-class ResourceMixin(ConnectionViewMixin):
+class ResourceMixin:
     """Names the resource: `resource = "contacts:contact"` gives URL names contacts:contact_list, …"""
 
     resource: str = ""
@@ -134,8 +111,7 @@ class ResourceMixin(ConnectionViewMixin):
     partial_template_name: str = ""
 
     def url_kwargs(self, **extra) -> dict:
-        kwargs = {"connection_id": self.connection.pk}
-        kwargs.update({name: self.kwargs[name] for name in self.parent_kwargs_names})
+        kwargs = {name: self.kwargs[name] for name in self.parent_kwargs_names}
         kwargs.update(extra)
         return kwargs
 
@@ -155,6 +131,8 @@ class ResourceMixin(ConnectionViewMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
+            view=self,
+            can_write=self.can_write,
             verbose_name=self.verbose_name,
             verbose_name_plural=self.verbose_name_plural or f"{self.verbose_name}s",
         )
@@ -187,7 +165,7 @@ class CrudListView(ResourceMixin, TemplateView):
     create_label = ""
     row_url_name = ""  # where a row links to; default: the resource's detail page
     # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
-    # while the page around the table renders (see portal.background).
+    # while the page around the table renders (see web.background).
     fetch_in_background = False
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
@@ -321,9 +299,7 @@ class _Fetched:
         error = None
         try:
             page = self.answer()
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
+        except EXPLAINABLE_ERRORS as exc:
             error, page = view.explain_error(exc), Page(items=[])
         return {
             "page": page,
@@ -400,9 +376,7 @@ class CrudFormView(ResourceMixin, FormView):
     def form_valid(self, form):
         try:
             result = self.save(form)
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
+        except EXPLAINABLE_ERRORS as exc:
             error = explain(exc)
             form.add_error(None, error_text(error))
             return self.form_invalid(form)
@@ -484,9 +458,7 @@ class CrudDeleteView(ResourceMixin, TemplateView):
         obj = self.get_object()
         try:
             self.delete(obj)
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
+        except EXPLAINABLE_ERRORS as exc:
             return self.render_page(self.context_for(obj, error=explain(exc)))
         messages.success(request, self.success_message.format(name=self.object_label(obj)))
         url = self.after_delete_url(obj)
@@ -494,9 +466,3 @@ class CrudDeleteView(ResourceMixin, TemplateView):
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
 
-
-def _is_qualtrics_error(exc: Exception) -> bool:
-    from connections.crypto import TokenDecryptionError
-    from connections.qualtrics.errors import QualtricsError
-
-    return isinstance(exc, (QualtricsError, TokenDecryptionError))

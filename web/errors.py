@@ -1,4 +1,5 @@
-"""Errors from Qualtrics reach the user in plain words, never as a 500 page or a stack trace."""
+"""Errors from Qualtrics, and the portal's own errors meant for the user, reach the user in plain
+words, never as a 500 page or a stack trace."""
 
 from __future__ import annotations
 
@@ -6,23 +7,34 @@ import logging
 
 from django.shortcuts import render
 
-from connections.crypto import TokenDecryptionError
+from connections.qualtrics import errors as q
 
 from .htmx import is_partial
 
 logger = logging.getLogger(__name__)
 
 
-def explain(error: Exception) -> dict:
-    """Plain-words explanation of a Qualtrics or token error, for templates."""
-    from connections.qualtrics import errors as q
+class ExplainableError(Exception):
+    """An error of the portal's own that the user should see explained, like an error from Qualtrics.
 
+    A subclass names what failed (`title`) and what to do about it (`hint`); the exception's text is
+    the detail shown under them.
+    """
+
+    title = "The portal could not do that"
+    hint = ""
+
+
+# Every error a screen explains to the user instead of failing.
+EXPLAINABLE_ERRORS = (q.QualtricsError, ExplainableError)
+
+
+def explain(error: Exception) -> dict:
+    """Plain-words explanation of an explainable error, for templates."""
     title = "Qualtrics could not do that"
     hint = ""
-    if isinstance(error, TokenDecryptionError):
-        title, hint = "The saved API token cannot be read", (
-            "The portal's encryption key changed. A manager can enter the token again on the connection."
-        )
+    if isinstance(error, ExplainableError):
+        title, hint = error.title, error.hint
     elif isinstance(error, q.AuthenticationError):
         title, hint = "Qualtrics no longer accepts this connection's API token", (
             "The token was regenerated or revoked. A manager of the connection can rotate it."
@@ -68,15 +80,13 @@ class QualtricsErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from connections.qualtrics.errors import QualtricsError
-
-        if not isinstance(exception, (QualtricsError, TokenDecryptionError)):
+        if not isinstance(exception, EXPLAINABLE_ERRORS):
             return None
         logger.warning("Qualtrics call failed in %s: %s", request.path, exception)
         context = {"error": explain(exception)}
         if is_partial(request):
-            response = render(request, "portal/qualtrics_error.html#alert", context)
+            response = render(request, "web/error.html#alert", context)
             response["HX-Retarget"] = "#toasts"
             response["HX-Reswap"] = "beforeend"
             return response
-        return render(request, "portal/qualtrics_error.html", context, status=502)
+        return render(request, "web/error.html", context, status=502)
