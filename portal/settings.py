@@ -78,13 +78,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
-    "portal",
     "web",
     "accounts",
     "connections",
     "contacts",
     "brandadmin",
     "distributions",
+    "dashboard",
     "sandbox",
 ]
 
