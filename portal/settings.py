@@ -100,7 +100,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "web.htmx.HtmxMessagesMiddleware",
-    "web.errors.QualtricsErrorMiddleware",
+    "web.errors.ExplainErrorsMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files itself

@@ -13,6 +13,10 @@ composes them with a mixin that tells them, through a small protocol:
   the connection's id) around `super().url_kwargs(**extra)`;
 - `get_context_data()`: a scoping mixin adds what its templates need (for example the connection).
 
+Errors take the one path of web.errors: a screen explains an error through its `explain_error` hook
+(in its table, on its form, in its confirmation) and answers one that escapes it through its
+`error_response` hook (by default a page of its own; for htmx, a toast).
+
 The mixin comes first in the bases, so that its `dispatch` has resolved the scope before the
 generic `dispatch` runs the view.
 """
@@ -27,6 +31,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import Context
@@ -38,7 +43,8 @@ from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import background
-from .errors import EXPLAINABLE_ERRORS, error_text, explain
+from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
+from .forms import add_service_error
 from .htmx import is_partial
 
 # The salt predates this module's name; changing it would break the cursors in URLs already handed out.
@@ -109,6 +115,22 @@ class ResourceMixin:
     # The template that defines `partial` (a screen template extending crud/*.html inherits the
     # partial but cannot render it by its own name).
     partial_template_name: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except EXPLAINABLE_ERRORS as exc:
+            return self.error_response(exc)
+
+    def explain_error(self, exc: Exception) -> dict:
+        """How this screen explains an error (see web.errors.explain): a screen may adjust the words, or
+        set `replaces_page` when the error means the screen cannot work at all."""
+        return explain(exc)
+
+    def error_response(self, exc: Exception) -> HttpResponse:
+        """The answer when an explainable error escapes the screen: a page that explains it (for htmx, a
+        toast)."""
+        return error_response(self.request, self.explain_error(exc))
 
     def url_kwargs(self, **extra) -> dict:
         kwargs = {name: self.kwargs[name] for name in self.parent_kwargs_names}
@@ -250,10 +272,6 @@ class CrudListView(ResourceMixin, TemplateView):
             page = page.replace(TABLE_SLOT, table, 1)
         return HttpResponse(page)
 
-    def explain_error(self, exc: Exception) -> dict:
-        """What the table shows for an error from Qualtrics."""
-        return explain(exc)
-
     def create_url(self) -> str | None:
         if not self.can_write:
             return None
@@ -301,6 +319,8 @@ class _Fetched:
             page = self.answer()
         except EXPLAINABLE_ERRORS as exc:
             error, page = view.explain_error(exc), Page(items=[])
+            if error.get("replaces_page"):
+                raise  # no table to show: the view's error_response explains it instead of the page
         return {
             "page": page,
             "error": error,
@@ -314,7 +334,18 @@ class _Fetched:
         return SimpleLazyObject(lambda: self.parts[name])
 
 
-class CrudDetailView(ResourceMixin, TemplateView):
+class ObjectScreenMixin(ResourceMixin):
+    """A screen of one object (detail, form, delete)."""
+
+    def error_response(self, exc: Exception) -> HttpResponse:
+        """An object Qualtrics cannot give (deleted, token refused…): the page explains it, with the way
+        back to the list."""
+        plural = self.verbose_name_plural or f"{self.verbose_name}s"
+        context = {"back_url": self.list_url(), "back_label": f"Back to the {plural}"}
+        return error_response(self.request, self.explain_error(exc), context=context, status=page_status(exc))
+
+
+class CrudDetailView(ObjectScreenMixin, TemplateView):
     """One object. Subclasses implement `get_object` and give a template of their own."""
 
     partial = "content"
@@ -327,7 +358,7 @@ class CrudDetailView(ResourceMixin, TemplateView):
         return self.render_page(self.get_context_data(object=self.object))
 
 
-class CrudFormView(ResourceMixin, FormView):
+class CrudFormView(ObjectScreenMixin, FormView):
     """Create (no object id in the URL) or edit. Subclasses implement `save` (and `get_object`)."""
 
     template_name = "crud/form.html"
@@ -357,7 +388,8 @@ class CrudFormView(ResourceMixin, FormView):
         return initial
 
     def save(self, form) -> Any:
-        """Call the service; return the created/updated object or its id."""
+        """Call the service; return the created/updated object or its id. What the service refuses (a
+        ValidationError, an explainable error) is shown on the form."""
         raise NotImplementedError
 
     def success_url_for(self, result) -> str:
@@ -376,12 +408,15 @@ class CrudFormView(ResourceMixin, FormView):
     def form_valid(self, form):
         try:
             result = self.save(form)
-        except EXPLAINABLE_ERRORS as exc:
-            error = explain(exc)
-            form.add_error(None, error_text(error))
+        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+            add_service_error(form, exc, explain=self.explain_error)
             return self.form_invalid(form)
         if form.errors:  # the service may add field errors (e.g. a duplicate found first)
             return self.form_invalid(form)
+        return self.saved_response(form, result)
+
+    def saved_response(self, form, result):
+        """The answer once saved: a message, then the object's page."""
         messages.success(self.request, self.success_message.format(name=self.object_name(form, result)))
         url = self.success_url_for(result)
         if is_partial(self.request):
@@ -413,7 +448,7 @@ class CrudFormView(ResourceMixin, FormView):
         return f"Edit {self.verbose_name}"
 
 
-class CrudDeleteView(ResourceMixin, TemplateView):
+class CrudDeleteView(ObjectScreenMixin, TemplateView):
     """A confirmation page (a modal when opened with htmx) that names the consequences, then delete."""
 
     template_name = "crud/confirm_delete.html"
@@ -459,7 +494,7 @@ class CrudDeleteView(ResourceMixin, TemplateView):
         try:
             self.delete(obj)
         except EXPLAINABLE_ERRORS as exc:
-            return self.render_page(self.context_for(obj, error=explain(exc)))
+            return self.render_page(self.context_for(obj, error=self.explain_error(exc)))
         messages.success(request, self.success_message.format(name=self.object_label(obj)))
         url = self.after_delete_url(obj)
         if is_partial(request):

@@ -1,9 +1,23 @@
-"""Errors from Qualtrics, and the portal's own errors meant for the user, reach the user in plain
-words, never as a 500 page or a stack trace."""
+"""The one path by which an error reaches the user: in plain words, never as a 500 page or a stack trace.
+
+- `EXPLAINABLE_ERRORS`: the errors a screen explains instead of failing: everything the Qualtrics
+  client raises about a call, and the portal's own `ExplainableError`s.
+- `explain(error)`: the explanation templates show (title, hint, message, code, Qualtrics request id).
+  A view may explain an error its own way (the generic views' `explain_error` hook) by adjusting it.
+- `templates/web/error_alert.html`: the one alert that shows an explanation (context: `error`).
+- `error_response()`: an explanation as a response (for htmx, the alert as a toast or in place).
+- `ExplainErrorsMiddleware`: the same for whatever escapes a view.
+- `explained(call)`: a call whose failure is shown in place: its value, or the explanation.
+- `handles_errors(respond)`: a function view's own answer to an explainable error.
+- Forms: `web.forms.add_service_error` puts a service's refusal onto its form.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.shortcuts import render
 
@@ -12,6 +26,9 @@ from connections.qualtrics import errors as q
 from .htmx import is_partial
 
 logger = logging.getLogger(__name__)
+
+ALERT_TEMPLATE = "web/error_alert.html"
+PAGE_TEMPLATE = "web/error.html"
 
 
 class ExplainableError(Exception):
@@ -30,7 +47,13 @@ EXPLAINABLE_ERRORS = (q.QualtricsError, ExplainableError)
 
 
 def explain(error: Exception) -> dict:
-    """Plain-words explanation of an explainable error, for templates."""
+    """Plain-words explanation of an explainable error, for templates.
+
+    Keys: title, hint, message (the detail), source (who said the message: "Qualtrics", or "" for the
+    portal's own errors), code, request_id, status (Qualtrics' HTTP status). A view's own explanation
+    may add kind (the alert's test id; default "qualtrics-error"), tone ("danger" or "warning") and
+    replaces_page (the screen cannot work at all: the explanation takes the whole page).
+    """
     title = "Qualtrics could not do that"
     hint = ""
     if isinstance(error, ExplainableError):
@@ -55,6 +78,7 @@ def explain(error: Exception) -> dict:
         "title": title,
         "hint": hint,
         "message": getattr(error, "message", "") or str(error),
+        "source": "Qualtrics" if isinstance(error, q.QualtricsError) else "",
         "code": getattr(error, "code", "") or "",
         "request_id": getattr(error, "request_id", "") or "",
         "status": getattr(error, "status", None),
@@ -62,9 +86,10 @@ def explain(error: Exception) -> dict:
 
 
 def error_text(error: dict | Exception) -> str:
-    """One line in plain words: what failed, Qualtrics' own message and code, and its request id."""
+    """One line in plain words: what failed, the detail (Qualtrics' own message and code), and its request id."""
     info = error if isinstance(error, dict) else explain(error)
-    text = f"{info['title']}. Qualtrics said: “{info['message']}”"
+    detail = f"{info['source']} said: “{info['message']}”" if info.get("source") else info["message"]
+    text = f"{info['title']}. {detail}" if detail else info["title"]
     if info.get("code"):
         text += f" ({info['code']})"
     if info.get("request_id"):
@@ -72,7 +97,60 @@ def error_text(error: dict | Exception) -> str:
     return text
 
 
-class QualtricsErrorMiddleware:
+def page_status(error: Exception) -> int:
+    """The status of a page that shows only the explanation of what a screen could not get."""
+    return 404 if isinstance(error, q.NotFoundError) else 502
+
+
+def error_response(request, error: dict, *, template: str = PAGE_TEMPLATE, context: dict | None = None,
+                   status: int = 502, in_place: bool = False):
+    """An explanation as the answer to a request.
+
+    A whole page (`template`, which shows the alert, with `context`) answers with `status`. An htmx
+    request gets the alert alone: added to the page's toasts, or swapped in where the request's target
+    is (`in_place`).
+    """
+    if is_partial(request):
+        response = render(request, ALERT_TEMPLATE, {"error": error})
+        if not in_place:
+            response["HX-Retarget"] = "#toasts"
+            response["HX-Reswap"] = "beforeend"
+        return response
+    return render(request, template, {**(context or {}), "error": error}, status=status)
+
+
+def explained(call: Callable[..., Any], /, *args, explain: Callable[[Exception], dict] = explain,
+              **kwargs) -> tuple[Any, dict | None]:
+    """Run `call`; (its value, None), or (None, the explanation) when it fails with an explainable error.
+
+    For what a screen shows in place of one part (a card, a picker, a preview) when Qualtrics fails.
+    """
+    try:
+        return call(*args, **kwargs), None
+    except EXPLAINABLE_ERRORS as exc:
+        return None, explain(exc)
+
+
+def handles_errors(respond: Callable[..., Any]):
+    """Decorate a function view: an explainable error it raises is answered by
+    `respond(request, error, **view_kwargs)` instead of the middleware's page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except EXPLAINABLE_ERRORS as exc:
+                return respond(request, exc, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class ExplainErrorsMiddleware:
+    """An explainable error that escapes a view: a page that explains it (502), or for htmx a toast."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -82,11 +160,5 @@ class QualtricsErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, EXPLAINABLE_ERRORS):
             return None
-        logger.warning("Qualtrics call failed in %s: %s", request.path, exception)
-        context = {"error": explain(exception)}
-        if is_partial(request):
-            response = render(request, "web/error.html#alert", context)
-            response["HX-Retarget"] = "#toasts"
-            response["HX-Reswap"] = "beforeend"
-            return response
-        return render(request, "web/error.html", context, status=502)
+        logger.warning("%s in %s: %s", type(exception).__name__, request.path, exception)
+        return error_response(request, explain(exception))
