@@ -137,15 +137,10 @@ class BrandAdminMixin(ConnectionViewMixin):
 
 
 class BrandAdminListMixin(BrandAdminMixin):
-    """Lists: a 403 replaces the whole page with the explanation (no empty table, no search box)."""
+    """Lists read in the background; a 403 replaces the whole page with the explanation (no empty table,
+    no search box: `explain_for` marks it so)."""
 
     fetch_in_background = True
-
-    def load_page(self, **kwargs):
-        raise NotImplementedError
-
-    def fetch_page(self, *, cursor, page_size, search):
-        return self.load_page(cursor=cursor, page_size=page_size, search=search)
 
 
 class QualtricsFormMixin(BrandAdminMixin):
@@ -201,7 +196,7 @@ class UserListView(BrandAdminListMixin, CrudListView):
             return "No user matches this search."
         return "This brand has no users yet."
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.user_list(
             **self.selector_kwargs(), cursor=cursor, page_size=page_size,
             query=search.get("q", ""), status=search.get("status", ""),
@@ -638,7 +633,7 @@ class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
             return "No group matches this search."
         return "This brand has no groups yet."
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.group_list(**self.selector_kwargs(), cursor=cursor, page_size=page_size,
                                     query=search.get("q", ""))
 
@@ -686,7 +681,7 @@ class GroupDetailView(BrandAdminListMixin, GroupMixin, CrudListView):
             url=url, csrf=get_token(self.request), username=member.get("username") or member.get("id"),
         )
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.group_member_list(**self.selector_kwargs(), group_id=self.kwargs["group_id"],
                                            cursor=cursor, page_size=page_size)
 

@@ -13,12 +13,12 @@ composes them with a mixin that tells them, through a small protocol:
   the connection's id) around `super().url_kwargs(**extra)`;
 - `get_context_data()`: a scoping mixin adds what its templates need (for example the connection).
 
+The mixin comes first in the bases, so that its `dispatch` has resolved the scope before the
+generic `dispatch` runs the view.
+
 Errors take the one path of web.errors: a screen explains an error through its `explain_error` hook
 (in its table, on its form, in its confirmation) and answers one that escapes it through its
 `error_response` hook (by default a page of its own; for htmx, a toast).
-
-The mixin comes first in the bases, so that its `dispatch` has resolved the scope before the
-generic `dispatch` runs the view.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ class ResourceMixin:
     # The template that defines `partial` (a screen template extending crud/*.html inherits the
     # partial but cannot render it by its own name).
     partial_template_name: str = ""
+    can_write: bool  # given by the scoping mixin the screen is composed with (see above)
 
     def dispatch(self, request, *args, **kwargs):
         try:
