@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group
 
-from portal.forms import PortalForm, PortalFormMixin
+from web.forms import PortalForm, PortalFormMixin
 
 from .models import _timezone_choices
 

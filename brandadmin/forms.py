@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from portal.forms import DateInput, PortalForm
+from web.forms import DateInput, PortalForm
 
 from .selectors import USER_STATUSES, Seen, is_admin_type
 

@@ -21,7 +21,7 @@ from django.core.cache import cache
 
 from connections.clients import connection_client
 from connections.models import Connection
-from portal.crud import Page
+from web.crud import Page
 
 SCAN_PAGE_SIZE = 100
 SCAN_MAX_PAGES = 10  # per request: at most 1,000 users or groups read to fill one screen

@@ -262,7 +262,7 @@ def _save_as_connection(
     except ValidationError as exc:
         return _Saved(problem=" ".join(exc.messages))
     except QualtricsError as exc:
-        from portal.errors import explain
+        from web.errors import explain
 
         info = explain(exc)
         return _Saved(problem=f"{info['title']}: “{info['message']}”")

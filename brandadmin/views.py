@@ -2,7 +2,8 @@
 
 Every Qualtrics read or write goes through brandadmin.selectors / brandadmin.services. A token that
 is not a brand administrator's gets 403 from Qualtrics on these routes: the screens then explain that
-in plain words instead of failing.
+in plain words instead of failing (`explain_for`, this app's case of the one error path: a list or a
+form the token can never use gives its whole page to the explanation).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from connections.access import connection_view
-from connections.crypto import TokenDecryptionError
 from connections.models import Role
-from connections.qualtrics.errors import PermissionDeniedError, QualtricsError
-from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
-from portal.errors import error_text, explain
-from portal.htmx import is_partial
-from portal.templatetags.crud import as_datetime
+from connections.qualtrics.errors import PermissionDeniedError
+from connections.scoping import ConnectionViewMixin
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
+from web.errors import EXPLAINABLE_ERRORS, error_response, error_text, explain, explained, handles_errors
+from web.htmx import is_partial
+from web.templatetags.crud import as_datetime
 
 from . import selectors, services
 from .forms import (
@@ -46,20 +47,15 @@ from .forms import (
 )
 from .templatetags.brandadmin import status_badge_html
 
-ERRORS = (QualtricsError, TokenDecryptionError)
 FIRST_PAGE = "first"
 
 
-class NotBrandAdmin(Exception):
-    """Carries Qualtrics' 403 out of a list past the generic view, so the whole page explains it."""
-
-    def __init__(self, error: PermissionDeniedError):
-        super().__init__(str(error))
-        self.error = error
-
-
-def not_admin_explanation(error: dict, connection) -> dict:
-    """Qualtrics' 403 on a users/groups route, explained."""
+def explain_for(exc: Exception, connection) -> dict:
+    """An error on a users/groups screen explained; Qualtrics' 403 means the token is not a brand
+    administrator's, which no screen here can work around."""
+    error = explain(exc)
+    if not isinstance(exc, PermissionDeniedError):
+        return error
     who = f" ({connection.qualtrics_user_name})" if connection.qualtrics_user_name else ""
     return {
         **error,
@@ -69,28 +65,34 @@ def not_admin_explanation(error: dict, connection) -> dict:
             f"“{connection.name}”{who} belongs to a user who is not one. Use a connection made with a brand "
             "administrator's token, or ask a manager of this connection to rotate its token to one."
         ),
-        "not_admin": True,
+        "kind": "not-admin",
+        "tone": "warning",
+        "replaces_page": True,
     }
 
 
-def explain_for(exc: Exception, connection) -> dict:
-    error = explain(exc)
-    if isinstance(exc, PermissionDeniedError):
-        return not_admin_explanation(error, connection)
-    return error
-
-
-def render_error(request, connection, exc: Exception, *, back_url: str, back_label: str, tab: str = ""):
-    """A Qualtrics error as a page (or, for htmx, the alert alone) rather than an error page."""
+def error_page(request, exc: Exception, *, back_url: str, back_label: str, tab: str = ""):
+    """An error on a users/groups screen: a page of the section that explains it (for htmx, the alert
+    in place of what was asked for)."""
+    connection = request.connection
     context = {
-        "error": explain_for(exc, connection),
         "connection": connection,
         "back_url": back_url if back_url != request.path else "",
         "back_label": back_label,
         "tab": tab,
     }
-    template = "brandadmin/error.html#alert" if is_partial(request) else "brandadmin/error.html"
-    return render(request, template, context)
+    return error_response(request, explain_for(exc, connection), template="brandadmin/error.html", context=context,
+                          status=200, in_place=True)
+
+
+def on_user_page(request, exc, *, connection_id, user_id, **_kwargs):
+    back = reverse("brandadmin:user_detail", kwargs={"connection_id": connection_id, "user_id": user_id})
+    return error_page(request, exc, back_url=back, back_label="Back to the user", tab="users")
+
+
+def on_group_page(request, exc, *, connection_id, group_id, **_kwargs):
+    back = reverse("brandadmin:group_detail", kwargs={"connection_id": connection_id, "group_id": group_id})
+    return error_page(request, exc, back_url=back, back_label="Back to the group", tab="groups")
 
 
 def redirect_to(request, url: str):
@@ -110,7 +112,7 @@ def user_name_cell(user: dict) -> str:
 # --- shared behaviour ----------------------------------------------------------------------------
 
 
-class BrandAdminMixin:
+class BrandAdminMixin(ConnectionViewMixin):
     """Explains Qualtrics errors on the page (403: not a brand administrator)."""
 
     back_label = "Back to users"
@@ -118,23 +120,15 @@ class BrandAdminMixin:
     def back_url(self) -> str:
         return reverse("brandadmin:user_list", kwargs={"connection_id": self.connection.pk})
 
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except NotBrandAdmin as signal:
-            return render_error(request, self.connection, signal.error, back_url=self.back_url(),
-                                back_label=self.back_label, tab=getattr(self, "tab", ""))
-        except ERRORS as exc:
-            return render_error(request, self.connection, exc, back_url=self.back_url(), back_label=self.back_label,
-                                tab=getattr(self, "tab", ""))
+    def explain_error(self, exc: Exception) -> dict:
+        return explain_for(exc, self.connection)
+
+    def error_response(self, exc: Exception):
+        return error_page(self.request, exc, back_url=self.back_url(), back_label=self.back_label,
+                          tab=getattr(self, "tab", ""))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        error = context.get("error")
-        if isinstance(self, CrudListView):
-            pass  # a list's error is explained by explain_error() when Qualtrics' answer arrives
-        elif error and error.get("status") == 403 and not error.get("not_admin"):
-            context["error"] = not_admin_explanation(error, self.connection)
         context["tab"] = getattr(self, "tab", "")
         return context
 
@@ -143,21 +137,10 @@ class BrandAdminMixin:
 
 
 class BrandAdminListMixin(BrandAdminMixin):
-    """Lists: a 403 replaces the whole page with the explanation (no empty table, no search box)."""
+    """Lists read in the background; a 403 replaces the whole page with the explanation (no empty table,
+    no search box: `explain_for` marks it so)."""
 
     fetch_in_background = True
-
-    def explain_error(self, exc: Exception) -> dict:
-        return explain_for(exc, self.connection)
-
-    def load_page(self, **kwargs):
-        raise NotImplementedError
-
-    def fetch_page(self, *, cursor, page_size, search):
-        try:
-            return self.load_page(cursor=cursor, page_size=page_size, search=search)
-        except PermissionDeniedError as exc:
-            raise NotBrandAdmin(exc) from exc
 
 
 class QualtricsFormMixin(BrandAdminMixin):
@@ -169,23 +152,17 @@ class QualtricsFormMixin(BrandAdminMixin):
     choices_error = None
 
     def save(self, form):
-        try:
-            return self.save_with_services(form)
-        except PermissionDeniedError as exc:
-            form.add_error(None, error_text(explain_for(exc, self.connection)))
-            return None
+        return self.save_with_services(form)
 
     def load_choices(self, loader, default):
-        """Values seen on the brand for a form's choices; an error is shown above the form instead."""
+        """Values seen on the brand for a form's choices; an error is shown above the form instead, unless
+        it means the form can never be saved: then, when the form is opened, the page explains that."""
         try:
             return loader()
-        except PermissionDeniedError as exc:
-            if self.request.method == "GET":
-                raise NotBrandAdmin(exc) from exc  # a form the token can never save: explain instead
-            self.choices_error = explain_for(exc, self.connection)
-            return default
-        except ERRORS as exc:
-            self.choices_error = explain_for(exc, self.connection)
+        except EXPLAINABLE_ERRORS as exc:
+            self.choices_error = self.explain_error(exc)
+            if self.choices_error.get("replaces_page") and self.request.method == "GET":
+                raise
             return default
 
     def get_context_data(self, **kwargs):
@@ -219,7 +196,7 @@ class UserListView(BrandAdminListMixin, CrudListView):
             return "No user matches this search."
         return "This brand has no users yet."
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.user_list(
             **self.selector_kwargs(), cursor=cursor, page_size=page_size,
             query=search.get("q", ""), status=search.get("status", ""),
@@ -374,9 +351,9 @@ class UserFormView(QualtricsFormMixin, CrudFormView):
     def object_name(self, form, result):
         return form.cleaned_data.get("username") or "user"
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        if self.saved_id and self.generated_password and not form.errors:
+    def saved_response(self, form, result):
+        response = super().saved_response(form, result)
+        if self.saved_id and self.generated_password:
             # Show the generated password this once instead of redirecting; it is kept nowhere.
             context = self.get_context_data(
                 form=form,
@@ -423,15 +400,13 @@ class UserDeleteView(BrandAdminMixin, CrudDeleteView):
 
 @require_POST
 @connection_view(Role.OPERATOR)
+@handles_errors(on_user_page)
 def user_toggle(request, connection_id, user_id):
     """Enable or disable a user's account (`enable` = "1" or "0")."""
     connection = request.connection
     detail = reverse("brandadmin:user_detail", kwargs={"connection_id": connection.pk, "user_id": user_id})
     enable = request.POST.get("enable") == "1"
-    try:
-        services.user_set_enabled(connection=connection, actor=request.user, user_id=user_id, enabled=enable)
-    except ERRORS as exc:
-        return render_error(request, connection, exc, back_url=detail, back_label="Back to the user", tab="users")
+    services.user_set_enabled(connection=connection, actor=request.user, user_id=user_id, enabled=enable)
     username = request.POST.get("username") or user_id
     messages.success(request, f"{'Enabled' if enable else 'Disabled'} the account of “{username}”.")
     return redirect_to(request, detail)
@@ -471,26 +446,22 @@ class UserTokenView(BrandAdminMixin, CrudFormView):
     def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)
 
-    def form_valid(self, form):
+    @property
+    def username(self) -> str:
+        return (self.object or {}).get("username", "")
+
+    def save(self, form):
         data = form.cleaned_data
-        user = self.object or {}
-        username = user.get("username", "")
         save_as = data["connection_name"] if data["destination"] == TokenForm.SAVE else ""
-        try:
-            issued = services.user_token_issue(
-                **self.selector_kwargs(), user_id=self.kwargs["user_id"], username=username, save_as=save_as
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.form_invalid(form)
-        except ERRORS as exc:
-            form.add_error(None, error_text(explain_for(exc, self.connection)))
-            return self.form_invalid(form)
+        return services.user_token_issue(
+            **self.selector_kwargs(), user_id=self.kwargs["user_id"], username=self.username, save_as=save_as
+        )
+
+    def saved_response(self, form, issued):
         if issued.saved is not None:
             messages.success(
                 self.request,
-                f"A new API token was created for “{username}” and saved into your new connection "
+                f"A new API token was created for “{self.username}” and saved into your new connection "
                 f"“{issued.saved.name}”. It was not displayed.",
             )
             return redirect_to(self.request, issued.saved.get_absolute_url())
@@ -508,12 +479,12 @@ def _user_groups_context(request, connection, user_id, *, error=None, form=None)
     kwargs = {"connection": connection, "actor": request.user}
     context = {"connection": connection, "user_id": user_id, "error": error,
                "can_write": request.connection_role >= Role.OPERATOR}
-    try:
-        memberships = selectors.user_groups(**kwargs, user_id=user_id)
-        groups = selectors.group_all(**kwargs)
-    except ERRORS as exc:
-        context["error"] = context["error"] or explain_for(exc, connection)
+    found, failed = explained(lambda: (selectors.user_groups(**kwargs, user_id=user_id), selectors.group_all(**kwargs)),
+                              explain=lambda exc: explain_for(exc, connection))
+    if failed:
+        context["error"] = error or failed
         return context
+    memberships, groups = found
     member_of = {g.get("id") for g in memberships.groups}
     context.update(
         memberships=memberships,
@@ -542,15 +513,18 @@ def _after_user_group_change(request, connection, user_id, *, error=None):
 
 
 def _group_label(request, connection, group_id: str) -> str:
-    try:
-        groups = selectors.group_all(connection=connection, actor=request.user)
-    except ERRORS:
-        return group_id
-    return next((g.get("name") for g in groups if g.get("id") == group_id and g.get("name")), group_id)
+    groups, _error = explained(selectors.group_all, connection=connection, actor=request.user)
+    return next((g.get("name") for g in groups or () if g.get("id") == group_id and g.get("name")), group_id)
+
+
+def _in_groups_card(request, exc, *, user_id, **_kwargs):
+    """An error adding or removing a group, explained on the user's groups card."""
+    return _after_user_group_change(request, request.connection, user_id, error=explain_for(exc, request.connection))
 
 
 @require_POST
 @connection_view(Role.OPERATOR)
+@handles_errors(_in_groups_card)
 def user_group_add(request, connection_id, user_id):
     connection = request.connection
     try:
@@ -560,12 +534,9 @@ def user_group_add(request, connection_id, user_id):
     if not group_ids:
         messages.error(request, "Choose a group to add the user to.")
         return _after_user_group_change(request, connection, user_id)
-    try:
-        outcome = services.group_members_add(
-            connection=connection, actor=request.user, group_id=group_ids[0], user_ids=[user_id]
-        )
-    except ERRORS as exc:
-        return _after_user_group_change(request, connection, user_id, error=explain_for(exc, connection))
+    outcome = services.group_members_add(
+        connection=connection, actor=request.user, group_id=group_ids[0], user_ids=[user_id]
+    )
     if outcome.failed:
         return _after_user_group_change(
             request, connection, user_id, error=explain_for(outcome.failed[0][1], connection)
@@ -576,12 +547,10 @@ def user_group_add(request, connection_id, user_id):
 
 @require_POST
 @connection_view(Role.OPERATOR)
+@handles_errors(_in_groups_card)
 def user_group_remove(request, connection_id, user_id, group_id):
     connection = request.connection
-    try:
-        services.group_member_remove(connection=connection, actor=request.user, group_id=group_id, user_id=user_id)
-    except ERRORS as exc:
-        return _after_user_group_change(request, connection, user_id, error=explain_for(exc, connection))
+    services.group_member_remove(connection=connection, actor=request.user, group_id=group_id, user_id=user_id)
     label = request.POST.get("group_label") or group_id
     messages.success(request, f"Removed the user from the group “{label}”.")
     return _after_user_group_change(request, connection, user_id)
@@ -606,14 +575,15 @@ def user_search(request, connection_id):
     kwargs = {"connection": connection, "actor": request.user}
     context = {"query": query, "results": [], "error": None, "complete": True, "connection": connection}
     if len(query) >= 2:
-        try:
+        def search():
             exclude = []
             if group_id and GROUP_ID_RE.match(group_id):
                 exclude = [m.get("id") for m in selectors.group_members_all(**kwargs, group_id=group_id)]
-            found = selectors.user_search(**kwargs, query=query, limit=10, exclude=exclude)
+            return selectors.user_search(**kwargs, query=query, limit=10, exclude=exclude)
+
+        found, context["error"] = explained(search, explain=lambda exc: explain_for(exc, connection))
+        if found is not None:
             context.update(results=found.items, complete=found.complete)
-        except ERRORS as exc:
-            context["error"] = explain_for(exc, connection)
     if wants_json:
         if context["error"]:
             return JsonResponse({"error": context["error"]}, status=502)
@@ -663,7 +633,7 @@ class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
             return "No group matches this search."
         return "This brand has no groups yet."
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.group_list(**self.selector_kwargs(), cursor=cursor, page_size=page_size,
                                     query=search.get("q", ""))
 
@@ -711,7 +681,7 @@ class GroupDetailView(BrandAdminListMixin, GroupMixin, CrudListView):
             url=url, csrf=get_token(self.request), username=member.get("username") or member.get("id"),
         )
 
-    def load_page(self, *, cursor, page_size, search):
+    def fetch_page(self, *, cursor, page_size, search):
         return selectors.group_member_list(**self.selector_kwargs(), group_id=self.kwargs["group_id"],
                                            cursor=cursor, page_size=page_size)
 
@@ -763,10 +733,9 @@ class GroupDeleteView(GroupMixin, CrudDeleteView):
     read_role = Role.OPERATOR
 
     def consequences(self, group):
-        try:
-            count = len(selectors.group_members_all(**self.selector_kwargs(), group_id=self.kwargs["group_id"]))
-        except ERRORS:
-            count = None
+        members, _error = explained(selectors.group_members_all, **self.selector_kwargs(),
+                                    group_id=self.kwargs["group_id"])
+        count = None if members is None else len(members)
         if count == 0:
             first = "Nobody is in the group, so no user loses access."
         elif count == 1:
@@ -783,6 +752,7 @@ class GroupDeleteView(GroupMixin, CrudDeleteView):
 
 @require_POST
 @connection_view(Role.OPERATOR)
+@handles_errors(on_group_page)
 def group_member_add(request, connection_id, group_id):
     connection = request.connection
     detail = reverse("brandadmin:group_detail", kwargs={"connection_id": connection.pk, "group_id": group_id})
@@ -790,12 +760,9 @@ def group_member_add(request, connection_id, group_id):
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()))
         return redirect_to(request, detail)
-    try:
-        outcome = services.group_members_add(
-            connection=connection, actor=request.user, group_id=group_id, user_ids=form.user_ids
-        )
-    except ERRORS as exc:
-        return render_error(request, connection, exc, back_url=detail, back_label="Back to the group", tab="groups")
+    outcome = services.group_members_add(
+        connection=connection, actor=request.user, group_id=group_id, user_ids=form.user_ids
+    )
     if outcome.added:
         count = len(outcome.added)
         messages.success(request, f"Added {count} user{'s' if count != 1 else ''} to the group.")
@@ -806,13 +773,11 @@ def group_member_add(request, connection_id, group_id):
 
 @require_POST
 @connection_view(Role.OPERATOR)
+@handles_errors(on_group_page)
 def group_member_remove(request, connection_id, group_id, user_id):
     connection = request.connection
     detail = reverse("brandadmin:group_detail", kwargs={"connection_id": connection.pk, "group_id": group_id})
-    try:
-        services.group_member_remove(connection=connection, actor=request.user, group_id=group_id, user_id=user_id)
-    except ERRORS as exc:
-        return render_error(request, connection, exc, back_url=detail, back_label="Back to the group", tab="groups")
+    services.group_member_remove(connection=connection, actor=request.user, group_id=group_id, user_id=user_id)
     label = request.POST.get("username") or user_id
     messages.success(request, f"Removed “{label}” from the group.")
     return redirect_to(request, detail)

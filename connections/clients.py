@@ -7,7 +7,7 @@ from http.cookiejar import DefaultCookiePolicy
 from django.conf import settings
 from django.core.cache import cache
 
-from portal.per_process import PerProcess
+from web.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
 from .crypto import decrypt_token

@@ -5,9 +5,14 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from web.errors import ExplainableError
 
-class TokenDecryptionError(Exception):
+
+class TokenDecryptionError(ExplainableError):
     """The stored token cannot be decrypted with any configured FIELD_ENCRYPTION_KEY."""
+
+    title = "The saved API token cannot be read"
+    hint = "The portal's encryption key changed. A manager can enter the token again on the connection."
 
 
 @cache

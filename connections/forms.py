@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from portal.forms import DateInput, PortalForm, PortalModelForm
+from web.forms import DateInput, PortalForm, PortalModelForm
 
 from .crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from .models import AuditEvent, Connection, Role

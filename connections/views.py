@@ -15,16 +15,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from portal.context_processors import SECTIONS, section_url
-from portal.errors import error_text, explain
-from portal.htmx import is_partial, template_for
+from web.errors import EXPLAINABLE_ERRORS, error_text, explain
+from web.forms import add_service_error
+from web.htmx import is_partial, template_for
 
 from . import selectors, services
 from .access import connection_view
-from .crypto import TokenDecryptionError
+from .context_processors import SECTIONS, section_url
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
-from .qualtrics.errors import AuthenticationError, QualtricsError
+from .qualtrics.errors import AuthenticationError
 
 SECTION_LABELS = {name: label for name, label, _url in SECTIONS}
 AUDIT_PAGE_SIZE = 50
@@ -36,32 +36,16 @@ def _redirect(request, url: str):
     return HttpResponseRedirect(url)
 
 
-def _apply_service_errors(form, exc: Exception) -> None:
-    """Put what a service refused onto the form: field errors where they belong, the rest on top."""
-    _add_service_errors(form, exc)
-    for name in form.errors:
-        if name in form.fields:
-            widget = form.fields[name].widget
-            if "is-invalid" not in widget.attrs.get("class", ""):
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
-def _add_service_errors(form, exc: Exception) -> None:
+def _show_refusal(form, exc: Exception) -> None:
+    """What a service refused, on the form. A token of another brand waits for the user to confirm the
+    change; a token Qualtrics rejects is the token field's error."""
     if isinstance(exc, services.BrandMismatchError):
         form.ask_brand_confirmation()
         form.add_error(None, exc.message_dict["token"][0])
-        return
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc)
-        return
-    if isinstance(exc, AuthenticationError) and "token" in form.fields:
+    elif isinstance(exc, AuthenticationError) and "token" in form.fields:
         form.add_error("token", error_text(exc))
-        return
-    form.add_error(None, error_text(exc))
+    else:
+        add_service_error(form, exc)
 
 
 # --- list / detail -----------------------------------------------------------------------------
@@ -140,8 +124,8 @@ def connection_create(request):
             connection = services.connection_create(
                 owner=request.user, token=form.cleaned_data["token"], **_create_fields(form)
             )
-        except (ValidationError, QualtricsError, TokenDecryptionError) as exc:
-            _apply_service_errors(form, exc)
+        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+            _show_refusal(form, exc)
             if isinstance(exc, AuthenticationError):
                 form.forget_pending_token()
         else:
@@ -190,8 +174,8 @@ def connection_edit(request, connection_id):
                 confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
                 **fields,
             )
-        except (ValidationError, QualtricsError, TokenDecryptionError) as exc:
-            _apply_service_errors(form, exc)
+        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+            _show_refusal(form, exc)
             if isinstance(exc, AuthenticationError):
                 form.forget_pending_token()
         else:
@@ -255,8 +239,8 @@ def connection_rotate(request, connection_id):
                 confirm_brand_change=form.cleaned_data["confirm_brand_change"],
                 expires_on=form.cleaned_data["expires_on"],
             )
-        except (ValidationError, QualtricsError) as exc:
-            _apply_service_errors(form, exc)
+        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+            _show_refusal(form, exc)
             if isinstance(exc, AuthenticationError):
                 form.forget_pending_token()
         else:
@@ -313,7 +297,7 @@ def connection_share(request, connection_id):
                 role=form.cleaned_data["role"],
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            add_service_error(form, exc)
         else:
             if not is_partial(request):
                 messages.success(request, f"Shared with {selectors.share_label(saved)} as {saved.get_role_display()}.")

@@ -6,7 +6,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portal.forms import PortalForm
+from web.forms import PortalForm
 
 from . import csvimport
 from . import validation as v

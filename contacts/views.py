@@ -1,4 +1,4 @@
-"""XM Directory screens: thin subclasses of portal/crud.py that declare columns and call selectors and
+"""XM Directory screens: thin subclasses of web/crud.py that declare columns and call selectors and
 services, plus the import flow and the CSV exports as plain function views."""
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from connections.access import connection_view
 from connections.audit import audit_record
 from connections.models import Role
-from connections.qualtrics import NotFoundError, QualtricsError
-from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
-from portal.errors import explain
-from portal.htmx import is_partial
+from connections.scoping import ConnectionViewMixin
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.errors import EXPLAINABLE_ERRORS, explained
+from web.forms import add_service_error
+from web.htmx import is_partial
 
 from . import csvimport, selectors, services
 from . import validation as v
@@ -41,7 +42,7 @@ def _words(key: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).capitalize()
 
 
-class DirectoryMixin:
+class DirectoryMixin(ConnectionViewMixin):
     """Screens under one directory (and optionally one mailing list)."""
 
     parent_kwargs_names = ("directory_id",)
@@ -66,22 +67,6 @@ class DirectoryMixin:
         return context
 
 
-class ObjectUnavailableMixin:
-    """A full page whose object Qualtrics cannot give (deleted, token refused…) explains that on the
-    screen, with a way back, instead of a bare error page. htmx requests keep the toast."""
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except QualtricsError as exc:
-            if is_partial(request):
-                raise
-            context = {"error": explain(exc), "back_url": self.list_url(), "connection": self.connection,
-                       "verbose_name": self.verbose_name}
-            status = 404 if isinstance(exc, NotFoundError) else 502
-            return render(request, "contacts/unavailable.html", context, status=status)
-
-
 class WriteScreen:
     """Forms and confirmations: even opening them needs the operator role (viewers only read)."""
 
@@ -91,7 +76,7 @@ class WriteScreen:
 # --- Directories --------------------------------------------------------------------------------
 
 
-class DirectoryListView(CrudListView):
+class DirectoryListView(ConnectionViewMixin, CrudListView):
     """The connection's directories; with only one, go straight to its contacts."""
 
     resource = "contacts:directory"
@@ -110,8 +95,8 @@ class DirectoryListView(CrudListView):
     def get(self, request, *args, **kwargs):
         try:
             self.directories = selectors.directory_list(connection=self.connection, actor=request.user)
-        except QualtricsError as exc:
-            self.directories = exc
+        except EXPLAINABLE_ERRORS as exc:
+            self.directories = exc  # explained in the table
         if isinstance(self.directories, list) and len(self.directories) == 1 and "all" not in request.GET:
             only = self.directories[0]["directoryId"]
             return redirect("contacts:contact_list", connection_id=self.connection.pk, directory_id=only)
@@ -185,7 +170,7 @@ class ContactListView(ContactMixin, CrudListView):
         return context
 
 
-class ContactDetailView(ObjectUnavailableMixin, ContactMixin, CrudDetailView):
+class ContactDetailView(ContactMixin, CrudDetailView):
     template_name = "contacts/contact_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -246,7 +231,7 @@ class EmbeddedEditorMixin:
         form.add_error(None, str(exc))
 
 
-class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, ObjectUnavailableMixin, CrudFormView):
+class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, CrudFormView):
     form_class = ContactForm
     unsubscribed_key = "directoryUnsubscribed"
 
@@ -272,7 +257,7 @@ class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, ObjectUnav
         return self.kwargs["contact_id"]
 
 
-class ContactDeleteView(WriteScreen, ObjectUnavailableMixin, ContactMixin, CrudDeleteView):
+class ContactDeleteView(WriteScreen, ContactMixin, CrudDeleteView):
     def object_label(self, obj) -> str:
         name = full_name(obj)
         return f"{name} ({obj['email']})" if obj.get("email") and obj.get("email") != name else name
@@ -344,7 +329,7 @@ class MailingListListView(MailingListMixin, CrudListView):
     row_url_name = "contacts:member_list"
 
 
-class MailingListFormView(WriteScreen, MailingListMixin, ObjectUnavailableMixin, CrudFormView):
+class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
     form_class = MailingListForm
     template_name = "contacts/mailinglist_form.html"
 
@@ -378,7 +363,7 @@ class MailingListFormView(WriteScreen, MailingListMixin, ObjectUnavailableMixin,
         return context
 
 
-class MailingListDeleteView(WriteScreen, ObjectUnavailableMixin, MailingListMixin, CrudDeleteView):
+class MailingListDeleteView(WriteScreen, MailingListMixin, CrudDeleteView):
     def consequences(self, obj):
         count = obj.get("contactCount")
         if count is None:
@@ -418,11 +403,9 @@ class MemberMixin(DirectoryMixin):
                                     mailing_list_id=self.mailing_list_id, contact_id=self.kwargs["contact_id"])
 
     def mailing_list(self) -> dict | None:
-        try:
-            return selectors.mailing_list_get(**self.reads(), directory_id=self.directory_id,
-                                              mailing_list_id=self.mailing_list_id)
-        except QualtricsError:
-            return None
+        mailing_list, _error = explained(selectors.mailing_list_get, **self.reads(), directory_id=self.directory_id,
+                                         mailing_list_id=self.mailing_list_id)
+        return mailing_list
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -478,7 +461,7 @@ class BouncedMemberListView(MemberListView):
     empty_message = "No e-mail to this list's members has bounced."
 
 
-class MemberDetailView(ObjectUnavailableMixin, MemberMixin, CrudDetailView):
+class MemberDetailView(MemberMixin, CrudDetailView):
     template_name = "contacts/member_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -494,7 +477,7 @@ class MemberDetailView(ObjectUnavailableMixin, MemberMixin, CrudDetailView):
         return context
 
 
-class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, ObjectUnavailableMixin, CrudFormView):
+class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView):
     form_class = MemberForm
     unsubscribed_key = "mailingListUnsubscribed"
 
@@ -533,7 +516,7 @@ class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, ObjectUnavai
         return context
 
 
-class MemberDeleteView(WriteScreen, ObjectUnavailableMixin, MemberMixin, CrudDeleteView):
+class MemberDeleteView(WriteScreen, MemberMixin, CrudDeleteView):
     template_name = "contacts/member_remove.html"
     success_message = "Removed “{name}” from the list."
 
@@ -588,10 +571,8 @@ def _import_kwargs(request, directory_id, mailing_list_id, **extra):
 
 def _list_context(request, directory_id, mailing_list_id, **extra):
     reads = {"connection": request.connection, "actor": request.user}
-    try:
-        mailing_list = selectors.mailing_list_get(**reads, directory_id=directory_id, mailing_list_id=mailing_list_id)
-    except QualtricsError:
-        mailing_list = None
+    mailing_list, _error = explained(selectors.mailing_list_get, **reads, directory_id=directory_id,
+                                     mailing_list_id=mailing_list_id)
     context = {
         "connection": request.connection,
         "role": request.connection_role,
@@ -628,9 +609,8 @@ def import_create(request, connection_id, directory_id, mailing_list_id):
             )
         except csvimport.CSVFormatError as exc:
             form.add_error("file", str(exc))
-        except QualtricsError as exc:
-            error = explain(exc)
-            form.add_error(None, f"{error['title']}: “{error['message']}”")
+        except EXPLAINABLE_ERRORS as exc:
+            add_service_error(form, exc)
         else:
             url = reverse("contacts:import_map", kwargs=_import_kwargs(request, directory_id, mailing_list_id,
                                                                         import_id=contact_import.pk))

@@ -10,7 +10,7 @@ from django.core.signing import Signer
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.forms import DateInput, DateTimeLocalInput, PortalForm
+from web.forms import DateInput, DateTimeLocalInput, PortalForm
 
 from . import rules
 from .models import Channel, Distribution, Kind, LinkType, State

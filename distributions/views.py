@@ -16,10 +16,9 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from connections.access import connection_view
 from connections.clients import connection_client
-from connections.crypto import TokenDecryptionError
 from connections.models import Role
-from connections.qualtrics.errors import QualtricsError
-from portal.crud import (
+from connections.scoping import ConnectionViewMixin
+from web.crud import (
     Column,
     CrudDeleteView,
     CrudDetailView,
@@ -29,8 +28,9 @@ from portal.crud import (
     sign_cursor,
     unsign_cursor,
 )
-from portal.errors import explain
-from portal.htmx import is_partial
+from web.errors import EXPLAINABLE_ERRORS, explain, explained, handles_errors
+from web.forms import add_service_error
+from web.htmx import is_partial
 
 from . import pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm
@@ -54,11 +54,7 @@ def state_badge(d: Distribution):
                        d.state, d.get_state_display())
 
 
-def _qualtrics_errors():
-    return (QualtricsError, TokenDecryptionError)
-
-
-class DistributionMixin:
+class DistributionMixin(ConnectionViewMixin):
     resource = "distributions:distribution"
     verbose_name = "distribution"
     object_kwarg = "distribution_id"
@@ -256,10 +252,9 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
             elif self.parent is not None:
                 word = "Reminder" if self.form_kind() == Kind.REMINDER else "Thank you"
                 initial.update(name=f"{word}: {self.parent.name}"[:80], survey_id=self.parent.survey_id)
-            try:
-                initial.setdefault("directory_id", pickers.default_directory(self.connection))
-            except _qualtrics_errors():
-                pass
+            directory_id, error = explained(pickers.default_directory, self.connection)
+            if error is None:  # else the directory picker explains it
+                initial.setdefault("directory_id", directory_id)
         return initial
 
     def title(self) -> str:
@@ -305,11 +300,7 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
         return self.render_page(self.get_context_data(form=form, **extra))
 
     def render_preview(self, form):
-        preview, error = None, None
-        try:
-            preview = selectors.distribution_preview(form.candidate())
-        except _qualtrics_errors() as exc:
-            error = explain(exc)
+        preview, error = explained(selectors.distribution_preview, form.candidate())
         return self.render_form(form, preview=preview, preview_error=error, digest=form.digest(),
                                 stale_preview=getattr(form, "stale_preview", False))
 
@@ -333,10 +324,8 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
         except services.DistributionStateError as exc:
             form.add_error(None, str(exc))
             return self.render_form(form)
-        except _qualtrics_errors() as exc:
-            error = explain(exc)
-            form.add_error(None, f"{error['title']}: “{error['message']}”"
-                                 + (f" · Qualtrics request id {error['request_id']}" if error["request_id"] else ""))
+        except EXPLAINABLE_ERRORS as exc:
+            add_service_error(form, exc)
             return self.render_form(form)
         if schedule:
             when = "now" if d.send_at <= timezone.now() else \
@@ -419,7 +408,7 @@ def distribution_refresh(request, connection_id: int, distribution_id: int):
         d = services.distribution_refresh_stats(distribution=d, actor=request.user)
     except services.DistributionStateError as exc:
         error = {"title": "No statistics yet", "hint": str(exc), "message": "", "code": "", "request_id": ""}
-    except _qualtrics_errors() as exc:
+    except EXPLAINABLE_ERRORS as exc:
         error = explain(exc)
     context = {
         "d": d,
@@ -441,12 +430,11 @@ def distribution_history(request, connection_id: int, distribution_id: int):
     """One page of per-recipient history, paged with Qualtrics' nextPage (signed)."""
     d = selectors.distribution_get(connection=request.connection, distribution_id=distribution_id)
     page_url = unsign_cursor(request.GET.get("cursor"))
-    error, page = None, None
-    try:
-        client = connection_client(request.connection, actor=request.user)
-        page = selectors.distribution_history_page(client=client, distribution=d, page_url=page_url)
-    except _qualtrics_errors() as exc:
-        error = explain(exc)
+    page, error = explained(
+        lambda: selectors.distribution_history_page(
+            client=connection_client(request.connection, actor=request.user), distribution=d, page_url=page_url
+        )
+    )
     context = {
         "d": d,
         "history": page,
@@ -470,18 +458,17 @@ def _options(request, items, selected: str, *, empty: str = "—", note: str = "
                   {"items": items, "selected": selected, "empty": empty, "note": note})
 
 
-def _picker_error(request, exc) -> HttpResponse:
+def _picker_error(request, exc, **_kwargs) -> HttpResponse:
+    """A picker that could not load says why in its empty option."""
     error = explain(exc)
     return render(request, "distributions/picker_options.html",
                   {"items": [], "selected": "", "empty": f"Could not load: {error['title']}", "note": ""})
 
 
 def _picker(fetch):
+    @handles_errors(_picker_error)
     def view(request, connection_id: int):
-        try:
-            items, empty = fetch(request, request.connection)
-        except _qualtrics_errors() as exc:
-            return _picker_error(request, exc)
+        items, empty = fetch(request, request.connection)
         return _options(request, items, _selected(request), empty=empty)
 
     view.__name__ = fetch.__name__
@@ -554,10 +541,8 @@ def picker_message_preview(request, connection_id: int):
     message_id = request.GET.get("message_id", "")
     context = {"message": None, "error": None, "channel": request.GET.get("channel", "email")}
     if library_id and message_id:
-        try:
-            context["message"] = pickers.message_for_preview(request.connection, library_id, message_id)
-        except _qualtrics_errors() as exc:
-            context["error"] = explain(exc)
+        context["message"], context["error"] = explained(pickers.message_for_preview, request.connection, library_id,
+                                                         message_id)
         if context["message"] and context["channel"] == Channel.SMS:
             from django.utils.html import strip_tags
 

@@ -78,12 +78,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
-    "portal",
+    "web",
     "accounts",
     "connections",
     "contacts",
     "brandadmin",
     "distributions",
+    "dashboard",
     "sandbox",
 ]
 
@@ -98,8 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
-    "portal.htmx.HtmxMessagesMiddleware",
-    "portal.errors.QualtricsErrorMiddleware",
+    "web.htmx.HtmxMessagesMiddleware",
+    "web.errors.ExplainErrorsMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files itself
@@ -118,7 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
+                "connections.context_processors.layout",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

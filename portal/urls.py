@@ -4,10 +4,7 @@ from django.urls import include, path
 
 from accounts.forms import LoginForm
 
-from . import views
-
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path(
         "login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
@@ -15,8 +12,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("mailbox/", views.mailbox, name="mailbox"),
     path("account/", include("accounts.urls")),
+    path("", include("dashboard.urls")),
     path("", include("connections.urls")),
     path("c/<int:connection_id>/directory/", include("contacts.urls")),
     path("c/<int:connection_id>/", include("brandadmin.urls")),

@@ -6,7 +6,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
 
-from portal.templatetags.crud import as_datetime
+from web.templatetags.crud import as_datetime
 
 from ..selectors import USER_STATUSES
 from ..selectors import is_admin_type as _is_admin_type

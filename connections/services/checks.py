@@ -9,10 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from portal.errors import error_text
+from web.errors import EXPLAINABLE_ERRORS, error_text
 
 from ..audit import audit_record
-from ..crypto import TokenDecryptionError
 from ..models import AuditEvent, Connection
 from .alerts import connection_token_rejected_alert_send
 from .whoami import WhoAmI, whoami_for_connection
@@ -48,12 +47,12 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
     On AuthenticationError the rejection time is set (kept if already set, so the alert about it goes
     out once); any success clears it.
     """
-    from ..qualtrics.errors import AuthenticationError, QualtricsError
+    from ..qualtrics.errors import AuthenticationError
 
     now = timezone.now()
     try:
         who = whoami_for_connection(connection=connection, actor=actor, retry=retry)
-    except (QualtricsError, TokenDecryptionError) as exc:
+    except EXPLAINABLE_ERRORS as exc:
         updates: dict[str, Any] = {
             "last_checked_at": now,
             "last_check_ok": False,

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from portal.errors import error_text
+from web.errors import error_text
 
 from ..audit import audit_record
 from ..crypto import mask_token

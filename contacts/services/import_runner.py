@@ -477,7 +477,7 @@ class _ImportRunner:
 
 
 def _explain(exc: QualtricsError) -> str:
-    from portal.errors import explain
+    from web.errors import explain
 
     error = explain(exc)
     text = f"{error['title']}: {error['message']}"

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from connections.models import AuditEvent
 from contacts.models import ContactImport
-from portal.crud import sign_cursor
+from web.crud import sign_cursor
 
 from .conftest import PEOPLE_HEADER, csv_upload, people
 
@@ -145,7 +145,7 @@ class TestQualtricsReadInTheBackground:
 
     def test_the_background_read_must_not_touch_the_database(self, xm, login, monkeypatch):
         from contacts import selectors
-        from portal.background import DatabaseFromBackground
+        from web.background import DatabaseFromBackground
 
         def queries_the_database(**kwargs):
             return ContactImport.objects.count()

@@ -4,10 +4,10 @@ import time
 
 import pytest
 
+from dashboard.models import WorkerHeartbeat
+from dashboard.selectors import worker_status
+from dashboard.tasks import worker_heartbeat_task
 from portal.celery import app
-from portal.models import WorkerHeartbeat
-from portal.selectors import worker_status
-from portal.tasks import worker_heartbeat_task
 
 
 def wait_for(predicate, timeout=20.0):

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from django.utils.html import format_html
 
-from portal import background
-from portal.crud import Column, value_of
-from portal.templatetags.crud import cell_html, crud_rows
+from web import background
+from web.crud import Column, value_of
+from web.templatetags.crud import cell_html, crud_rows
 
 
 class TestCells:
@@ -55,7 +55,7 @@ class TestCells:
 
 class TestPerProcess:
     def test_one_value_per_process(self, monkeypatch):
-        from portal import per_process
+        from web import per_process
 
         shared = per_process.PerProcess(object)
         first = shared.get()

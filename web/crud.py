@@ -3,6 +3,22 @@
 Each screen is a short subclass that names its resource, its columns and the selector/service it
 calls. The same views serve objects that live only in Qualtrics (contacts, lists, users, groups) and
 the portal's own records. Templates: one set in templates/crud/ whose headers list their context.
+
+These views know nothing of where a resource lives (which connection, which user may write). A screen
+composes them with a mixin that tells them, through a small protocol:
+
+- `can_write` (bool): the user may create, change and delete here; lists offer "New …" only then;
+- `url_kwargs(**extra)`: the keyword arguments of this screen's routes. The generic version gives the
+  `parent_kwargs_names` taken from the URL plus `extra`; a scoping mixin adds its own (for example
+  the connection's id) around `super().url_kwargs(**extra)`;
+- `get_context_data()`: a scoping mixin adds what its templates need (for example the connection).
+
+The mixin comes first in the bases, so that its `dispatch` has resolved the scope before the
+generic `dispatch` runs the view.
+
+Errors take the one path of web.errors: a screen explains an error through its `explain_error` hook
+(in its table, on its form, in its confirmation) and answers one that escapes it through its
+`error_response` hook (by default a page of its own; for htmx, a toast).
 """
 
 from __future__ import annotations
@@ -15,6 +31,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import Context
@@ -25,15 +42,12 @@ from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
-from connections.access import connection_for
-from connections.clients import connection_client
-from connections.models import Role
-
 from . import background
-from .errors import error_text, explain
+from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
+from .forms import add_service_error
 from .htmx import is_partial
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The salt predates this module's name; changing it would break the cursors in URLs already handed out.
 CURSOR_SALT = "portal.crud.cursor"
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
@@ -88,38 +102,7 @@ def unsign_cursor(value: str | None) -> str | None:
         return None
 
 
-class ConnectionViewMixin:
-    """Resolves the connection in the URL through the one access function."""
-
-    read_role: Role = Role.VIEWER
-    write_role: Role = Role.OPERATOR
-
-    def required_role(self) -> Role:
-        return self.read_role if self.request.method in SAFE_METHODS else self.write_role
-
-    def dispatch(self, request, *args, **kwargs):
-        self.connection, self.role = connection_for(
-            request.user, kwargs["connection_id"], role=self.required_role()
-        )
-        request.connection = self.connection
-        request.connection_role = self.role
-        return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def client(self):
-        return connection_client(self.connection, actor=self.request.user)
-
-    @property
-    def can_write(self) -> bool:
-        return self.role >= self.write_role
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(connection=self.connection, role=self.role, can_write=self.can_write, view=self)
-        return context
-
-
-class ResourceMixin(ConnectionViewMixin):
+class ResourceMixin:
     """Names the resource: `resource = "contacts:contact"` gives URL names contacts:contact_list, …"""
 
     resource: str = ""
@@ -132,10 +115,26 @@ class ResourceMixin(ConnectionViewMixin):
     # The template that defines `partial` (a screen template extending crud/*.html inherits the
     # partial but cannot render it by its own name).
     partial_template_name: str = ""
+    can_write: bool  # given by the scoping mixin the screen is composed with (see above)
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except EXPLAINABLE_ERRORS as exc:
+            return self.error_response(exc)
+
+    def explain_error(self, exc: Exception) -> dict:
+        """How this screen explains an error (see web.errors.explain): a screen may adjust the words, or
+        set `replaces_page` when the error means the screen cannot work at all."""
+        return explain(exc)
+
+    def error_response(self, exc: Exception) -> HttpResponse:
+        """The answer when an explainable error escapes the screen: a page that explains it (for htmx, a
+        toast)."""
+        return error_response(self.request, self.explain_error(exc))
 
     def url_kwargs(self, **extra) -> dict:
-        kwargs = {"connection_id": self.connection.pk}
-        kwargs.update({name: self.kwargs[name] for name in self.parent_kwargs_names})
+        kwargs = {name: self.kwargs[name] for name in self.parent_kwargs_names}
         kwargs.update(extra)
         return kwargs
 
@@ -155,6 +154,8 @@ class ResourceMixin(ConnectionViewMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
+            view=self,
+            can_write=self.can_write,
             verbose_name=self.verbose_name,
             verbose_name_plural=self.verbose_name_plural or f"{self.verbose_name}s",
         )
@@ -187,7 +188,7 @@ class CrudListView(ResourceMixin, TemplateView):
     create_label = ""
     row_url_name = ""  # where a row links to; default: the resource's detail page
     # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
-    # while the page around the table renders (see portal.background).
+    # while the page around the table renders (see web.background).
     fetch_in_background = False
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
@@ -272,10 +273,6 @@ class CrudListView(ResourceMixin, TemplateView):
             page = page.replace(TABLE_SLOT, table, 1)
         return HttpResponse(page)
 
-    def explain_error(self, exc: Exception) -> dict:
-        """What the table shows for an error from Qualtrics."""
-        return explain(exc)
-
     def create_url(self) -> str | None:
         if not self.can_write:
             return None
@@ -321,10 +318,10 @@ class _Fetched:
         error = None
         try:
             page = self.answer()
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
+        except EXPLAINABLE_ERRORS as exc:
             error, page = view.explain_error(exc), Page(items=[])
+            if error.get("replaces_page"):
+                raise  # no table to show: the view's error_response explains it instead of the page
         return {
             "page": page,
             "error": error,
@@ -338,7 +335,18 @@ class _Fetched:
         return SimpleLazyObject(lambda: self.parts[name])
 
 
-class CrudDetailView(ResourceMixin, TemplateView):
+class ObjectScreenMixin(ResourceMixin):
+    """A screen of one object (detail, form, delete)."""
+
+    def error_response(self, exc: Exception) -> HttpResponse:
+        """An object Qualtrics cannot give (deleted, token refused…): the page explains it, with the way
+        back to the list."""
+        plural = self.verbose_name_plural or f"{self.verbose_name}s"
+        context = {"back_url": self.list_url(), "back_label": f"Back to the {plural}"}
+        return error_response(self.request, self.explain_error(exc), context=context, status=page_status(exc))
+
+
+class CrudDetailView(ObjectScreenMixin, TemplateView):
     """One object. Subclasses implement `get_object` and give a template of their own."""
 
     partial = "content"
@@ -351,7 +359,7 @@ class CrudDetailView(ResourceMixin, TemplateView):
         return self.render_page(self.get_context_data(object=self.object))
 
 
-class CrudFormView(ResourceMixin, FormView):
+class CrudFormView(ObjectScreenMixin, FormView):
     """Create (no object id in the URL) or edit. Subclasses implement `save` (and `get_object`)."""
 
     template_name = "crud/form.html"
@@ -381,7 +389,8 @@ class CrudFormView(ResourceMixin, FormView):
         return initial
 
     def save(self, form) -> Any:
-        """Call the service; return the created/updated object or its id."""
+        """Call the service; return the created/updated object or its id. What the service refuses (a
+        ValidationError, an explainable error) is shown on the form."""
         raise NotImplementedError
 
     def success_url_for(self, result) -> str:
@@ -400,14 +409,15 @@ class CrudFormView(ResourceMixin, FormView):
     def form_valid(self, form):
         try:
             result = self.save(form)
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
-            error = explain(exc)
-            form.add_error(None, error_text(error))
+        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+            add_service_error(form, exc, explain=self.explain_error)
             return self.form_invalid(form)
         if form.errors:  # the service may add field errors (e.g. a duplicate found first)
             return self.form_invalid(form)
+        return self.saved_response(form, result)
+
+    def saved_response(self, form, result):
+        """The answer once saved: a message, then the object's page."""
         messages.success(self.request, self.success_message.format(name=self.object_name(form, result)))
         url = self.success_url_for(result)
         if is_partial(self.request):
@@ -439,7 +449,7 @@ class CrudFormView(ResourceMixin, FormView):
         return f"Edit {self.verbose_name}"
 
 
-class CrudDeleteView(ResourceMixin, TemplateView):
+class CrudDeleteView(ObjectScreenMixin, TemplateView):
     """A confirmation page (a modal when opened with htmx) that names the consequences, then delete."""
 
     template_name = "crud/confirm_delete.html"
@@ -484,19 +494,11 @@ class CrudDeleteView(ResourceMixin, TemplateView):
         obj = self.get_object()
         try:
             self.delete(obj)
-        except Exception as exc:
-            if not _is_qualtrics_error(exc):
-                raise
-            return self.render_page(self.context_for(obj, error=explain(exc)))
+        except EXPLAINABLE_ERRORS as exc:
+            return self.render_page(self.context_for(obj, error=self.explain_error(exc)))
         messages.success(request, self.success_message.format(name=self.object_label(obj)))
         url = self.after_delete_url(obj)
         if is_partial(request):
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
 
-
-def _is_qualtrics_error(exc: Exception) -> bool:
-    from connections.crypto import TokenDecryptionError
-    from connections.qualtrics.errors import QualtricsError
-
-    return isinstance(exc, (QualtricsError, TokenDecryptionError))

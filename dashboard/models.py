@@ -8,5 +8,9 @@ class WorkerHeartbeat(models.Model):
     name = models.CharField(max_length=200, unique=True)
     seen_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        # The table was made when this model lived in the project package; installations keep it.
+        db_table = "portal_workerheartbeat"
+
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -25,7 +25,7 @@ def append_toasts(request, response):
     storage = messages.get_messages(request)
     if not len(storage):
         return response
-    html = render_to_string("portal/toasts_oob.html", {"messages": storage}, request=request)
+    html = render_to_string("web/toasts_oob.html", {"messages": storage}, request=request)
     response.content = response.content + html.encode()
     return response
 

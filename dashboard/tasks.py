@@ -6,7 +6,7 @@ from django.utils import timezone
 from .models import WorkerHeartbeat
 
 BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat_task", "schedule": 30.0, "options": {"expires": 30}},
+    "worker-heartbeat": {"task": "dashboard.tasks.worker_heartbeat_task", "schedule": 30.0, "options": {"expires": 30}},
 }
 
 

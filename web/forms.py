@@ -1,6 +1,12 @@
-"""Form conventions shared by every screen: Bootstrap classes on widgets, dates in the user's zone."""
+"""Form conventions shared by every screen: Bootstrap classes on widgets, dates in the user's zone, and
+what a service refused shown on the form."""
+
+from collections.abc import Callable
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from .errors import error_text, explain
 
 
 class PortalFormMixin:
@@ -21,12 +27,14 @@ class PortalFormMixin:
             if css:
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
+    def add_error(self, field, error):
+        # Every error passes here: those of validation, and those a service adds after it.
+        super().add_error(field, error)
+        for name in self._errors:
             if name in self.fields:
                 widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                if "is-invalid" not in widget.attrs.get("class", "").split():
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
                 widget.attrs["aria-invalid"] = "true"
 
 
@@ -52,3 +60,15 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def add_service_error(form, exc: Exception, *, explain: Callable[[Exception], dict] = explain) -> None:
+    """Put what a service refused onto `form`: a ValidationError's messages on the fields they name (the
+    rest, and a message for no field, above the form); an explainable error as one line above it."""
+    if not isinstance(exc, ValidationError):
+        form.add_error(None, error_text(explain(exc)))
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -1,4 +1,4 @@
-"""Context for the base layout: the current connection, the switcher and the section links."""
+"""Context for the base layout: the current connection, the switcher, the section links and the expiry banner."""
 
 from django.urls import NoReverseMatch, reverse
 
@@ -22,7 +22,7 @@ def section_url(section: str, connection_id) -> str | None:
     return None
 
 
-def portal(request):
+def layout(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.services import profile_get_or_create
 from connections.crypto import encrypt_token
 from connections.models import Connection, ConnectionShare, Role
+from connections.services import connection_test
 
 
 class Command(BaseCommand):
@@ -71,10 +72,5 @@ class Command(BaseCommand):
             connection.token_last4 = token[-4:]
             connection.save()
         ConnectionShare.objects.get_or_create(connection=connection, team=team, defaults={"role": Role.OPERATOR})
-        try:
-            from connections.services import connection_test
-
-            connection_test(connection=connection, actor=user)
-        except ImportError:
-            pass
+        connection_test(connection=connection, actor=user)
         return connection
