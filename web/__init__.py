@@ -1,0 +1,1 @@
+"""The shared web machinery of the portal: it imports no feature app."""
