@@ -72,3 +72,11 @@ def test_a_valid_field_has_no_error_block():
     html = rendered(form, "name")
     assert "invalid-feedback" not in html and "aria-invalid" not in html
     assert re.search(r'aria-describedby="id_name_helptext"', html)
+
+
+def test_radio_buttons_are_bootstrap_inputs_that_keep_their_state():
+    form = Sample(initial={"kind": "reminder"})
+    html = rendered(form, "kind")
+    assert html.count('class="form-check-input" type="radio" name="kind"') == 2
+    assert 'value="reminder" id="id_kind_1" checked required>' in html
+    assert 'value="invite" id="id_kind_0" required>' in html
