@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.contacts_list_page import setup_django
 
-MAILING_LIST_WRITES_PER_MINUTE = 500  # QUALTRICS_API.md §4
+MAILING_LIST_WRITES_PER_MINUTE = 500  # docs/qualtrics-api.md#rate-limits
 
 
 def write_csv(path: Path, rows: int) -> None:

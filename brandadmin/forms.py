@@ -359,7 +359,8 @@ class TokenForm(PortalForm):
         label="Name of the new connection",
         required=False,
         max_length=100,
-        help_text="Only when saving into a new connection.",
+        help_text="Only when saving into a new connection. It uses this connection's datacenter and you become "
+        "its owner; the token is checked with Qualtrics, then stored encrypted.",
     )
     confirm = forms.BooleanField(
         label="I understand that the user's current API token stops working everywhere, at once",

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from web.csv import csv_response
 from web.errors import EXPLAINABLE_ERRORS, error_text, explain
 from web.forms import add_service_error
 from web.htmx import is_partial, template_for
@@ -430,37 +430,27 @@ def connection_audit(request, connection_id):
     return render(request, template_for(request, "connections/connection_audit.html", "table"), context)
 
 
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA_PREFIXES) else text
-
-
 @require_GET
 @connection_view(Role.MANAGER)
 def connection_audit_csv(request, connection_id):
     _form, events = _audit_queryset(request)
-    connection = request.connection
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-connection-{connection.pk}-{stamp}.csv"'
-    writer = csv.writer(response)
-    zone = timezone.get_current_timezone_name()
-    writer.writerow([f"time ({zone})", "who", "connection", "action", "target", "outcome", "Qualtrics request id",
-                     "detail"])
+    rows = _audit_rows(events, timezone.get_current_timezone())
+    return csv_response(rows, filename=f"audit-connection-{request.connection.pk}-{stamp}.csv")
+
+
+def _audit_rows(events, zone: datetime.tzinfo):
+    """Rows of the audit export. Written while the response streams, after the view has returned and the
+    user's time zone is no longer active: hence the zone passed in."""
+    yield [f"time ({zone})", "who", "connection", "action", "target", "outcome", "Qualtrics request id", "detail"]
     for event in events.iterator(chunk_size=500):
-        writer.writerow(
-            [
-                _csv_cell(timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S")),
-                _csv_cell(event.actor_label),
-                _csv_cell(event.connection_label),
-                _csv_cell(event.action),
-                _csv_cell(event.target),
-                _csv_cell(event.get_outcome_display()),
-                _csv_cell(event.request_id),
-                _csv_cell(event.detail),
-            ]
-        )
-    return response
+        yield [
+            timezone.localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+            event.actor_label,
+            event.connection_label,
+            event.action,
+            event.target,
+            event.get_outcome_display(),
+            event.request_id,
+            event.detail,
+        ]

@@ -6,7 +6,6 @@ keyword-only and named `<entity>_<action>`; views and tasks call these, never th
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,17 +261,13 @@ MEMBER_EXTRA_FIELDS = ("contactLookupId", "mailingListUnsubscribed")
 OTHER_EMBEDDED = "otherEmbeddedData"
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def export_rows(*, connection, actor, directory_id: str, mailing_list_id: str | None = None) -> Iterator[str]:
-    """CSV lines of a directory's contacts or a list's members, read page by page as they are sent.
+def export_rows(*, connection, actor, directory_id: str, mailing_list_id: str | None = None) -> Iterator[list]:
+    """The rows of a CSV export of a directory's contacts or a list's members, read page by page as they
+    are written (``web.csv`` turns them into the file).
 
     Embedded-data columns come from the keys seen on the first page (one pass, memory flat). Keys that
     first appear later are written, as JSON, in a last column “otherEmbeddedData”, so nothing is lost.
-    The first page is fetched before the first line is yielded, so an error there reaches the caller
+    The first page is fetched before the first row is yielded, so an error there reaches the caller
     as an exception; an error later ends the file with a line saying the export is incomplete.
     """
     client = _client(connection, actor)
@@ -286,7 +281,7 @@ def export_rows(*, connection, actor, directory_id: str, mailing_list_id: str | 
         fields = EXPORT_FIELDS
     first = next(pages)
     keys = sorted({k for item in first for k in (item.get("embeddedData") or {})}, key=str.lower)
-    return _export_lines(first, pages, fields, keys)
+    return _export_table(first, pages, fields, keys)
 
 
 def _pages(fetch) -> Iterator[list]:
@@ -301,35 +296,26 @@ def _pages(fetch) -> Iterator[list]:
         url = page.next_page
 
 
-def _export_lines(first: list, pages: Iterator[list], fields: tuple, keys: list[str]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+def _export_table(first: list, pages: Iterator[list], fields: tuple, keys: list[str]) -> Iterator[list]:
     known = set(keys)
-    yield writer.writerow([*fields, *keys, OTHER_EMBEDDED])
+    yield [*fields, *keys, OTHER_EMBEDDED]
 
-    def line(item: dict) -> str:
+    def row(item: dict) -> list:
         embedded = item.get("embeddedData") or {}
         other = {k: val for k, val in embedded.items() if k not in known}
-        values = [_csv_value(item.get(f)) for f in fields]
-        values += [_csv_value(embedded.get(k)) for k in keys]
+        values = [item.get(f) for f in fields]
+        values += [embedded.get(k) for k in keys]
         values.append(json.dumps(other, ensure_ascii=False) if other else "")
-        return writer.writerow(values)
+        return values
 
     for item in first:
-        yield line(item)
+        yield row(item)
     try:
         for elements in pages:
             for item in elements:
-                yield line(item)
+                yield row(item)
     except QualtricsError as exc:
-        yield writer.writerow([f"# The export is incomplete: Qualtrics stopped answering ({exc.message})."])
-
-
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+        yield [f"# The export is incomplete: Qualtrics stopped answering ({exc.message})."]
 
 
 # --- Imports (portal records) -----------------------------------------------------------------
@@ -379,26 +365,25 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     }
 
 
-def contact_import_rejected_rows(*, contact_import: ContactImport) -> Iterator[str]:
-    """CSV lines: the file's rows that were not imported, each with its reasons, streamed from the file."""
+def contact_import_rejected_rows(*, contact_import: ContactImport) -> Iterator[list]:
+    """The rows of a CSV of the file's rows that were not imported, each with its reasons, read from the file."""
     from .csvimport import iter_rows
 
     reasons: dict[int, list[str]] = {}
     for row_number, reason in contact_import.rejections.values_list("row_number", "reason").iterator():
         reasons.setdefault(row_number, []).append(reason)
-    writer = csv.writer(_Echo())
     if not contact_import.file:  # deleted after the retention period: row numbers and reasons only
-        yield writer.writerow(["row", "reason"])
+        yield ["row", "reason"]
         for number in sorted(reasons):
-            yield writer.writerow([number, "; ".join(reasons[number])])
+            yield [number, "; ".join(reasons[number])]
         return
-    yield writer.writerow(["row", *contact_import.headers, "reason"])
+    yield ["row", *contact_import.headers, "reason"]
     if not reasons:
         return
     with contact_import.file.open("rb") as raw:
         for number, cells in iter_rows(raw, encoding=contact_import.encoding, delimiter=contact_import.delimiter):
             if number in reasons:
-                yield writer.writerow([number, *cells, "; ".join(reasons[number])])
+                yield [number, *cells, "; ".join(reasons[number])]
 
 
 def contact_import_rejection_count(*, contact_import: ContactImport) -> int:

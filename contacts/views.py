@@ -20,6 +20,7 @@ from connections.audit import audit_record
 from connections.models import Role
 from connections.scoping import ConnectionViewMixin
 from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.csv import csv_response
 from web.errors import EXPLAINABLE_ERRORS, explained
 from web.forms import add_service_error
 from web.htmx import is_partial
@@ -535,29 +536,26 @@ class MemberDeleteView(WriteScreen, MemberMixin, CrudDeleteView):
 # --- Exports ------------------------------------------------------------------------------------
 
 
-def _csv_response(request, lines, filename: str, *, action: str, target: str) -> StreamingHttpResponse:
+def _export_response(request, rows, filename: str, *, action: str, target: str) -> StreamingHttpResponse:
     audit_record(actor=request.user, connection=request.connection, action=action, target=target)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(rows, filename=filename)
 
 
 @connection_view(Role.VIEWER)
 def contact_export(request, connection_id, directory_id):
     """Every contact of the directory as CSV, streamed page by page."""
-    lines = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id)
+    rows = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _csv_response(request, lines, f"{directory_id}-contacts-{stamp}.csv", action="contacts.export",
+    return _export_response(request, rows, f"{directory_id}-contacts-{stamp}.csv", action="contacts.export",
                          target=directory_id)
 
 
 @connection_view(Role.VIEWER)
 def member_export(request, connection_id, directory_id, mailing_list_id):
-    lines = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id,
-                                  mailing_list_id=mailing_list_id)
+    rows = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id,
+                                 mailing_list_id=mailing_list_id)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _csv_response(request, lines, f"{mailing_list_id}-members-{stamp}.csv", action="contacts.export",
+    return _export_response(request, rows, f"{mailing_list_id}-members-{stamp}.csv", action="contacts.export",
                          target=f"{directory_id}/{mailing_list_id}")
 
 
@@ -742,8 +740,5 @@ def import_progress(request, connection_id, directory_id, mailing_list_id, impor
 def import_rejected(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    lines = selectors.contact_import_rejected_rows(contact_import=contact_import)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{contact_import.pk}-rejected-rows.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    rows = selectors.contact_import_rejected_rows(contact_import=contact_import)
+    return csv_response(rows, filename=f"import-{contact_import.pk}-rejected-rows.csv")

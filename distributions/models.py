@@ -30,7 +30,7 @@ class Kind(models.TextChoices):
     THANKYOU = "thankyou", "Thank you"
 
 
-# The SMS `method` Qualtrics expects for each kind (QUALTRICS_API.md §10).
+# The SMS `method` Qualtrics expects for each kind (docs/qualtrics-api.md#sms-distributions).
 SMS_METHODS = {
     Kind.INVITE: "Invite",
     Kind.INTERACTIVE: "Interactive",

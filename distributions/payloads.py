@@ -1,4 +1,5 @@
-"""What the portal sends to Qualtrics for a distribution (QUALTRICS_API.md §9.1, §9.4, §10).
+"""What the portal sends to Qualtrics for a distribution (docs/qualtrics-api.md#email-distributions,
+#reminders-and-thank-yous and #sms-distributions).
 
 Each builder returns keyword arguments for the matching client method. Every e-mail carries the
 portal's `reference` in its embedded data, and every SMS in its name, so a send whose outcome is

@@ -21,7 +21,7 @@ CACHE_SECONDS = 60
 MAX_ITEMS = 2000
 SHOWN = 50
 
-# Library message categories that fit each kind of distribution (QUALTRICS_API.md §8).
+# Library message categories that fit each kind of distribution (docs/qualtrics-api.md#library-messages).
 MESSAGE_CATEGORIES = {
     ("email", "invite"): "invite",
     ("email", "reminder"): "reminder",

@@ -1,4 +1,5 @@
-"""Every rule a composed distribution must follow before anything is sent (QUALTRICS_API.md §9 and §10).
+"""Every rule a composed distribution must follow before anything is sent (docs/qualtrics-api.md,
+#email-distributions, #reminders-and-thank-yous and #sms-distributions).
 
 `problems(distribution, now=...)` returns {field name or None: [messages]}: forms show them beside
 the fields, and the services check again before scheduling and before sending. Each invalid

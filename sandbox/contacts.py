@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import validation
 from .envelope import bad_request
-from .models import CONTACT_FIELDS, Contact, Directory, MailingList, Membership
+from .records import CONTACT_FIELDS, Contact, Directory, MailingList, Membership
 
 if TYPE_CHECKING:
     from .ids import IdFactory

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from . import contacts, dates, responses, seed, sending, webhooks
 from .envelope import ApiError, bad_request, not_found
-from .models import Brand, Distribution
+from .records import Brand, Distribution
 
 if TYPE_CHECKING:
     from .app import Reply, Request

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from . import responses
 from .envelope import bad_request
-from .models import Response, Survey
+from .records import Response, Survey
 
 FORMATS = ("csv", "tsv", "json", "ndjson", "xml", "spss")
 METADATA_COLUMNS = (

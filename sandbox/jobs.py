@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import contacts
-from .models import Brand, Directory, ImportJob, Transaction
+from .records import Brand, Directory, ImportJob, Transaction
 
 if TYPE_CHECKING:
     from .state import State

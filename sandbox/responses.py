@@ -8,7 +8,7 @@ from typing import Any
 
 from . import dates
 from .ids import IdFactory
-from .models import Contact, Response, Survey
+from .records import Contact, Response, Survey
 
 COMMENTS = (
     "Quick and friendly support.",

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from .envelope import bad_request
 
 if TYPE_CHECKING:
-    from .models import Brand, User
+    from .records import Brand, User
     from .state import State
 
 _PARAM = re.compile(r"\{(\w+)\}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import contacts, responses, sending
 from .ids import IdFactory
-from .models import (
+from .records import (
     ADMIN_USER_TYPE,
     Brand,
     Directory,

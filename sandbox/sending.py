@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import responses
-from .models import Brand, Contact, Distribution, HistoryEntry, Membership, Response
+from .records import Brand, Contact, Distribution, HistoryEntry, Membership, Response
 
 if TYPE_CHECKING:
     from .ids import IdFactory

@@ -13,8 +13,8 @@ from . import config as settings
 from . import jobs, seed, sending
 from .envelope import ApiError, bad_request
 from .ids import ALPHANUMERIC, IdFactory
-from .models import Brand, User
 from .ratelimit import RateLimiter
+from .records import Brand, User
 
 CALL_LOG_SIZE = 50_000
 

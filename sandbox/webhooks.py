@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import dates
-from .models import Brand, Response, Subscription
+from .records import Brand, Response, Subscription
 
 
 @dataclass

@@ -52,7 +52,7 @@ from .retry import RetryPolicy, parse_retry_after
 logger = logging.getLogger("connections.qualtrics")
 
 DEFAULT_BASE_URL_TEMPLATE = "https://{datacenter}.qualtrics.com/API/v3"
-# SMS routes have a 16 s server-side timeout (QUALTRICS_API.md §10); leave room above it.
+# SMS routes have a 16 s server-side timeout (docs/qualtrics-api.md#rate-limits); leave room above it.
 SMS_READ_TIMEOUT = 20.0
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 PROXIED_NOTICE = re.compile(

@@ -1,7 +1,7 @@
 """A rate budget shared by every process that talks to the same Qualtrics brand.
 
-Qualtrics allows a brand 3,000 requests a minute in total, and fewer on some routes (QUALTRICS_API.md
-§4). The limiter keeps the portal under both, across processes, through any store with the Django
+Qualtrics allows a brand 3,000 requests a minute in total, and fewer on some routes (docs/qualtrics-api.md
+#rate-limits). The limiter keeps the portal under both, across processes, through any store with the Django
 cache API subset ``add``/``incr``/``decr``/``get_many`` (local memory in one process, Redis when
 several processes share a brand).
 
@@ -106,7 +106,7 @@ class RouteBudget:
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
-# QUALTRICS_API.md §4 (third-party transcription of the official table; numbers unconfirmed).
+# docs/qualtrics-api.md#rate-limits (transcribed from Qualtrics' table by hand; numbers unconfirmed).
 # Entries sharing a name share one counter: POST .../contacts/search counts as a contact write, and
 # writes to a list's members as writes to mailing lists.
 DEFAULT_ROUTE_BUDGETS: tuple[RouteBudget, ...] = (

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import contacts, dates, paging, validation
 from ..envelope import bad_request, not_found
-from ..models import Contact, Directory
+from ..records import Contact, Directory
 from ..routing import ApiCall, RouteTable
 from . import lookups
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import dates, paging, sending, validation
 from ..envelope import bad_request, missing_param, not_found
-from ..models import Distribution
+from ..records import Distribution
 from ..routing import ApiCall, RouteTable
 from . import lookups
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import dates, paging, validation
 from ..envelope import bad_request, not_found
-from ..models import Group
+from ..records import Group
 from ..routing import ApiCall, RouteTable
 from . import lookups
 from .users import user_summary

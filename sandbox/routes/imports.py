@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import contacts, dates, jobs, paging, validation
 from ..envelope import bad_request, not_found
-from ..models import ImportJob, TransactionBatch
+from ..records import ImportJob, TransactionBatch
 from ..routing import ApiCall, RouteTable
 from . import lookups
 

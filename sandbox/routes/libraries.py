@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import paging
 from ..envelope import bad_request, not_found
-from ..models import Message
+from ..records import Message
 from ..routing import ApiCall, RouteTable
 
 table = RouteTable()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..envelope import not_found
-from ..models import Directory, Distribution, Group, MailingList, Membership, Survey, User
+from ..records import Directory, Distribution, Group, MailingList, Membership, Survey, User
 from ..routing import ApiCall
 
 

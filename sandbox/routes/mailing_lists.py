@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import contacts, dates, paging, validation
 from ..envelope import bad_request
-from ..models import Directory, MailingList, Membership
+from ..records import Directory, MailingList, Membership
 from ..routing import ApiCall, RouteTable
 from . import lookups
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .. import paging, validation
 from ..envelope import bad_request, not_found
-from ..models import Subscription
+from ..records import Subscription
 from ..routing import ApiCall, RouteTable
 
 table = RouteTable()

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import dates, exports, jobs, paging, responses, validation
 from ..envelope import PROXIED_EXPORT, ApiError, bad_request, not_found
-from ..models import ExportJob, Survey
+from ..records import ExportJob, Survey
 from ..routing import ApiCall, FileReply, RouteTable
 from . import lookups
 

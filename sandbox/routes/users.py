@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import dates, paging, validation
 from ..envelope import bad_request
-from ..models import User
+from ..records import User
 from ..routing import ApiCall, RouteTable
 from . import lookups
 

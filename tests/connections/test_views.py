@@ -434,12 +434,25 @@ class TestAudit:
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         disposition = response["Content-Disposition"]
         assert disposition.startswith(f'attachment; filename="audit-connection-{personas.connection.pk}-')
-        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert response["Cache-Control"] == "no-store"
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0] == ["time (UTC)", "who", "connection", "action", "target", "outcome", "Qualtrics request id",
                            "detail"]
         assert [r[3] for r in rows[1:]] == ["share.add", "connection.test"]
         assert rows[1][4] == "'=HYPERLINK(\"x\")"
         assert rows[2][0] == "2030-03-10 23:30:00"
+
+    def test_csv_times_stay_in_the_users_zone_while_the_file_streams(self, login, personas):
+        self.events(personas)
+        from accounts.services import profile_update
+
+        profile_update(user=personas.manager, timezone="Europe/Berlin")
+        export = url("connection_audit_csv", personas.connection) + "?action=connection.test"
+        response = login(personas.manager).get(export)
+        timezone.deactivate()  # the rows are written after the view returned, when another zone may be active
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][0] == "time (Europe/Berlin)"
+        assert rows[1][0] == "2030-03-11 00:30:00"
 
     def test_a_bad_date_is_explained(self, login, personas):
         body = login(personas.owner).get(url("connection_audit", personas.connection)

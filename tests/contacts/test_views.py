@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 
 import pytest
@@ -420,6 +421,28 @@ class TestExport:
         last = dict(zip(header, rows[-1], strict=True))
         assert last["otherEmbeddedData"] == '{"Late": "yes"}'
 
+    @pytest.mark.parametrize("export", ["contact_export", "member_export"])
+    def test_formulas_typed_by_outsiders_are_defused(self, xm, login, export):
+        xm.client.create_mailing_list_contact(
+            xm.directory_id, xm.mailing_list_id, first_name='=HYPERLINK("http://evil.test","Open")',
+            last_name="@SUM(1+1)", email="outsider@example.org", phone="+442079460018",
+            embedded_data={"-Note": "\t=1+1", "Plan": "+cmd|' /C calc'!A0"},
+        )
+        list_id = {"mailing_list_id": xm.mailing_list_id} if export == "member_export" else {}
+        response = login(xm.viewer).get(url(export, xm, **list_id))
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        header = rows[0]
+        row = next(dict(zip(header, r, strict=True)) for r in rows[1:] if "outsider@example.org" in r)
+        assert row["firstName"] == '\'=HYPERLINK("http://evil.test","Open")'
+        assert row["lastName"] == "'@SUM(1+1)"
+        assert row["phone"] == "+442079460018"  # a plain phone number can call nothing: kept as typed
+        embedded = {"-Note": "\t=1+1", "Plan": "+cmd|' /C calc'!A0"}
+        if "Plan" in header:
+            assert row["Plan"] == "'+cmd|' /C calc'!A0" and row["'-Note"] == "'\t=1+1"
+        else:  # keys first seen after the first page travel as JSON, a cell that starts with "{"
+            assert json.loads(row["otherEmbeddedData"]) == embedded
+        assert row["email"] == "outsider@example.org"
+
 
 class TestImportScreens:
     def upload(self, client, xm, rows, header=PEOPLE_HEADER):
@@ -498,6 +521,20 @@ class TestImportScreens:
         assert "Import cancelled" in body(response)
         imp.refresh_from_db()
         assert imp.status == ContactImport.Status.CANCELLED
+
+    def test_the_rejected_rows_defuse_formulas_from_the_file(self, xm, login):
+        from contacts import services
+
+        xm.sandbox.configure(job_seconds=0)
+        client = login(xm.operator)
+        self.upload(client, xm, [*people(2), ['=HYPERLINK("http://evil.test")', "-2+3", "", "", "@x"]])
+        imp = ContactImport.objects.get()
+        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
+        services.contact_import_run(import_id=imp.pk, sleep=lambda s: None)
+        response = client.get(url("import_rejected", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk))
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[1][:6] == ["4", '\'=HYPERLINK("http://evil.test")', "'-2+3", "", "", "'@x"]
 
     def test_it_downloads_the_rejected_rows(self, xm, login):
         from contacts import services
