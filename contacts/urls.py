@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .views import contacts, directories, exports, imports, mailing_lists, members
 
 app_name = "contacts"
 
@@ -11,37 +11,37 @@ member = mailing_list + "members/<str:contact_id>/"
 an_import = mailing_list + "imports/<int:import_id>/"
 
 urlpatterns = [
-    path("", views.DirectoryListView.as_view(), name="home"),
+    path("", directories.DirectoryListView.as_view(), name="home"),
     # Directory contacts
-    path(directory + "contacts/", views.ContactListView.as_view(), name="contact_list"),
-    path(directory + "contacts/new/", views.ContactFormView.as_view(), name="contact_create"),
-    path(directory + "contacts/embedded-row/", views.embedded_row, name="embedded_row"),
-    path(directory + "contacts/export.csv", views.contact_export, name="contact_export"),
-    path(contact, views.ContactDetailView.as_view(), name="contact_detail"),
-    path(contact + "edit/", views.ContactFormView.as_view(), name="contact_edit"),
-    path(contact + "delete/", views.ContactDeleteView.as_view(), name="contact_delete"),
+    path(directory + "contacts/", contacts.ContactListView.as_view(), name="contact_list"),
+    path(directory + "contacts/new/", contacts.ContactFormView.as_view(), name="contact_create"),
+    path(directory + "contacts/embedded-row/", contacts.embedded_row, name="embedded_row"),
+    path(directory + "contacts/export.csv", exports.contact_export, name="contact_export"),
+    path(contact, contacts.ContactDetailView.as_view(), name="contact_detail"),
+    path(contact + "edit/", contacts.ContactFormView.as_view(), name="contact_edit"),
+    path(contact + "delete/", contacts.ContactDeleteView.as_view(), name="contact_delete"),
     # Mailing lists
-    path(directory + "lists/", views.MailingListListView.as_view(), name="mailinglist_list"),
-    path(directory + "lists/new/", views.MailingListFormView.as_view(), name="mailinglist_create"),
-    path(mailing_list, views.mailinglist_detail, name="mailinglist_detail"),
-    path(mailing_list + "edit/", views.MailingListFormView.as_view(), name="mailinglist_edit"),
-    path(mailing_list + "delete/", views.MailingListDeleteView.as_view(), name="mailinglist_delete"),
+    path(directory + "lists/", mailing_lists.MailingListListView.as_view(), name="mailinglist_list"),
+    path(directory + "lists/new/", mailing_lists.MailingListFormView.as_view(), name="mailinglist_create"),
+    path(mailing_list, mailing_lists.mailinglist_detail, name="mailinglist_detail"),
+    path(mailing_list + "edit/", mailing_lists.MailingListFormView.as_view(), name="mailinglist_edit"),
+    path(mailing_list + "delete/", mailing_lists.MailingListDeleteView.as_view(), name="mailinglist_delete"),
     # Members of a list
-    path(mailing_list + "members/", views.MemberListView.as_view(), name="member_list"),
-    path(mailing_list + "members/opted-out/", views.OptedOutMemberListView.as_view(), name="member_opted_out"),
-    path(mailing_list + "members/bounced/", views.BouncedMemberListView.as_view(), name="member_bounced"),
-    path(mailing_list + "members/new/", views.MemberFormView.as_view(), name="member_create"),
-    path(mailing_list + "members/export.csv", views.member_export, name="member_export"),
-    path(member, views.MemberDetailView.as_view(), name="member_detail"),
-    path(member + "edit/", views.MemberFormView.as_view(), name="member_edit"),
-    path(member + "remove/", views.MemberDeleteView.as_view(), name="member_delete"),
+    path(mailing_list + "members/", members.MemberListView.as_view(), name="member_list"),
+    path(mailing_list + "members/opted-out/", members.OptedOutMemberListView.as_view(), name="member_opted_out"),
+    path(mailing_list + "members/bounced/", members.BouncedMemberListView.as_view(), name="member_bounced"),
+    path(mailing_list + "members/new/", members.MemberFormView.as_view(), name="member_create"),
+    path(mailing_list + "members/export.csv", exports.member_export, name="member_export"),
+    path(member, members.MemberDetailView.as_view(), name="member_detail"),
+    path(member + "edit/", members.MemberFormView.as_view(), name="member_edit"),
+    path(member + "remove/", members.MemberDeleteView.as_view(), name="member_delete"),
     # Bulk CSV import into a list
-    path(mailing_list + "imports/", views.import_list, name="import_list"),
-    path(mailing_list + "imports/new/", views.import_create, name="import_create"),
-    path(an_import, views.import_detail, name="import_detail"),
-    path(an_import + "map/", views.import_map, name="import_map"),
-    path(an_import + "start/", views.import_start, name="import_start"),
-    path(an_import + "cancel/", views.import_cancel, name="import_cancel"),
-    path(an_import + "progress/", views.import_progress, name="import_progress"),
-    path(an_import + "rejected.csv", views.import_rejected, name="import_rejected"),
+    path(mailing_list + "imports/", imports.import_list, name="import_list"),
+    path(mailing_list + "imports/new/", imports.import_create, name="import_create"),
+    path(an_import, imports.import_detail, name="import_detail"),
+    path(an_import + "map/", imports.import_map, name="import_map"),
+    path(an_import + "start/", imports.import_start, name="import_start"),
+    path(an_import + "cancel/", imports.import_cancel, name="import_cancel"),
+    path(an_import + "progress/", imports.import_progress, name="import_progress"),
+    path(an_import + "rejected.csv", imports.import_rejected, name="import_rejected"),
 ]
