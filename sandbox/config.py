@@ -67,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     "webhook_message_fields": "documented",
     # Also publish topics named only by third-party material (controlpanel.createdDistribution).
     "webhook_unconfirmed_topics": True,
+    # HTTP status of a JSON event sent to a workflow that does not exist: 404 or 400.
+    "workflow_unknown_status": 404,
 }
 
 _CHOICES = {
@@ -75,6 +77,7 @@ _CHOICES = {
     "reminder_result_key": ("distributionId", "id", "both"),
     "page_size_over_cap": ("clamp", "error"),
     "webhook_message_fields": ("documented", "observed"),
+    "workflow_unknown_status": (404, 400),
 }
 
 
