@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import config as settings
-from . import control, dates, workflows
+from . import control, dates, oauth, workflows
 from .envelope import (
     BAD_TOKEN,
     MISSING_TOKEN,
@@ -63,6 +63,8 @@ class SandboxApp:
     def handle(self, request: Request) -> Reply:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return control.handle(self.state, request)
+        if oauth.TOKEN_PATH.match(request.path):
+            return oauth.token_endpoint(self.state, request)
         if workflows.INBOUND_PATH.match(request.path):
             return workflows.inbound_event(self, request)
         return self.handle_api(request)
@@ -119,11 +121,19 @@ class SandboxApp:
                 raise ApiError(404, f"API call does not exist: {request.method} {shown}", None)
             route, params = routed
             datacenter = found.group("dc")
-            brand, user = self.authenticate((request.headers.get("X-API-TOKEN") or "").strip())
+            token = (request.headers.get("X-API-TOKEN") or "").strip()
+            bearer = None if token else oauth.bearer_token(request)
+            grant = None
+            if bearer is not None:
+                brand, user, grant = oauth.authenticate(state, bearer, datacenter)
+            else:
+                brand, user = self.authenticate(token)
             brand_id = brand.id
             proxied = bool(datacenter) and datacenter != brand.datacenter
             notice = PROXY_NOTICE.format(dc=brand.datacenter) if proxied else None
             self.check_rates(brand.id, route.limit)
+            if grant is not None:
+                oauth.check_scope(state, grant, request.method, route.pattern)
             if route.admin and not user.is_admin:
                 raise forbidden("This call requires a brand administrator's token.")
             if not body_is_json:

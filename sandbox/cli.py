@@ -45,6 +45,11 @@ def describe(server: SandboxServer) -> str:
         for row in brand["tokens"]:
             role = "brand admin" if row["admin"] else "non-admin  "
             lines.append(f"  {brand['brandId']:<8} {brand['datacenter']:<5} {role}  {row['token']}  {row['userName']}")
+    lines.append(f"OAuth clients (POST {server.token_url}, HTTP Basic clientId:clientSecret):")
+    for brand in info["brands"]:
+        for row in brand["oauthClients"]:
+            scopes = " ".join(row["scopes"])
+            lines.append(f"  {brand['brandId']:<8} {row['clientId']}  {row['clientSecret']}  {scopes}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 

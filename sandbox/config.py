@@ -67,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
     "webhook_message_fields": "documented",
     # Also publish topics named only by third-party material (controlpanel.createdDistribution).
     "webhook_unconfirmed_topics": True,
+    # Lifetime of an OAuth access token, in sandbox-clock seconds (one hour per a client library).
+    "oauth_token_seconds": 3600,
+    # HTTP status of an API call whose bearer token lacks the scope the call needs: 403 or 401.
+    "oauth_missing_scope_status": 403,
     # HTTP status of a JSON event sent to a workflow that does not exist: 404 or 400.
     "workflow_unknown_status": 404,
 }
@@ -77,6 +81,7 @@ _CHOICES = {
     "reminder_result_key": ("distributionId", "id", "both"),
     "page_size_over_cap": ("clamp", "error"),
     "webhook_message_fields": ("documented", "observed"),
+    "oauth_missing_scope_status": (403, 401),
     "workflow_unknown_status": (404, 400),
 }
 

@@ -75,6 +75,7 @@ def _brand_info(state: State, brand: Brand) -> dict[str, Any]:
         "directoryIds": [d.id for d in directories],
         "defaultDirectoryId": directories[0].id if directories else None,
         "tokens": state.token_rows(brand),
+        "oauthClients": state.oauth.rows(brand),
         "workflows": state.workflows.rows(brand),
         "mailingLists": [
             {"id": m.id, "name": m.name, "directoryId": d.id, "ownerId": m.owner_id, "contactCount": len(m.members)}

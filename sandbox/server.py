@@ -147,6 +147,11 @@ class SandboxServer:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def token_url(self) -> str:
+        """Where OAuth clients get access tokens."""
+        return f"{self.root_url}/oauth2/token"
+
+    @property
     def base_url(self) -> str:
         return f"{self.root_url}/API/v3"
 
@@ -205,6 +210,11 @@ class SandboxServer:
     def user_token(self) -> str:
         """A non-administrator token of acme."""
         return self._token(seed.PRIMARY_BRAND, False)
+
+    def oauth_client(self, brand_id: str = seed.PRIMARY_BRAND) -> tuple[str, str]:
+        """(client ID, client secret) of the brand's seeded OAuth client, allowed every scope."""
+        row = next(row for row in self.brand(brand_id)["oauthClients"] if not row["revoked"])
+        return row["clientId"], row["clientSecret"]
 
     def reset(self, seed_name: str = "demo") -> None:
         """Back to a fresh seed with the constructor's settings, a real-time clock and empty logs."""

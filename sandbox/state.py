@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import config as settings
-from . import jobs, seed, sending, webhooks, workflows
+from . import jobs, oauth, seed, sending, webhooks, workflows
 from .envelope import ApiError, bad_request
 from .ids import ALPHANUMERIC, IdFactory
 from .models import Brand, User
@@ -60,6 +60,7 @@ class State:
                         self.tokens[user.api_token] = (brand.id, user.id)
             for brand_id, token in self.extra_tokens:
                 self.add_token(brand_id, token, admin=True)
+            self.oauth = oauth.Registry.seeded(self.brands)
             self.workflows = workflows.Registry.seeded(name, self.brands)
             self.deliveries.clear()
             self.config: dict[str, Any] = settings.merge(self.base_config, {})
