@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import config as settings
-from . import control, dates
+from . import control, dates, oauth, workflows
 from .envelope import (
     BAD_TOKEN,
     MISSING_TOKEN,
@@ -25,6 +25,7 @@ from .envelope import (
     forbidden,
 )
 from .ids import request_id as new_request_id
+from .records import Brand, User
 from .routes import API
 from .routing import ApiCall, FileReply
 from .state import State
@@ -62,6 +63,10 @@ class SandboxApp:
     def handle(self, request: Request) -> Reply:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return control.handle(self.state, request)
+        if oauth.TOKEN_PATH.match(request.path):
+            return oauth.token_endpoint(self.state, request)
+        if workflows.INBOUND_PATH.match(request.path):
+            return workflows.inbound_event(self, request)
         return self.handle_api(request)
 
     # --- the API ---------------------------------------------------------------------------------
@@ -115,18 +120,20 @@ class SandboxApp:
                 shown = f"/API/v3{rest}" if found else request.path
                 raise ApiError(404, f"API call does not exist: {request.method} {shown}", None)
             route, params = routed
-            token = (request.headers.get("X-API-TOKEN") or "").strip()
-            if not token:
-                raise ApiError(400, "Expected authorization in headers, but none provided.", MISSING_TOKEN)
-            caller = state.authenticate(token)
-            if caller is None or caller[1].account_status != "active":
-                raise ApiError(401, "Unrecognized X-API-TOKEN.", BAD_TOKEN)
-            brand, user = caller
-            brand_id = brand.id
             datacenter = found.group("dc")
+            token = (request.headers.get("X-API-TOKEN") or "").strip()
+            bearer = None if token else oauth.bearer_token(request)
+            grant = None
+            if bearer is not None:
+                brand, user, grant = oauth.authenticate(state, bearer, datacenter)
+            else:
+                brand, user = self.authenticate(token)
+            brand_id = brand.id
             proxied = bool(datacenter) and datacenter != brand.datacenter
             notice = PROXY_NOTICE.format(dc=brand.datacenter) if proxied else None
-            self._check_rates(brand.id, route.limit)
+            self.check_rates(brand.id, route.limit)
+            if grant is not None:
+                oauth.check_scope(state, grant, request.method, route.pattern)
             if route.admin and not user.is_admin:
                 raise forbidden("This call requires a brand administrator's token.")
             if not body_is_json:
@@ -156,7 +163,16 @@ class SandboxApp:
             error = _transient("/")
             return json_reply(500, envelope(500, rid, error=error.error_body())), body, brand_id
 
-    def _check_rates(self, brand_id: str, route_limit: str | None) -> None:
+    def authenticate(self, token: str) -> tuple[Brand, User]:
+        """The brand and user behind an X-API-TOKEN; the API's 400 or 401 when it is missing or not valid."""
+        if not token:
+            raise ApiError(400, "Expected authorization in headers, but none provided.", MISSING_TOKEN)
+        caller = self.state.authenticate(token)
+        if caller is None or caller[1].account_status != "active":
+            raise ApiError(401, "Unrecognized X-API-TOKEN.", BAD_TOKEN)
+        return caller
+
+    def check_rates(self, brand_id: str, route_limit: str | None) -> None:
         state = self.state
         now = state.monotonic()
         checks = [("*", int(state.config["rate_limit"]), "this brand")]

@@ -22,12 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fraction of API requests answered with a transient 500 (0-1)")
     parser.add_argument("--rate-limit", type=int, default=None,
                         help="brand-wide requests per minute (default 3000; 0 turns it off)")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS with a certificate made at start (prints the CA file to trust)")
+    parser.add_argument("--tls-dir", default=None, metavar="DIR",
+                        help="with --tls, write the CA and server certificate here (default: a temporary directory)")
 
 
 def build(options: dict[str, Any]) -> SandboxServer:
     return SandboxServer(
         host=options["host"], port=options["port"], seed=options["seed"], tokens=tuple(options["token"] or ()),
         latency_ms=options["latency_ms"], fail_rate=options["fail_rate"], rate_limit=options["rate_limit"],
+        tls=bool(options.get("tls")), tls_dir=options.get("tls_dir"),
     )
 
 
@@ -39,12 +44,19 @@ def describe(server: SandboxServer) -> str:
         f"  base URL template: {info['baseUrlTemplate']}",
         f"  control:           {info['rootUrl']}/_sandbox/info",
         f"  seed:              {info['seed']}",
-        "Tokens (X-API-TOKEN):",
     ]
+    if server.ca_file:
+        lines.append(f"  CA certificate:    {server.ca_file}  (trust it, e.g. REQUESTS_CA_BUNDLE={server.ca_file})")
+    lines.append("Tokens (X-API-TOKEN):")
     for brand in info["brands"]:
         for row in brand["tokens"]:
             role = "brand admin" if row["admin"] else "non-admin  "
             lines.append(f"  {brand['brandId']:<8} {brand['datacenter']:<5} {role}  {row['token']}  {row['userName']}")
+    lines.append(f"OAuth clients (POST {server.token_url}, HTTP Basic clientId:clientSecret):")
+    for brand in info["brands"]:
+        for row in brand["oauthClients"]:
+            scopes = " ".join(row["scopes"])
+            lines.append(f"  {brand['brandId']:<8} {row['clientId']}  {row['clientSecret']}  {scopes}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 

@@ -59,6 +59,20 @@ DEFAULTS: dict[str, Any] = {
     "simulate_engagement": True,
     # Seconds a webhook delivery may take.
     "webhook_timeout": 5.0,
+    # Sandbox-clock seconds before each new attempt of a webhook that failed (no answer or not 2xx); one entry
+    # per retry. Qualtrics' retry policy is not documented (one third-party source says five retries).
+    "webhook_retry_delays": [60, 300, 900, 3600, 10800],
+    # Response events: "documented" adds RecipientID, DistributionID and ResponseEventContext when the response
+    # has them; "observed" sends only the five keys seen in captured deliveries.
+    "webhook_message_fields": "documented",
+    # Also publish topics named only by third-party material (controlpanel.createdDistribution).
+    "webhook_unconfirmed_topics": True,
+    # Lifetime of an OAuth access token, in sandbox-clock seconds (one hour per a client library).
+    "oauth_token_seconds": 3600,
+    # HTTP status of an API call whose bearer token lacks the scope the call needs: 403 or 401.
+    "oauth_missing_scope_status": 403,
+    # HTTP status of a JSON event sent to a workflow that does not exist: 404 or 400.
+    "workflow_unknown_status": 404,
 }
 
 _CHOICES = {
@@ -66,6 +80,9 @@ _CHOICES = {
     "contact_dedup": ("merge", "duplicate"),
     "reminder_result_key": ("distributionId", "id", "both"),
     "page_size_over_cap": ("clamp", "error"),
+    "webhook_message_fields": ("documented", "observed"),
+    "oauth_missing_scope_status": (403, 401),
+    "workflow_unknown_status": (404, 400),
 }
 
 
@@ -86,9 +103,9 @@ def merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def _validated(key: str, value: Any) -> Any:
     default = DEFAULTS[key]
     if key in _CHOICES:
-        if value not in _CHOICES[key]:
-            raise bad_request(f"{key} must be one of {', '.join(_CHOICES[key])}")
-        return value
+        if isinstance(value, bool) or value not in _CHOICES[key]:
+            raise bad_request(f"{key} must be one of {', '.join(map(str, _CHOICES[key]))}")
+        return _CHOICES[key][_CHOICES[key].index(value)]
     if key == "route_limits":
         if not isinstance(value, dict):
             raise bad_request("route_limits must be an object of route name to requests per minute")
@@ -98,6 +115,12 @@ def _validated(key: str, value: Any) -> Any:
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
                 raise bad_request(f"route_limits.{name} must be a non-negative integer")
         return dict(value)
+    if isinstance(default, list):
+        numbers = isinstance(value, list) and all(
+            isinstance(item, (int, float)) and not isinstance(item, bool) and item >= 0 for item in value)
+        if not numbers or len(value) > 20:
+            raise bad_request(f"{key} must be a list of at most 20 non-negative numbers of seconds")
+        return [float(item) for item in value]
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise bad_request(f"{key} must be true or false")

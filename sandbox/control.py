@@ -75,6 +75,8 @@ def _brand_info(state: State, brand: Brand) -> dict[str, Any]:
         "directoryIds": [d.id for d in directories],
         "defaultDirectoryId": directories[0].id if directories else None,
         "tokens": state.token_rows(brand),
+        "oauthClients": state.oauth.rows(brand),
+        "workflows": state.workflows.rows(brand),
         "mailingLists": [
             {"id": m.id, "name": m.name, "directoryId": d.id, "ownerId": m.owner_id, "contactCount": len(m.members)}
             for d in directories for m in d.lists.values()
@@ -190,10 +192,14 @@ def _stall(state: State, query: dict[str, str], body: dict[str, Any], root: str)
 # --- responses and webhooks -------------------------------------------------------------------------
 @route("POST", "/_sandbox/responses")
 def _complete_response(state: State, query: dict[str, str], body: dict[str, Any], root: str) -> dict[str, Any]:
-    """Record a completed response, update the distribution it came from and deliver webhooks."""
+    """Record a response (completed unless `finished` is false), update the distribution it came from and
+    deliver webhooks; the answer reports the first attempt of each delivery."""
     survey_id = body.get("surveyId")
     if not isinstance(survey_id, str):
         raise bad_request("surveyId is required")
+    finished = body.get("finished", True)
+    if not isinstance(finished, bool):
+        raise bad_request("finished must be true or false")
     distribution_id = body.get("distributionId")
     lookup_id = body.get("contactLookupId")
     with state.lock:
@@ -216,6 +222,9 @@ def _complete_response(state: State, query: dict[str, str], body: dict[str, Any]
                                       + ("" if distribution.sent else " (it has not been sent yet)"))
                 if entry.status == "SurveyFinished":
                     raise bad_request(f"{lookup_id} already finished with response {entry.response_id}")
+                if not finished:
+                    raise bad_request("A partial response cannot finish a distribution's recipient; leave out "
+                                      "distributionId and contactLookupId, or send finished: true")
         if lookup_id is not None:
             contact = _contact_by_lookup(brand, lookup_id)
             if contact is None:
@@ -227,15 +236,13 @@ def _complete_response(state: State, query: dict[str, str], body: dict[str, Any]
             survey, state.ids, finished=state.now(), rng=random.Random(), contact=contact, lookup_id=lookup_id,
             distribution_id=distribution_id, channel=channel,
         )
+        if not finished:
+            _mark_partial(response, random.Random())
         if distribution is not None and entry is not None:
             sending.complete(brand, distribution, entry, response)
-        deliveries = webhooks.plan(brand, response)
+        deliveries = webhooks.response_recorded(state, survey.id, response, finished)
         timeout = float(state.config["webhook_timeout"])
-    for delivery in deliveries:
-        webhooks.send(delivery, timeout)
-    with state.lock:
-        for delivery in deliveries:
-            webhooks.record_outcome(brand.subscriptions.get(delivery.subscription_id), delivery)
+    webhooks.wait(deliveries, timeout + 1)
     return {
         "responseId": response.id,
         "surveyId": survey.id,
@@ -243,8 +250,33 @@ def _complete_response(state: State, query: dict[str, str], body: dict[str, Any]
         "distributionId": distribution_id,
         "contactLookupId": lookup_id,
         "completedDate": dates.plain(response.recorded),
+        "finished": finished,
         "deliveries": [webhooks.as_row(d) for d in deliveries],
     }
+
+
+@route("GET", "/_sandbox/webhook-deliveries")
+def _webhook_deliveries(state: State, query: dict[str, str], body: dict[str, Any], root: str) -> dict[str, Any]:
+    """Every delivery attempt, oldest first, and how many deliveries still wait for an attempt."""
+    with state.lock:
+        rows = [dict(row) for row in state.deliveries.log
+                if query.get("subscriptionId") in (None, "", row["subscriptionId"])]
+    return {"count": len(rows), "attempts": rows, "pending": state.deliveries.pending()}
+
+
+@route("DELETE", "/_sandbox/webhook-deliveries")
+def _clear_webhook_deliveries(state: State, query: dict[str, str], body: dict[str, Any],
+                              root: str) -> dict[str, Any]:
+    """Forget the attempts made and drop the retries still waiting."""
+    state.deliveries.clear()
+    return {"count": 0, "attempts": [], "pending": 0}
+
+
+def _mark_partial(response: Any, rng: random.Random) -> None:
+    """A respondent who left part-way: recorded as not finished, with the progress reached."""
+    response.values["finished"] = 0
+    response.values["progress"] = rng.randint(10, 90)
+    response.labels["finished"] = "False"
 
 
 def _contact_by_lookup(brand: Brand, lookup_id: str) -> Any:

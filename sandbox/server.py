@@ -1,14 +1,22 @@
-"""The sandbox as a real HTTP server on loopback (threaded, HTTP/1.1 keep-alive).
+"""The sandbox as a real HTTP server on loopback (threaded, HTTP/1.1 keep-alive), optionally over TLS.
 
     with SandboxServer(seed="demo") as sandbox:
         requests.get(f"{sandbox.base_url}/whoami", headers={"X-API-TOKEN": sandbox.admin_token})
+
+    with SandboxServer(tls=True) as sandbox:
+        requests.get(f"{sandbox.base_url}/whoami", headers=..., verify=sandbox.ca_file)
 """
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from . import control, seed
@@ -23,9 +31,25 @@ class _HttpServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
+    def __init__(self, address: tuple[str, int], app: SandboxApp, tls: ssl.SSLContext | None = None) -> None:
         self.app = app
+        self.tls = tls
         super().__init__(address, _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        # The handshake happens here, in the connection's own thread, so a slow client holds up nobody.
+        request.settimeout(_Handler.timeout)
+        with self.tls.wrap_socket(request, server_side=True) as secure:
+            super().finish_request(secure, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that does not trust the CA, or hangs up mid-handshake, is not a sandbox fault.
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -90,7 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             reply = Reply(413, b'{"meta":{"httpStatus":"413 - Request Entity Too Large"}}')
         else:
-            request = Request(self.command, path, query, self.headers, body, f"http://{host}")
+            scheme = "https" if self.server.tls is not None else "http"
+            request = Request(self.command, path, query, self.headers, body, f"{scheme}://{host}")
             reply = self.server.app.handle(request)
         try:
             self.send_response(reply.status)
@@ -122,7 +147,11 @@ class SandboxServer:
         fail_rate: float = 0.0,
         rate_limit: int | None = None,
         switches: dict[str, Any] | None = None,
+        tls: bool = False,
+        tls_dir: str | Path | None = None,
     ) -> None:
+        """`tls=True` serves HTTPS with a certificate made now; `ca_file` is the CA to trust. The files go to
+        `tls_dir` (kept) or to a temporary directory removed by `stop()`."""
         overrides: dict[str, Any] = dict(switches or {})
         overrides["latency_ms"] = latency_ms
         overrides["fail_rate"] = fail_rate
@@ -130,7 +159,17 @@ class SandboxServer:
             overrides["rate_limit"] = rate_limit
         self.state = State(seed, tuple(tokens), overrides)
         self.app = SandboxApp(self.state)
-        self._http = _HttpServer((host, port), self.app)
+        self.certificates = None
+        self._tls_temp: str | None = None
+        context = None
+        if tls:
+            from . import tls as certificates  # needs the `cryptography` package, so only when asked for
+
+            if tls_dir is None:
+                self._tls_temp = tempfile.mkdtemp(prefix="qualtrics-sandbox-tls-")
+            self.certificates = certificates.generate(Path(tls_dir or self._tls_temp or ""), (host,))
+            context = self.certificates.server_context()
+        self._http = _HttpServer((host, port), self.app, context)
         self._thread: threading.Thread | None = None
 
     # --- addresses -------------------------------------------------------------------------------
@@ -143,8 +182,22 @@ class SandboxServer:
         return int(self._http.server_address[1])
 
     @property
+    def tls(self) -> bool:
+        return self.certificates is not None
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA certificate to trust when serving over TLS (None over plain HTTP)."""
+        return str(self.certificates.ca_file) if self.certificates else None
+
+    @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def token_url(self) -> str:
+        """Where OAuth clients get access tokens."""
+        return f"{self.root_url}/oauth2/token"
 
     @property
     def base_url(self) -> str:
@@ -166,6 +219,7 @@ class SandboxServer:
             self._http.serve_forever()
         finally:
             self._http.server_close()
+            self._remove_certificates()
 
     def stop(self) -> None:
         if self._thread is not None:
@@ -173,6 +227,12 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._http.server_close()
+        self._remove_certificates()
+
+    def _remove_certificates(self) -> None:
+        if self._tls_temp is not None:
+            shutil.rmtree(self._tls_temp, ignore_errors=True)
+            self._tls_temp = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -205,6 +265,11 @@ class SandboxServer:
     def user_token(self) -> str:
         """A non-administrator token of acme."""
         return self._token(seed.PRIMARY_BRAND, False)
+
+    def oauth_client(self, brand_id: str = seed.PRIMARY_BRAND) -> tuple[str, str]:
+        """(client ID, client secret) of the brand's seeded OAuth client, allowed every scope."""
+        row = next(row for row in self.brand(brand_id)["oauthClients"] if not row["revoked"])
+        return row["clientId"], row["clientSecret"]
 
     def reset(self, seed_name: str = "demo") -> None:
         """Back to a fresh seed with the constructor's settings, a real-time clock and empty logs."""

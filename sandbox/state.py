@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import config as settings
-from . import jobs, seed, sending
+from . import jobs, oauth, seed, sending, webhooks, workflows
 from .envelope import ApiError, bad_request
 from .ids import ALPHANUMERIC, IdFactory
 from .ratelimit import RateLimiter
@@ -40,6 +40,7 @@ class State:
         self.extra_tokens = [_split_token(token) for token in tokens]
         self.seed_name = seed_name
         self.generation = 0
+        self.deliveries = webhooks.Dispatcher(self)
         self.reset(seed_name)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -59,6 +60,9 @@ class State:
                         self.tokens[user.api_token] = (brand.id, user.id)
             for brand_id, token in self.extra_tokens:
                 self.add_token(brand_id, token, admin=True)
+            self.oauth = oauth.Registry.seeded(self.brands)
+            self.workflows = workflows.Registry.seeded(name, self.brands)
+            self.deliveries.clear()
             self.config: dict[str, Any] = settings.merge(self.base_config, {})
             self.clock_offset = 0.0
             self.calls: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dates, paging, sending, validation
+from .. import dates, paging, sending, validation, webhooks
 from ..envelope import bad_request, missing_param, not_found
 from ..records import Distribution
 from ..routing import ApiCall, RouteTable
@@ -144,6 +144,7 @@ def _new(call: ApiCall, **fields: Any) -> Distribution:
     distribution = Distribution(id=call.state.ids.make("EMD"), channel="email", owner_id=call.user.id,
                                 created=now, modified=now, **fields)
     call.brand.distributions[distribution.id] = distribution
+    webhooks.distribution_created(call.state, call.brand, distribution)
     return distribution
 
 

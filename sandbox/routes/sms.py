@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dates, paging, sending, validation
+from .. import dates, paging, sending, validation, webhooks
 from ..envelope import bad_request, not_found
 from ..records import Distribution
 from ..routing import ApiCall, RouteTable
@@ -114,6 +114,7 @@ def create_sms(call: ApiCall) -> dict[str, Any]:
         link_expiration=expiration, message_text=text,
     )
     call.brand.distributions[distribution.id] = distribution
+    webhooks.distribution_created(call.state, call.brand, distribution)
     call.state.catch_up(call.brand)
     return render(call, distribution)
 

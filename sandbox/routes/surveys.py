@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dates, exports, jobs, paging, responses, validation
+from .. import dates, exports, jobs, paging, responses, validation, webhooks
 from ..envelope import PROXIED_EXPORT, ApiError, bad_request, not_found
 from ..records import ExportJob, Survey
 from ..routing import ApiCall, FileReply, RouteTable
@@ -85,7 +85,9 @@ def update_survey(call: ApiCall) -> None:
         active = validation.optional_bool(body, "isActive")
         if active is None:
             raise bad_request("isActive must be true or false")
-        survey.is_active = active
+        if active != survey.is_active:
+            survey.is_active = active
+            webhooks.survey_activation_changed(call.state, call.brand, survey)
     if "expiration" in body:
         window = validation.obj(body, "expiration") or {}
         validation.keys(window, optional=("startDate", "endDate"))
