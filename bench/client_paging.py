@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from connections.qualtrics import QualtricsClient
+from qualtrics import QualtricsClient
 from sandbox.server import SandboxServer
 
 

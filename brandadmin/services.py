@@ -18,7 +18,7 @@ from django.utils import timezone
 from connections.audit import audit_record
 from connections.clients import connection_client
 from connections.models import Connection
-from connections.qualtrics.errors import QualtricsError
+from qualtrics.errors import QualtricsError
 
 from .selectors import cache_forget
 
@@ -162,7 +162,7 @@ def user_token_create(*, connection: Connection, actor, user_id: str) -> str:
     result = _client(connection, actor).create_user_api_token(user_id)
     token = (result or {}).get("apiToken") or ""
     if not token:
-        from connections.qualtrics.errors import InvalidResponseError
+        from qualtrics.errors import InvalidResponseError
 
         raise InvalidResponseError(
             "Qualtrics answered without an API token", method="POST", path=f"/users/{user_id}/apitoken"

@@ -26,11 +26,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from connections.access import connection_view
 from connections.crypto import TokenDecryptionError
 from connections.models import Role
-from connections.qualtrics.errors import PermissionDeniedError, QualtricsError
 from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 from portal.errors import error_text, explain
 from portal.htmx import is_partial
 from portal.templatetags.crud import as_datetime
+from qualtrics.errors import PermissionDeniedError, QualtricsError
 
 from . import selectors, services
 from .forms import (

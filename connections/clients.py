@@ -19,7 +19,7 @@ def base_url_for(datacenter: str) -> str:
 
 
 def _new_shared_session():
-    from .qualtrics.client import QualtricsClient
+    from qualtrics.client import QualtricsClient
 
     session = QualtricsClient._new_session()
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -40,14 +40,14 @@ def shared_session():
 
 
 def shared_rate_limiter():
-    from .qualtrics import RateLimiter
+    from qualtrics import RateLimiter
 
     return RateLimiter(cache, brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
 
 
 def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand_key: str | None = None):
     """A client for a token that is not saved yet (connection test, rotation)."""
-    from .qualtrics import QualtricsClient
+    from qualtrics import QualtricsClient
 
     return QualtricsClient(
         base_url_for(datacenter),

@@ -128,7 +128,7 @@ class CheckResult:
 
     @property
     def token_rejected(self) -> bool:
-        from .qualtrics.errors import AuthenticationError
+        from qualtrics.errors import AuthenticationError
 
         return isinstance(self.error, AuthenticationError)
 
@@ -434,7 +434,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
     On AuthenticationError the rejection time is set (kept if already set, so the alert about it goes
     out once); any success clears it.
     """
-    from .qualtrics.errors import AuthenticationError, QualtricsError
+    from qualtrics.errors import AuthenticationError, QualtricsError
 
     now = timezone.now()
     try:
@@ -492,7 +492,7 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
     up the new token on its next call. `expires_on` (when given, None clears it) is the new token's
     expiration date.
     """
-    from .qualtrics.errors import AuthenticationError, QualtricsError
+    from qualtrics.errors import AuthenticationError, QualtricsError
 
     token = (token or "").strip()
     try:

@@ -18,13 +18,13 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from portal.context_processors import SECTIONS, section_url
 from portal.errors import error_text, explain
 from portal.htmx import is_partial, template_for
+from qualtrics.errors import AuthenticationError, QualtricsError
 
 from . import selectors, services
 from .access import connection_view
 from .crypto import TokenDecryptionError
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
-from .qualtrics.errors import AuthenticationError, QualtricsError
 
 SECTION_LABELS = {name: label for name, label, _url in SECTIONS}
 AUDIT_PAGE_SIZE = 50

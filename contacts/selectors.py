@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from connections.clients import connection_client
-from connections.qualtrics import PermissionDeniedError, QualtricsError
+from qualtrics import PermissionDeniedError, QualtricsError
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -71,7 +71,7 @@ def directory_get(*, connection, user, directory_id: str) -> dict:
     for directory in directory_list(connection=connection, user=user):
         if directory.get("directoryId") == directory_id:
             return directory
-    from connections.qualtrics import NotFoundError
+    from qualtrics import NotFoundError
 
     raise NotFoundError(f"No directory {directory_id} in this brand", status=404)
 
@@ -103,7 +103,7 @@ def contact_search_page(
     page_size: int, skip_token: str | None, offset: int = 0,
 ) -> ContactPage:
     """One page of a search (the search route). Qualtrics stops paging at 10,000 results."""
-    from connections.qualtrics import BadRequestError
+    from qualtrics import BadRequestError
 
     if offset >= SEARCH_CAP:
         return ContactPage([], None, notice=_search_cap_notice())

@@ -22,7 +22,7 @@ from django.utils import timezone
 from connections.audit import audit_record
 from connections.clients import connection_client
 from connections.models import AuditEvent
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,

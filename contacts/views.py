@@ -18,10 +18,10 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from connections.access import connection_view
 from connections.audit import audit_record
 from connections.models import Role
-from connections.qualtrics import NotFoundError, QualtricsError
 from portal.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
 from portal.errors import explain
 from portal.htmx import is_partial
+from qualtrics import NotFoundError, QualtricsError
 
 from . import csvimport, selectors, services
 from . import validation as v

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from connections.qualtrics import format_datetime
+from qualtrics import format_datetime
 
 from .models import Channel, Distribution, Kind
 from .rules import REFERENCE_KEY

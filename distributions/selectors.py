@@ -132,7 +132,7 @@ def distribution_history_page(*, client, distribution: Distribution, page_url: s
 
 def _recipient_names(distribution: Distribution) -> dict[str, str]:
     """Lookup ID -> contact name, from the (cached) members of the list it went to; empty if unknown."""
-    from connections.qualtrics.errors import QualtricsError
+    from qualtrics.errors import QualtricsError
 
     from .pickers import contact_label, list_members
 

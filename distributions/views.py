@@ -18,7 +18,6 @@ from connections.access import connection_view
 from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Role
-from connections.qualtrics.errors import QualtricsError
 from portal.crud import (
     Column,
     CrudDeleteView,
@@ -31,6 +30,7 @@ from portal.crud import (
 )
 from portal.errors import explain
 from portal.htmx import is_partial
+from qualtrics.errors import QualtricsError
 
 from . import pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm

@@ -497,6 +497,6 @@ class CrudDeleteView(ResourceMixin, TemplateView):
 
 def _is_qualtrics_error(exc: Exception) -> bool:
     from connections.crypto import TokenDecryptionError
-    from connections.qualtrics.errors import QualtricsError
+    from qualtrics.errors import QualtricsError
 
     return isinstance(exc, (QualtricsError, TokenDecryptionError))

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 def explain(error: Exception) -> dict:
     """Plain-words explanation of a Qualtrics or token error, for templates."""
-    from connections.qualtrics import errors as q
+    from qualtrics import errors as q
 
     title = "Qualtrics could not do that"
     hint = ""
@@ -68,7 +68,7 @@ class QualtricsErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from connections.qualtrics.errors import QualtricsError
+        from qualtrics.errors import QualtricsError
 
         if not isinstance(exception, (QualtricsError, TokenDecryptionError)):
             return None

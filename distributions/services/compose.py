@@ -12,7 +12,7 @@ from django.utils import timezone
 from connections.audit import audit_record
 from connections.clients import connection_client
 from connections.models import Connection
-from connections.qualtrics.errors import NotFoundError
+from qualtrics.errors import NotFoundError
 
 from .. import rules
 from ..models import (

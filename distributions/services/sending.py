@@ -40,8 +40,9 @@ from django.utils import timezone
 from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Connection
-from connections.qualtrics import RetryPolicy
-from connections.qualtrics.errors import (
+from connections.services import connection_mark_token_rejected
+from qualtrics import RetryPolicy
+from qualtrics.errors import (
     AuthenticationError,
     BudgetExhaustedError,
     ConnectionFailedError,
@@ -49,7 +50,6 @@ from connections.qualtrics.errors import (
     QualtricsError,
     RateLimitedError,
 )
-from connections.services import connection_mark_token_rejected
 
 from .. import payloads, rules
 from ..models import Channel, Distribution, DistributionEvent, EventKind, State

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
-from connections.qualtrics import RetryPolicy
-from connections.qualtrics.errors import AuthenticationError, QualtricsError
+from qualtrics import RetryPolicy
+from qualtrics.errors import AuthenticationError, QualtricsError
 
 from ..models import Channel, Distribution, EventKind, State
 from .compose import DistributionStateError, _audit, event_add

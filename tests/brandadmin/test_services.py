@@ -14,7 +14,7 @@ from brandadmin import selectors, services
 from connections.clients import client_for_token
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection
-from connections.qualtrics.errors import AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
+from qualtrics.errors import AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
 from tests.factories import make_connection
 
 

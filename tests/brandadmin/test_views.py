@@ -422,7 +422,7 @@ class TestUserDelete:
 class TestUserToken:
     def test_it_shows_the_new_token_once_and_the_old_one_stops_working(self, team, login, users_by_name):
         from connections.clients import client_for_token
-        from connections.qualtrics.errors import AuthenticationError
+        from qualtrics.errors import AuthenticationError
 
         sam = users_by_name["sam.ortiz"]
         old = team.sandbox.user_token

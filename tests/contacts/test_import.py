@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from connections.qualtrics import QualtricsClient
 from contacts import csvimport, selectors, services
 from contacts.models import ContactImport, ImportChunk, ImportRejection
+from qualtrics import QualtricsClient
 
 from .conftest import PEOPLE_HEADER, csv_upload, people
 
@@ -198,7 +198,7 @@ class TestImportRuns:
 
         def refuse_second(self, directory_id, mailing_list_id, *, contacts, **kwargs):
             if contacts[0]["extRef"] == "EXT-000010":
-                from connections.qualtrics import BadRequestError
+                from qualtrics import BadRequestError
 
                 raise BadRequestError("Invalid contact data", status=400, code="CI_1", request_id="req-42")
             return real(self, directory_id, mailing_list_id, contacts=contacts, **kwargs)

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from connections.qualtrics import QualtricsClient, RetryPolicy
+from qualtrics import QualtricsClient, RetryPolicy
 
 from .fakes import FakeQualtricsTransport, Sleeps, make_client
 

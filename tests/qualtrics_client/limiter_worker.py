@@ -15,7 +15,7 @@ import time
 
 from django.core.cache.backends.redis import RedisCache
 
-from connections.qualtrics import BudgetExhaustedError, QualtricsClient, RateLimiter, RetryPolicy
+from qualtrics import BudgetExhaustedError, QualtricsClient, RateLimiter, RetryPolicy
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connections.qualtrics import SMS_READ_TIMEOUT, QualtricsClient, format_datetime
+from qualtrics import SMS_READ_TIMEOUT, QualtricsClient, format_datetime
 
 from .fakes import BASE_URL, envelope, make_client, raw
 
@@ -453,7 +453,7 @@ class TestResults:
         assert transport.sent[0].headers["Accept"] == "*/*"
 
     def test_a_failed_export_download_is_still_a_typed_error(self, client, transport):
-        from connections.qualtrics import NotFoundError
+        from qualtrics import NotFoundError
 
         transport.on("GET", f"/surveys/{SV}/export-responses/F_1/file", envelope(status=404, error_message="No file"))
         with pytest.raises(NotFoundError):
@@ -494,7 +494,7 @@ class TestNotices:
         assert client.suggested_datacenter == expected
 
     def test_the_notice_of_an_error_is_kept(self, client, transport):
-        from connections.qualtrics import BadRequestError
+        from qualtrics import BadRequestError
 
         transport.on(
             "POST",

@@ -9,7 +9,7 @@ import requests
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,

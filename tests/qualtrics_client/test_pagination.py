@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from connections.qualtrics import InvalidResponseError, Page
+from qualtrics import InvalidResponseError, Page
 
 from .fakes import BASE_URL, envelope
 

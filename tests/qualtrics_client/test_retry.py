@@ -9,7 +9,7 @@ from email.utils import format_datetime as http_date
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     ConnectionFailedError,
     NotFoundError,
     QualtricsTimeoutError,

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connections.qualtrics import BadRequestError, NotFoundError, Page, QualtricsClient
+from qualtrics import BadRequestError, NotFoundError, Page, QualtricsClient
 
 HEADER = {"fromEmail": "noreply@qualtrics.com", "fromName": "Acme Research", "subject": "Your opinion"}
 ID = {

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connections.qualtrics import QualtricsClient
+from qualtrics import QualtricsClient
 
 
 @pytest.fixture

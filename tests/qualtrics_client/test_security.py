@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     ConnectionFailedError,
     NotFoundError,
@@ -220,7 +220,7 @@ class TestConstruction:
             QualtricsClient(BASE_URL, "")
         with pytest.raises(ValueError):
             QualtricsClient(BASE_URL, "abc\r\nX-Other: 1")
-        from connections.qualtrics import RateLimiter
+        from qualtrics import RateLimiter
 
         from .test_ratelimit import MemoryCounters
 

@@ -49,7 +49,7 @@ from .pagination import (
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, parse_retry_after
 
-logger = logging.getLogger("connections.qualtrics")
+logger = logging.getLogger("qualtrics")
 
 DEFAULT_BASE_URL_TEMPLATE = "https://{datacenter}.qualtrics.com/API/v3"
 # SMS routes have a 16 s server-side timeout (QUALTRICS_API.md §10); leave room above it.
