@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         setup_django(workdir, sandbox.base_url_template)
         from django.core.files import File
 
-        from connections.clients import connection_client
+        from connections.qualtrics_client import connection_client
         from contacts import selectors, services, tasks
         from contacts.models import ContactImport
         from tests.factories import make_connection, make_user

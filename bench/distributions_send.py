@@ -125,7 +125,7 @@ def configure(workdir: Path, database: str, redis_db: int, base_url_template: st
 
 
 def due_distributions(connection, count: int) -> list[int]:
-    from connections.clients import connection_client
+    from connections.qualtrics_client import connection_client
     from distributions.models import Channel, Distribution, Kind, State
 
     client = connection_client(connection, audit=False)

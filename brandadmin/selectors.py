@@ -19,8 +19,8 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 from portal.crud import Page
 
 SCAN_PAGE_SIZE = 100

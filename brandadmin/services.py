@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 from qualtrics.errors import QualtricsError
 
 from .selectors import cache_forget

@@ -27,7 +27,6 @@ from django.utils import timezone
 from portal.errors import error_text
 
 from .audit import audit_record
-from .clients import client_for_token, connection_client
 from .crypto import (
     TokenDecryptionError,
     can_decrypt,
@@ -37,6 +36,7 @@ from .crypto import (
     reencrypt_token,
 )
 from .models import AlertKind, AlertSent, AuditEvent, Connection, ConnectionShare, Role
+from .qualtrics_client import client_for_token, connection_client
 from .validators import TOKEN_RE, validate_datacenter, validate_token_shape
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 from qualtrics import PermissionDeniedError, QualtricsError
 
 from . import validation as v

@@ -20,8 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import AuditEvent
+from connections.qualtrics_client import connection_client
 from qualtrics import (
     AuthenticationError,
     BadRequestError,

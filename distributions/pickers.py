@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 
 CACHE_SECONDS = 60
 MAX_ITEMS = 2000

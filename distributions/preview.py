@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.html import strip_tags
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 
 from .models import Channel, Distribution, Kind
 from .pickers import MAX_ITEMS, contact_label, list_members, message_for_preview

@@ -26,8 +26,8 @@ from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from connections.access import connection_for
-from connections.clients import connection_client
 from connections.models import Role
+from connections.qualtrics_client import connection_client
 
 from . import background
 from .errors import error_text, explain

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 from qualtrics.errors import NotFoundError
 
 from .. import rules

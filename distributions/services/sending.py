@@ -37,9 +37,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 from connections.services import connection_mark_token_rejected
 from qualtrics import RetryPolicy
 from qualtrics.errors import (

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
+from connections.qualtrics_client import connection_client
 from qualtrics import RetryPolicy
 from qualtrics.errors import AuthenticationError, QualtricsError
 

@@ -40,7 +40,7 @@ def acme(sandbox):
 @pytest.fixture
 def qualtrics(portal_sandbox):
     """A client on the sandbox's acme brand (admin token), for arranging and checking test data."""
-    from connections.clients import connection_client
+    from connections.qualtrics_client import connection_client
 
     _sandbox, connection, _owner = portal_sandbox
     return connection_client(connection, audit=False)

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from brandadmin import selectors, services
-from connections.clients import client_for_token
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection
+from connections.qualtrics_client import client_for_token
 from qualtrics.errors import AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
 from tests.factories import make_connection
 

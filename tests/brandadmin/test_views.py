@@ -421,7 +421,7 @@ class TestUserDelete:
 
 class TestUserToken:
     def test_it_shows_the_new_token_once_and_the_old_one_stops_working(self, team, login, users_by_name):
-        from connections.clients import client_for_token
+        from connections.qualtrics_client import client_for_token
         from qualtrics.errors import AuthenticationError
 
         sam = users_by_name["sam.ortiz"]
@@ -454,7 +454,7 @@ class TestUserToken:
         assert not AuditEvent.objects.filter(action="brandadmin.user_token.shown_once").exists()
 
     def test_it_checks_the_connection_name_before_rotating(self, team, login, users_by_name):
-        from connections.clients import client_for_token
+        from connections.qualtrics_client import client_for_token
         from tests.factories import make_connection
 
         make_connection(team.manager, name="Taken")

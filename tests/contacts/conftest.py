@@ -10,8 +10,8 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from connections.clients import connection_client
 from connections.models import Role
+from connections.qualtrics_client import connection_client
 from tests.factories import make_user, share
 
 

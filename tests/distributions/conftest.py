@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 from distributions.models import Channel, Distribution, Kind, State
 from portal.celery import app as celery_app
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.models import AuditEvent, Connection
+from connections.qualtrics_client import connection_client
 from distributions import services
 from distributions.models import Channel, Distribution, EventKind, Kind, State
 from distributions.rules import REFERENCE_KEY
