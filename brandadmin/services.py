@@ -74,7 +74,7 @@ def user_create(
     account_expiration_date: datetime.date | None = None,
 ) -> str:
     """Create a Qualtrics user; returns the new user id."""
-    result = _client(connection, actor).create_user(
+    result = _client(connection, actor).users.create(
         username=username.strip(),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -127,19 +127,19 @@ def user_update(
     }
     if all(value is None for value in fields.values()) and not password:
         return False
-    _client(connection, actor).update_user(user_id, extra={"password": password} if password else None, **fields)
+    _client(connection, actor).users.update(user_id, extra={"password": password} if password else None, **fields)
     cache_forget(connection)
     return True
 
 
 def user_set_enabled(*, connection: Connection, actor, user_id: str, enabled: bool) -> None:
     """Enable or disable a user's account (Qualtrics' ``status`` is "Enabled" or "Disabled")."""
-    _client(connection, actor).update_user(user_id, status="Enabled" if enabled else "Disabled")
+    _client(connection, actor).users.update(user_id, status="Enabled" if enabled else "Disabled")
     cache_forget(connection)
 
 
 def user_delete(*, connection: Connection, actor, user_id: str) -> None:
-    _client(connection, actor).delete_user(user_id)
+    _client(connection, actor).users.delete(user_id)
     cache_forget(connection)
 
 
@@ -159,7 +159,7 @@ def password_shown_record(*, connection: Connection, actor, user_id: str, userna
 
 def user_token_create(*, connection: Connection, actor, user_id: str) -> str:
     """Create or rotate a user's API token and return it; the old token stops working everywhere."""
-    result = _client(connection, actor).create_user_api_token(user_id)
+    result = _client(connection, actor).users.create_api_token(user_id)
     token = (result or {}).get("apiToken") or ""
     if not token:
         from qualtrics.errors import InvalidResponseError
@@ -281,7 +281,7 @@ def _save_as_connection(
 
 
 def group_create(*, connection: Connection, actor, group_type: str, name: str, division_id: str = "") -> str:
-    result = _client(connection, actor).create_group(
+    result = _client(connection, actor).groups.create(
         group_type=group_type.strip(), name=name.strip(), division_id=division_id or None
     )
     cache_forget(connection)
@@ -305,13 +305,13 @@ def group_update(
     }
     if all(value is None for value in fields.values()):
         return False
-    _client(connection, actor).update_group(group_id, **fields)
+    _client(connection, actor).groups.update(group_id, **fields)
     cache_forget(connection)
     return True
 
 
 def group_delete(*, connection: Connection, actor, group_id: str) -> None:
-    _client(connection, actor).delete_group(group_id)
+    _client(connection, actor).groups.delete(group_id)
     cache_forget(connection)
 
 
@@ -331,7 +331,7 @@ def group_members_add(*, connection: Connection, actor, group_id: str, user_ids:
             continue
         seen.add(user_id)
         try:
-            client.add_group_member(group_id, user_id=user_id)
+            client.groups.members.add(group_id, user_id=user_id)
         except QualtricsError as exc:
             if not outcome.added and not outcome.failed and exc.status in (401, 403):
                 raise  # the token may not do this at all: say so once, not per user
@@ -343,5 +343,5 @@ def group_members_add(*, connection: Connection, actor, group_id: str, user_ids:
 
 
 def group_member_remove(*, connection: Connection, actor, group_id: str, user_id: str) -> None:
-    _client(connection, actor).remove_group_member(group_id, user_id)
+    _client(connection, actor).groups.members.remove(group_id, user_id)
     cache_forget(connection)

@@ -109,7 +109,7 @@ def contact_create(*, connection, user, directory_id: str, data: dict, on_duplic
         )
         if existing is not None:
             raise DuplicateContactError(existing)
-    result = _client(connection, user).create_directory_contact(directory_id, **_kwargs(data, keep_blank=False))
+    result = _client(connection, user).contacts.create(directory_id, **_kwargs(data, keep_blank=False))
     return {"id": result["id"], "updated": False}
 
 
@@ -123,33 +123,33 @@ def contact_update(*, connection, user, directory_id: str, contact_id: str, data
         for name in removed_embedded:
             embedded.setdefault(name, "")
         data["embeddedData"] = embedded
-    _client(connection, user).update_directory_contact(directory_id, contact_id, **_kwargs(data, keep_blank=True))
+    _client(connection, user).contacts.update(directory_id, contact_id, **_kwargs(data, keep_blank=True))
 
 
 def contact_delete(*, connection, user, directory_id: str, contact_id: str) -> None:
     """Delete the contact from the directory; Qualtrics also takes it off every mailing list."""
-    _client(connection, user).delete_directory_contact(directory_id, contact_id)
+    _client(connection, user).contacts.delete(directory_id, contact_id)
 
 
 # --- Mailing lists ----------------------------------------------------------------------------
 
 
 def mailing_list_create(*, connection, user, directory_id: str, name: str, owner_id: str = "") -> str:
-    result = _client(connection, user).create_mailing_list(directory_id, name=name, owner_id=owner_id or None)
+    result = _client(connection, user).mailing_lists.create(directory_id, name=name, owner_id=owner_id or None)
     _forget_owner_cache(connection)
     return result["id"]
 
 
 def mailing_list_update(*, connection, user, directory_id: str, mailing_list_id: str, name: str,
                         owner_id: str = "") -> None:
-    _client(connection, user).update_mailing_list(
+    _client(connection, user).mailing_lists.update(
         directory_id, mailing_list_id, name=name, owner_id=owner_id or None
     )
 
 
 def mailing_list_delete(*, connection, user, directory_id: str, mailing_list_id: str) -> None:
     """Delete the list; its contacts stay in the directory."""
-    _client(connection, user).delete_mailing_list(directory_id, mailing_list_id)
+    _client(connection, user).mailing_lists.delete(directory_id, mailing_list_id)
 
 
 def _forget_owner_cache(connection) -> None:
@@ -177,7 +177,7 @@ def member_create(*, connection, user, directory_id: str, mailing_list_id: str, 
             on_list = mailing_list_id in (detail.get("mailingListMembership") or {})
             raise DuplicateContactError({**existing, **detail, "matched_on": existing["matched_on"]},
                                         on_list=on_list)
-    return _client(connection, user).create_mailing_list_contact(
+    return _client(connection, user).mailing_lists.members.create(
         directory_id, mailing_list_id, **_kwargs(data, keep_blank=False)
     )
 
@@ -191,14 +191,14 @@ def member_update(*, connection, user, directory_id: str, mailing_list_id: str, 
         for name in removed_embedded:
             embedded.setdefault(name, "")
         data["embeddedData"] = embedded
-    _client(connection, user).update_mailing_list_contact(
+    _client(connection, user).mailing_lists.members.update(
         directory_id, mailing_list_id, contact_id, **_kwargs(data, keep_blank=True)
     )
 
 
 def member_delete(*, connection, user, directory_id: str, mailing_list_id: str, contact_id: str) -> None:
     """Take the contact off the list; the directory contact and its other memberships stay."""
-    _client(connection, user).delete_mailing_list_contact(directory_id, mailing_list_id, contact_id)
+    _client(connection, user).mailing_lists.members.delete(directory_id, mailing_list_id, contact_id)
 
 
 # --- Bulk CSV import: preparing ---------------------------------------------------------------
@@ -536,7 +536,7 @@ class _ImportRunner:
         mine = ImportChunk.objects.filter(pk=chunk.pk, status=S.SENDING, claim_token=self.token)
         payload = ImportChunk.objects.values_list("payload", flat=True).get(pk=chunk.pk)
         try:
-            result = self.client.start_transaction_contacts_import(
+            result = self.client.contact_imports.start(
                 self.imp.directory_id, self.imp.mailing_list_id, contacts=payload
             )
         except RateLimitedError:
@@ -597,7 +597,7 @@ class _ImportRunner:
         S = ImportChunk.Status
         imp = self.imp
         try:
-            progress = self.client.get_transaction_contacts_import(
+            progress = self.client.contact_imports.get(
                 imp.directory_id, imp.mailing_list_id, chunk.qualtrics_import_id
             )
             status = str(progress.get("status") or "").lower()
@@ -607,7 +607,7 @@ class _ImportRunner:
                     percent_complete=max(0, min(percent, 99)), poll_failures=0
                 )
                 return False
-            summary = self.client.get_transaction_contacts_import_summary(
+            summary = self.client.contact_imports.get_summary(
                 imp.directory_id, imp.mailing_list_id, chunk.qualtrics_import_id
             )
         except NotFoundError as exc:
@@ -703,12 +703,12 @@ class _ImportRunner:
             field, value = next(((f, contact[f]) for f in v.IDENTIFIERS if contact.get(f)), (None, None))
             if field is None:
                 continue
-            page = self.client.search_directory_contacts(
+            page = self.client.contacts.search(
                 imp.directory_id, filter={"filterType": field, "comparison": "eq", "value": value}, page_size=5
             )
-            for found in page.elements:
+            for found in page.items:
                 contact_id = found.get("contactId") or found.get("id")
-                detail = self.client.get_directory_contact(imp.directory_id, contact_id)
+                detail = self.client.contacts.get(imp.directory_id, contact_id)
                 member = imp.mailing_list_id in (detail.get("mailingListMembership") or {})
                 modified = detail.get("lastModified")
                 recent = not isinstance(modified, (int, float)) or modified >= since_ms

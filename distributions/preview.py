@@ -113,7 +113,7 @@ def _follow_up_recipients(preview: Preview, d: Distribution) -> None:
     client = connection_client(d.connection, audit=False)
     want_finished = d.kind == Kind.THANKYOU
     total = 0
-    for entry in client.iter_distribution_history(parent.qualtrics_id):
+    for entry in client.distributions.list_history(parent.qualtrics_id).iter_all():
         total += 1
         if total > HISTORY_CAP:
             preview.truncated = True

@@ -49,9 +49,9 @@ def distribution_refresh_stats(*, distribution: Distribution, actor=None, client
         raise DistributionStateError("Only a distribution Qualtrics has created has statistics.")
     client = client or connection_client(d.connection, actor=actor)
     if d.channel == Channel.SMS:
-        result = client.get_sms_distribution(d.qualtrics_id, survey_id=d.survey_id) or {}
+        result = client.sms_distributions.get(d.qualtrics_id, survey_id=d.survey_id) or {}
     else:
-        result = client.get_distribution(d.qualtrics_id, survey_id=d.survey_id) or {}
+        result = client.distributions.get(d.qualtrics_id, survey_id=d.survey_id) or {}
     now = timezone.now()
     stats = result.get("stats") if isinstance(result.get("stats"), dict) else {}
     first = d.stats_refreshed_at is None

@@ -1,4 +1,7 @@
-"""Our request bodies against the request schemas of the shared Qualtrics spec files."""
+"""Our request bodies against the request schemas of the shared Qualtrics spec files.
+
+Bodies for routes the client has no method for are checked, then sent to the sandbox over HTTP.
+"""
 
 from __future__ import annotations
 
@@ -23,19 +26,19 @@ def sent_body(client, transport, method, path, call):
 
 @pytest.mark.parametrize("load", SCHEMAS)
 class TestAgainstTheSpec:
-    def test_link_generation(self, client, transport, load):
+    def test_link_generation(self, http, acme, load):
         schema = load("POST", "/distributions")
-        body = sent_body(
-            client,
-            transport,
-            "POST",
-            "/distributions",
-            lambda c: c.generate_distribution_links(
-                survey_id=SV, description="Wave 1", mailing_list_id=ML, expiration_date="2031-01-21 00:00:00"
-            ),
-        )
+        body = {
+            "action": "CreateDistribution",
+            "surveyId": acme["surveys"][0]["id"],
+            "linkType": "Individual",
+            "description": "Wave 1",
+            "expirationDate": "2031-01-21 00:00:00",
+            "mailingListId": acme["mailingLists"][0]["id"],
+        }
         validate(strict(schema), body)
         assert body["action"] == schema["properties"]["action"]["default"]
+        assert http.ok("POST", "/distributions", body)["id"].startswith("EMD_")
 
     def test_email_distribution(self, client, transport, load):
         body = sent_body(
@@ -43,7 +46,7 @@ class TestAgainstTheSpec:
             transport,
             "POST",
             "/distributions",
-            lambda c: c.create_distribution(
+            lambda c: c.distributions.create(
                 message={"libraryId": "UR_1", "messageId": "MS_1"},
                 recipients={"mailingListId": ML},
                 header={"fromEmail": "a@b.c", "fromName": "A", "subject": "S"},
@@ -61,7 +64,7 @@ class TestAgainstTheSpec:
             transport,
             "POST",
             path,
-            lambda c: c.create_mailing_list_contact(
+            lambda c: c.mailing_lists.members.create(
                 D, ML, first_name="Ada", last_name="Lovelace", email="ada@example.com", unsubscribed=False
             ),
         )
@@ -71,34 +74,29 @@ class TestAgainstTheSpec:
             transport,
             "POST",
             path,
-            lambda c: c.create_mailing_list_contact(
+            lambda c: c.mailing_lists.members.create(
                 D, ML, first_name="Ada", email="ada@example.com", ext_ref="e1", embedded_data={"k": "v"}
             ),
         )
         validate(schema, full)
 
-    def test_event_subscription(self, client, transport, load):
+    def test_event_subscription(self, http, acme, load):
         schema = load("POST", "/eventsubscriptions")
-        body = sent_body(
-            client,
-            transport,
-            "POST",
-            "/eventsubscriptions",
-            lambda c: c.create_event_subscription(
-                topics=f"surveyengine.completedResponse.{SV}", publication_url="https://hooks.acme.test/q"
-            ),
-        )
+        body = {
+            "topics": f"surveyengine.completedResponse.{acme['surveys'][0]['id']}",
+            "publicationUrl": "https://hooks.acme.test/q",
+            "encrypt": False,
+        }
         validate(strict(schema), body)
-        with_key = sent_body(
-            client,
-            transport,
-            "POST",
-            "/eventsubscriptions",
-            lambda c: c.create_event_subscription(
-                topics="surveyengine.completedResponse.*", publication_url="https://h", shared_key="s3cret"
-            ),
-        )
+        with_key = {
+            "topics": "surveyengine.completedResponse.*",
+            "publicationUrl": "https://h.acme.test",
+            "encrypt": False,
+            "sharedKey": "s3cret",
+        }
         validate(schema, with_key)
+        for sent in (body, with_key):
+            assert http.ok("POST", "/eventsubscriptions", sent)["id"].startswith("SUB_")
 
     def test_the_check_is_not_vacuous(self, load):
         schema = load("POST", "/directories/{d}/mailinglists/{m}/contacts")
