@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.errors import error_text
+from qualtrics import datacenter_from_notice, mask_token
 
 from .audit import audit_record
 from .crypto import (
@@ -52,7 +53,6 @@ EDITABLE_FIELDS = (
     "notify_emails",
     "enabled",
 )
-PROXY_NOTICE_RE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
 
 
 class BrandMismatchError(ValidationError):
@@ -145,14 +145,7 @@ class _CallRecorder:
 
 def suggested_datacenter_from(notice: str, current: str) -> str:
     """The datacenter Qualtrics' "Request proxied … use this host instead: sjc1.qualtrics.com" names."""
-    match = PROXY_NOTICE_RE.search(notice or "")
-    if not match:
-        return ""
-    host = match.group(1).lower().rstrip(".")
-    labels = host.split(".")
-    if len(labels) < 3 or labels[-2:] != ["qualtrics", "com"]:
-        return ""
-    candidate = labels[-3]  # "sjc1.qualtrics.com" and "org.sjc1.qualtrics.com" both name sjc1
+    candidate = datacenter_from_notice(notice) or ""
     try:
         validate_datacenter(candidate)
     except ValidationError:
@@ -239,10 +232,6 @@ def connection_limit_message() -> str:
     )
 
 
-def _mask(token: str) -> str:
-    return f"••••{token[-4:]}"
-
-
 # --- create / update ---------------------------------------------------------------------------
 
 
@@ -312,7 +301,7 @@ def connection_create(
             target=connection.name,
             request_id=who.request_id,
             detail=f"datacenter {datacenter}, brand {who.brand_id or '?'}, user {who.user_name or '?'}, "
-            f"token {_mask(token)}",
+            f"token {mask_token(token)}",
         )
     return connection
 
@@ -510,7 +499,7 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
             target=connection.name,
             outcome=AuditEvent.Outcome.DENIED if isinstance(exc, AuthenticationError) else AuditEvent.Outcome.FAILED,
             request_id=exc.request_id or "",
-            detail=f"new token {_mask(token)} not accepted: {error_text(exc)}",
+            detail=f"new token {mask_token(token)} not accepted: {error_text(exc)}",
         )
         raise
     _ensure_same_brand(connection, who, confirm_brand_change)

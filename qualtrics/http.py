@@ -47,7 +47,7 @@ SMS_READ_TIMEOUT = 20.0
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 PROXIED_NOTICE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
 DATACENTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
-TOKEN_MASK = "****"
+TOKEN_MASK = "••••"
 
 Timeout = float | tuple[float, float]
 Hook = Callable[["CallRecord"], None]

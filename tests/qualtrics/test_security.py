@@ -27,8 +27,8 @@ class TestTokenSecrecy:
         text = repr(client)
         assert TOKEN not in text
         assert TOKEN[:-4] not in text
-        assert "****" + TOKEN[-4:] in text
-        assert mask_token("short") == "****"
+        assert "••••" + TOKEN[-4:] in text
+        assert mask_token("short") == "••••"
 
     def test_the_token_is_sent_in_the_header_on_every_call(self, client, transport):
         transport.on("GET", "/whoami", envelope({"userId": "UR_1"}))
