@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from connections.qualtrics import QualtricsClient
+from qualtrics import QualtricsClient
 from sandbox.server import SandboxServer
 
 
@@ -38,7 +38,7 @@ def client_pages(client: QualtricsClient, directory_id: str, page_size: int) -> 
     """Follow nextPage with the client; returns (contacts, requests)."""
     calls = []
     counting = client.with_options(hooks=[calls.append])
-    contacts = sum(1 for _ in counting.iter_directory_contacts(directory_id, page_size=page_size))
+    contacts = sum(1 for _ in counting.contacts.list(directory_id, page_size=page_size).iter_all())
     return contacts, len(calls)
 
 

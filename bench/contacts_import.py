@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         setup_django(workdir, sandbox.base_url_template)
         from django.core.files import File
 
-        from connections.clients import connection_client
+        from connections.qualtrics_client import connection_client
         from contacts import selectors, services, tasks
         from contacts.models import ContactImport
         from tests.factories import make_connection, make_user
@@ -110,9 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             with sandbox.state.lock:
                 for pool in sandbox.state.brands["acme"].directories.values():
                     pool.dedup = dict.fromkeys(pool.dedup, False)
-        directory = next(iter(client.iter_directories()))
+        directory = next(iter(client.directories.list().iter_all()))
         directory_id = directory["directoryId"]
-        list_id = client.create_mailing_list(directory_id, name="Bench import")["id"]
+        list_id = client.mailing_lists.create(directory_id, name="Bench import")["id"]
         mailing_list = selectors.mailing_list_get(connection=connection, actor=owner, directory_id=directory_id,
                                                   mailing_list_id=list_id)
 
@@ -153,10 +153,10 @@ def main(argv: list[str] | None = None) -> None:
                 "GET summary" if call["path"].endswith("/summary") else
                 "GET status" if "/transactioncontacts/" in call["path"] else f"{call['method']} other")
             by_kind[kind] = by_kind.get(kind, 0) + 1
-        members = sum(1 for _ in client.iter_mailing_list_contacts(directory_id, list_id))
+        members = sum(1 for _ in client.mailing_lists.members.list(directory_id, list_id).iter_all())
 
         # Run 2, the same file into another list, under tracemalloc (which slows Python down several times).
-        second_list = client.create_mailing_list(directory_id, name="Bench import, memory")["id"]
+        second_list = client.mailing_lists.create(directory_id, name="Bench import, memory")["id"]
         second, _ = prepared(selectors.mailing_list_get(connection=connection, actor=owner,
                                                         directory_id=directory_id, mailing_list_id=second_list))
         _, peak, rss_mb = run_worker(second.pk, trace=True)
@@ -164,10 +164,10 @@ def main(argv: list[str] | None = None) -> None:
         assert second.added == imp.added
 
         # One by one, on a sample.
-        sample_list = client.create_mailing_list(directory_id, name="Bench one by one")["id"]
+        sample_list = client.mailing_lists.create(directory_id, name="Bench one by one")["id"]
         one_started = time.perf_counter()
         for i in range(options.sample):
-            client.create_mailing_list_contact(directory_id, sample_list, first_name=f"One{i}", last_name=f"By{i}",
+            client.mailing_lists.members.create(directory_id, sample_list, first_name=f"One{i}", last_name=f"By{i}",
                                                email=f"one{i}@example.org", ext_ref=f"ONE-{i:07d}",
                                                embedded_data={"Plan": "gold"})
         per_contact = (time.perf_counter() - one_started) / options.sample

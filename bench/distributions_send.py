@@ -125,13 +125,15 @@ def configure(workdir: Path, database: str, redis_db: int, base_url_template: st
 
 
 def due_distributions(connection, count: int) -> list[int]:
-    from connections.clients import connection_client
+    from connections.qualtrics_client import connection_client
     from distributions.models import Channel, Distribution, Kind, State
 
     client = connection_client(connection, audit=False)
-    directory_id = next(iter(client.iter_directories()))["directoryId"]
-    lists = sorted(client.iter_mailing_lists(directory_id, include_count=True), key=lambda m: m.get("contactCount", 0))
-    survey = next(s for s in client.iter_surveys() if s.get("isActive"))
+    directory_id = next(iter(client.directories.list().iter_all()))["directoryId"]
+    lists = sorted(
+        client.mailing_lists.list(directory_id, include_count=True).iter_all(), key=lambda m: m.get("contactCount", 0)
+    )
+    survey = next(s for s in client.surveys.list().iter_all() if s.get("isActive"))
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
     rows = [
         Distribution(

@@ -19,8 +19,8 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 from web.crud import Page
 
 SCAN_PAGE_SIZE = 100
@@ -65,7 +65,7 @@ def _cached_page(connection: Connection, kind: str, url: str | None, fetch: Call
     if hit is not None:
         return hit
     page = fetch()
-    value = (list(page[0]), page[1])
+    value = (list(page.items), page.next_page)
     cache.set(key, value, CACHE_SECONDS)
     return value
 
@@ -180,7 +180,7 @@ def _user_pages(connection: Connection, actor) -> Callable[[str | None], tuple[l
 
     def fetch(url: str | None):
         return _cached_page(
-            connection, "users", url, lambda: client.list_users(page_size=SCAN_PAGE_SIZE, page_url=url)
+            connection, "users", url, lambda: client.users.list(page_size=SCAN_PAGE_SIZE, page_url=url)
         )
 
     return fetch
@@ -203,8 +203,8 @@ def user_list(
     """One screen of users. Unfiltered: one Qualtrics page. Filtered: scanned (see the module doc)."""
     if not query and not status:
         page_url = cursor if cursor and not cursor.startswith(ScanCursor.PREFIX) else None
-        elements, following = _client(connection, actor).list_users(page_size=page_size, page_url=page_url)
-        return Page(items=list(elements), next_cursor=following)
+        page = _client(connection, actor).users.list(page_size=page_size, page_url=page_url)
+        return Page(items=list(page.items), next_cursor=page.next_page)
     result = scan(
         _user_pages(connection, actor),
         user_matcher(query=query, status=status),
@@ -239,7 +239,7 @@ def user_search(
 
 
 def user_get(*, connection: Connection, actor, user_id: str) -> dict:
-    user = _client(connection, actor).get_user(user_id)
+    user = _client(connection, actor).users.get(user_id)
     user = dict(user or {})
     user.setdefault("id", user_id)
     return user
@@ -371,7 +371,7 @@ def _group_pages(connection: Connection, actor) -> Callable[[str | None], tuple[
 
     def fetch(url: str | None):
         return _cached_page(
-            connection, "groups", url, lambda: client.list_groups(page_size=SCAN_PAGE_SIZE, page_url=url)
+            connection, "groups", url, lambda: client.groups.list(page_size=SCAN_PAGE_SIZE, page_url=url)
         )
 
     return fetch
@@ -380,8 +380,8 @@ def _group_pages(connection: Connection, actor) -> Callable[[str | None], tuple[
 def group_list(*, connection: Connection, actor, cursor: str | None, page_size: int, query: str = "") -> Page:
     if not query:
         page_url = cursor if cursor and not cursor.startswith(ScanCursor.PREFIX) else None
-        elements, following = _client(connection, actor).list_groups(page_size=page_size, page_url=page_url)
-        return Page(items=list(elements), next_cursor=following)
+        page = _client(connection, actor).groups.list(page_size=page_size, page_url=page_url)
+        return Page(items=list(page.items), next_cursor=page.next_page)
     result = scan(
         _group_pages(connection, actor),
         _text_matcher(query, GROUP_SEARCH_KEYS),
@@ -410,7 +410,7 @@ def group_all(*, connection: Connection, actor, limit: int = MEMBERSHIP_MAX_GROU
 
 
 def group_get(*, connection: Connection, actor, group_id: str) -> dict:
-    group = dict(_client(connection, actor).get_group(group_id) or {})
+    group = dict(_client(connection, actor).groups.get(group_id) or {})
     group.setdefault("id", group_id)
     return group
 
@@ -423,10 +423,8 @@ def group_types_seen(*, connection: Connection, actor) -> Seen:
 def group_member_list(
     *, connection: Connection, actor, group_id: str, cursor: str | None, page_size: int
 ) -> Page:
-    elements, following = _client(connection, actor).list_group_members(
-        group_id, page_size=page_size, page_url=cursor or None
-    )
-    return Page(items=list(elements), next_cursor=following)
+    page = _client(connection, actor).groups.members.list(group_id, page_size=page_size, page_url=cursor or None)
+    return Page(items=list(page.items), next_cursor=page.next_page)
 
 
 def group_members_all(*, connection: Connection, actor, group_id: str) -> list[dict]:
@@ -438,7 +436,7 @@ def group_members_all(*, connection: Connection, actor, group_id: str) -> list[d
             connection,
             f"members:{group_id}",
             url,
-            lambda url=url: client.list_group_members(group_id, page_size=SCAN_PAGE_SIZE, page_url=url),
+            lambda url=url: client.groups.members.list(group_id, page_size=SCAN_PAGE_SIZE, page_url=url),
         )
         members.extend(elements)
         if not following:

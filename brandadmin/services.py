@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import Connection
-from connections.qualtrics.errors import QualtricsError
+from connections.qualtrics_client import connection_client
+from qualtrics import TOKEN_MASK, mask_token
+from qualtrics.errors import QualtricsError
 
 from .selectors import cache_forget
 
@@ -74,7 +75,7 @@ def user_create(
     account_expiration_date: datetime.date | None = None,
 ) -> str:
     """Create a Qualtrics user; returns the new user id."""
-    result = _client(connection, actor).create_user(
+    result = _client(connection, actor).users.create(
         username=username.strip(),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -127,19 +128,19 @@ def user_update(
     }
     if all(value is None for value in fields.values()) and not password:
         return False
-    _client(connection, actor).update_user(user_id, extra={"password": password} if password else None, **fields)
+    _client(connection, actor).users.update(user_id, extra={"password": password} if password else None, **fields)
     cache_forget(connection)
     return True
 
 
 def user_set_enabled(*, connection: Connection, actor, user_id: str, enabled: bool) -> None:
     """Enable or disable a user's account (Qualtrics' ``status`` is "Enabled" or "Disabled")."""
-    _client(connection, actor).update_user(user_id, status="Enabled" if enabled else "Disabled")
+    _client(connection, actor).users.update(user_id, status="Enabled" if enabled else "Disabled")
     cache_forget(connection)
 
 
 def user_delete(*, connection: Connection, actor, user_id: str) -> None:
-    _client(connection, actor).delete_user(user_id)
+    _client(connection, actor).users.delete(user_id)
     cache_forget(connection)
 
 
@@ -159,10 +160,10 @@ def password_shown_record(*, connection: Connection, actor, user_id: str, userna
 
 def user_token_create(*, connection: Connection, actor, user_id: str) -> str:
     """Create or rotate a user's API token and return it; the old token stops working everywhere."""
-    result = _client(connection, actor).create_user_api_token(user_id)
+    result = _client(connection, actor).users.create_api_token(user_id)
     token = (result or {}).get("apiToken") or ""
     if not token:
-        from connections.qualtrics.errors import InvalidResponseError
+        from qualtrics.errors import InvalidResponseError
 
         raise InvalidResponseError(
             "Qualtrics answered without an API token", method="POST", path=f"/users/{user_id}/apitoken"
@@ -216,7 +217,7 @@ def user_token_issue(
         connection=connection,
         action="brandadmin.user_token.shown_once",
         target=_token_target(user_id, username),
-        detail=f"The new API token (••••{issued.last4}) was shown once to {actor.get_username()}; "
+        detail=f"The new API token ({TOKEN_MASK}{issued.last4}) was shown once to {actor.get_username()}; "
         "the portal did not keep it.",
     )
     return issued
@@ -271,7 +272,7 @@ def _save_as_connection(
         connection=connection,
         action="brandadmin.user_token.saved_to_connection",
         target=_token_target(user_id, username),
-        detail=f"The new API token (••••{token[-4:]}) was saved into the connection “{new.name}” (#{new.pk}) "
+        detail=f"The new API token ({mask_token(token)}) was saved into the connection “{new.name}” (#{new.pk}) "
         "without being shown.",
     )
     return _Saved(connection=new)
@@ -281,7 +282,7 @@ def _save_as_connection(
 
 
 def group_create(*, connection: Connection, actor, group_type: str, name: str, division_id: str = "") -> str:
-    result = _client(connection, actor).create_group(
+    result = _client(connection, actor).groups.create(
         group_type=group_type.strip(), name=name.strip(), division_id=division_id or None
     )
     cache_forget(connection)
@@ -305,13 +306,13 @@ def group_update(
     }
     if all(value is None for value in fields.values()):
         return False
-    _client(connection, actor).update_group(group_id, **fields)
+    _client(connection, actor).groups.update(group_id, **fields)
     cache_forget(connection)
     return True
 
 
 def group_delete(*, connection: Connection, actor, group_id: str) -> None:
-    _client(connection, actor).delete_group(group_id)
+    _client(connection, actor).groups.delete(group_id)
     cache_forget(connection)
 
 
@@ -331,7 +332,7 @@ def group_members_add(*, connection: Connection, actor, group_id: str, user_ids:
             continue
         seen.add(user_id)
         try:
-            client.add_group_member(group_id, user_id=user_id)
+            client.groups.members.add(group_id, user_id=user_id)
         except QualtricsError as exc:
             if not outcome.added and not outcome.failed and exc.status in (401, 403):
                 raise  # the token may not do this at all: say so once, not per user
@@ -343,5 +344,5 @@ def group_members_add(*, connection: Connection, actor, group_id: str, user_ids:
 
 
 def group_member_remove(*, connection: Connection, actor, group_id: str, user_id: str) -> None:
-    _client(connection, actor).remove_group_member(group_id, user_id)
+    _client(connection, actor).groups.members.remove(group_id, user_id)
     cache_forget(connection)

@@ -26,8 +26,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from connections.access import connection_view
 from connections.models import Role
-from connections.qualtrics.errors import PermissionDeniedError
 from connections.scoping import ConnectionViewMixin
+from qualtrics.errors import PermissionDeniedError
 from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 from web.errors import EXPLAINABLE_ERRORS, error_response, error_text, explain, explained, handles_errors
 from web.htmx import is_partial

@@ -62,7 +62,3 @@ def can_decrypt(ciphertext: str) -> bool:
         return False
     return True
 
-
-def mask_token(token: str) -> str:
-    """How a token may be shown anywhere (screens, audit trail): its last four characters only."""
-    return f"••••{token[-4:]}" if token else ""

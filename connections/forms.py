@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
+from qualtrics import TOKEN_MASK
 from web.forms import DateInput, PortalForm, PortalModelForm
 
 from .crypto import TokenDecryptionError, decrypt_token, encrypt_token
@@ -45,7 +46,7 @@ class PendingToken:
     @property
     def mask(self) -> str:
         data = self.session.get(self.key) or {}
-        return f"••••{data['last4']}" if data.get("last4") else ""
+        return f"{TOKEN_MASK}{data['last4']}" if data.get("last4") else ""
 
     def clear(self) -> None:
         self.session.pop(self.key, None)

@@ -12,7 +12,9 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from .crypto import encrypt_token, mask_token
+from qualtrics import TOKEN_MASK
+
+from .crypto import encrypt_token
 from .validators import validate_datacenter
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ class Connection(models.Model):
 
     @property
     def token_mask(self) -> str:
-        return mask_token(self.token_last4)
+        return f"{TOKEN_MASK}{self.token_last4}" if self.token_last4 else ""
 
     def set_token(self, token: str) -> None:
         """Keep `token` encrypted (not saved yet); only its last four characters stay readable."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.utils.functional import cached_property
 
 from .access import connection_for
-from .clients import connection_client
 from .models import Role
+from .qualtrics_client import connection_client
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -74,8 +74,9 @@ def connections_token_health_sweep_task() -> int:
 )
 def connection_token_health_task(self, connection_id: int) -> bool | None:
     """whoami on one connection; a rejected token alerts once; transient failures retry a few times."""
+    from qualtrics import RetryPolicy
+
     from .models import Connection
-    from .qualtrics import RetryPolicy
     from .services import connection_token_health_check
 
     connection = Connection.objects.filter(pk=connection_id, enabled=True).first()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from qualtrics.errors import AuthenticationError
 from web.csv import csv_response
 from web.errors import EXPLAINABLE_ERRORS, error_text, explain
 from web.forms import add_service_error
@@ -24,7 +25,6 @@ from .access import connection_view
 from .context_processors import SECTIONS, section_url
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
-from .qualtrics.errors import AuthenticationError
 
 SECTION_LABELS = {name: label for name, label, _url in SECTIONS}
 AUDIT_PAGE_SIZE = 50

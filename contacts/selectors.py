@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
-from connections.qualtrics import PermissionDeniedError, QualtricsError
+from connections.qualtrics_client import connection_client
+from qualtrics import PermissionDeniedError, QualtricsError
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -47,7 +47,7 @@ class ContactPage:
 
 def directory_list(*, connection, actor) -> list[dict]:
     """Every directory of the brand (there are few), default first."""
-    directories = list(_client(connection, actor).iter_directories())
+    directories = list(_client(connection, actor).directories.list().iter_all())
     return sorted(directories, key=lambda d: (not d.get("isDefault"), (d.get("name") or "").lower()))
 
 
@@ -70,7 +70,7 @@ def directory_get(*, connection, actor, directory_id: str) -> dict:
     for directory in directory_list(connection=connection, actor=actor):
         if directory.get("directoryId") == directory_id:
             return directory
-    from connections.qualtrics import NotFoundError
+    from qualtrics import NotFoundError
 
     raise NotFoundError(f"No directory {directory_id} in this brand", status=404)
 
@@ -91,10 +91,10 @@ def directory_dedup_label(directory: dict) -> str:
 
 def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
-    page = _client(connection, actor).list_directory_contacts(
+    page = _client(connection, actor).contacts.list(
         directory_id, page_size=page_size, page_url=cursor
     )
-    return ContactPage(page.elements, page.next_page)
+    return ContactPage(page.items, page.next_page)
 
 
 def contact_search_page(
@@ -102,12 +102,12 @@ def contact_search_page(
     page_size: int, skip_token: str | None, offset: int = 0,
 ) -> ContactPage:
     """One page of a search (the search route). Qualtrics stops paging at 10,000 results."""
-    from connections.qualtrics import BadRequestError
+    from qualtrics import BadRequestError
 
     if offset >= SEARCH_CAP:
         return ContactPage([], None, notice=_search_cap_notice())
     try:
-        page = _client(connection, actor).search_directory_contacts(
+        page = _client(connection, actor).contacts.search(
             directory_id,
             filter={"filterType": field, "comparison": comparison, "value": value},
             page_size=page_size,
@@ -118,7 +118,7 @@ def contact_search_page(
         if skip_token and ("10,000" in message or "10000" in message):
             return ContactPage([], None, notice=_search_cap_notice())
         raise
-    items = [_with_contact_id(item) for item in page.elements]
+    items = [_with_contact_id(item) for item in page.items]
     notice = ""
     following = page.next_page
     if following and offset + len(items) >= SEARCH_CAP:
@@ -141,7 +141,7 @@ def _with_contact_id(item: dict) -> dict:
 
 
 def contact_get(*, connection, actor, directory_id: str, contact_id: str) -> dict:
-    contact = _client(connection, actor).get_directory_contact(directory_id, contact_id)
+    contact = _client(connection, actor).contacts.get(directory_id, contact_id)
     contact.setdefault("contactId", contact_id)
     return contact
 
@@ -152,11 +152,11 @@ def contact_find_existing(*, connection, actor, directory_id: str, ext_ref: str 
     for field, value in (("extRef", ext_ref), ("email", email)):
         if not value:
             continue
-        page = client.search_directory_contacts(
+        page = client.contacts.search(
             directory_id, filter={"filterType": field, "comparison": "eq", "value": value}, page_size=2
         )
-        if page.elements:
-            found = _with_contact_id(page.elements[0])
+        if page.items:
+            found = _with_contact_id(page.items[0])
             return {**found, "matched_on": field}
     return None
 
@@ -173,14 +173,14 @@ def contact_memberships(contact: dict) -> list[dict]:
 
 
 def mailing_list_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
-    page = _client(connection, actor).list_mailing_lists(
+    page = _client(connection, actor).mailing_lists.list(
         directory_id, page_size=page_size, page_url=cursor, include_count=True
     )
-    return ContactPage(page.elements, page.next_page)
+    return ContactPage(page.items, page.next_page)
 
 
 def mailing_list_get(*, connection, actor, directory_id: str, mailing_list_id: str) -> dict:
-    found = _client(connection, actor).get_mailing_list(directory_id, mailing_list_id, include_count=True)
+    found = _client(connection, actor).mailing_lists.get(directory_id, mailing_list_id, include_count=True)
     found.setdefault("mailingListId", mailing_list_id)
     return found
 
@@ -199,14 +199,14 @@ def owner_choices(*, connection, actor) -> dict:
     client = _client(connection, actor)
     result = {"users": [], "groups": [], "error": ""}
     try:
-        for count, item in enumerate(client.iter_users(), start=1):
+        for count, item in enumerate(client.users.list().iter_all(), start=1):
             name = " ".join(p for p in (item.get("firstName"), item.get("lastName")) if p)
             label = f"{name} ({item.get('username') or item.get('email') or item.get('id')})" if name else (
                 item.get("username") or item.get("id"))
             result["users"].append((item["id"], label))
             if count >= OWNER_CHOICES_CAP:
                 break
-        for count, item in enumerate(client.iter_groups(), start=1):
+        for count, item in enumerate(client.groups.list().iter_all(), start=1):
             result["groups"].append((item["id"], item.get("name") or item["id"]))
             if count >= OWNER_CHOICES_CAP:
                 break
@@ -232,9 +232,9 @@ def owner_label(*, owners: dict, owner_id: str) -> str:
 # --- Mailing-list members ---------------------------------------------------------------------
 
 MEMBER_VIEWS = {
-    "all": "list_mailing_list_contacts",
-    "opted_out": "list_mailing_list_opted_out_contacts",
-    "bounced": "list_mailing_list_bounced_contacts",
+    "all": "list",
+    "opted_out": "list_opted_out",
+    "bounced": "list_bounced",
 }
 
 
@@ -245,11 +245,11 @@ def member_page(
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
     method = getattr(_client(connection, actor), MEMBER_VIEWS[which])
     page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
-    return ContactPage(page.elements, page.next_page)
+    return ContactPage(page.items, page.next_page)
 
 
 def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:
-    member = _client(connection, actor).get_mailing_list_contact(directory_id, mailing_list_id, contact_id)
+    member = _client(connection, actor).mailing_lists.members.get(directory_id, mailing_list_id, contact_id)
     member.setdefault("contactId", contact_id)
     return member
 
@@ -272,11 +272,11 @@ def export_rows(*, connection, actor, directory_id: str, mailing_list_id: str | 
     """
     client = _client(connection, actor)
     if mailing_list_id:
-        pages = _pages(lambda url: client.list_mailing_list_contacts(
+        pages = _pages(lambda url: client.mailing_lists.members.list(
             directory_id, mailing_list_id, page_size=50, page_url=url, include_embedded=True))
         fields = EXPORT_FIELDS + MEMBER_EXTRA_FIELDS
     else:
-        pages = _pages(lambda url: client.list_directory_contacts(
+        pages = _pages(lambda url: client.contacts.list(
             directory_id, page_size=100, page_url=url, include_embedded=True))
         fields = EXPORT_FIELDS
     first = next(pages)
@@ -289,7 +289,7 @@ def _pages(fetch) -> Iterator[list]:
     seen = set()
     while True:
         page = fetch(url)
-        yield page.elements
+        yield page.items
         if not page.next_page or page.next_page in seen:
             return
         seen.add(page.next_page)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from connections.qualtrics import format_datetime
+from qualtrics import format_datetime
 
 from .models import Channel, Distribution, Kind
 from .rules import REFERENCE_KEY
@@ -105,9 +105,9 @@ def sms(d: Distribution, send_date: datetime.datetime) -> dict[str, Any]:
 def create_in_qualtrics(client, d: Distribution, send_date: datetime.datetime) -> dict[str, Any]:
     """Make the one call that creates `d` in Qualtrics; returns the result (with its `id`)."""
     if d.channel == Channel.SMS:
-        return client.create_sms_distribution(**sms(d, send_date))
+        return client.sms_distributions.create(**sms(d, send_date))
     if d.kind == Kind.REMINDER:
-        return client.create_reminder(d.parent.qualtrics_id, **email_follow_up(d, send_date))
+        return client.distributions.create_reminder(d.parent.qualtrics_id, **email_follow_up(d, send_date))
     if d.kind == Kind.THANKYOU:
-        return client.create_thank_you(d.parent.qualtrics_id, **email_follow_up(d, send_date))
-    return client.create_distribution(**email_invite(d, send_date))
+        return client.distributions.create_thank_you(d.parent.qualtrics_id, **email_follow_up(d, send_date))
+    return client.distributions.create(**email_invite(d, send_date))

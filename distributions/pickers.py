@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
 from connections.models import Connection
+from connections.qualtrics_client import connection_client
 
 CACHE_SECONDS = 60
 MAX_ITEMS = 2000
@@ -81,7 +81,7 @@ def _keep_selected(shown: list[PickerItem], everything: list[PickerItem], select
 
 
 def surveys_for_picker(connection: Connection, q: str = "", selected: str = "") -> list[PickerItem]:
-    rows = _cached(connection, ("surveys",), lambda: _take(_client(connection).iter_surveys()))
+    rows = _cached(connection, ("surveys",), lambda: _take(_client(connection).surveys.list().iter_all()))
     everything = [
         PickerItem(r["id"], r.get("name") or r["id"], r["id"] + ("" if r.get("isActive", True) else " · inactive"),
                    muted=not r.get("isActive", True))
@@ -94,7 +94,7 @@ def surveys_for_picker(connection: Connection, q: str = "", selected: str = "") 
 
 
 def directories_for_picker(connection: Connection) -> list[PickerItem]:
-    rows = _cached(connection, ("directories",), lambda: _take(_client(connection).iter_directories()))
+    rows = _cached(connection, ("directories",), lambda: _take(_client(connection).directories.list().iter_all()))
     items = []
     for r in rows:
         ident = r.get("directoryId") or r.get("id")
@@ -110,7 +110,7 @@ def default_directory(connection: Connection) -> str:
 
 
 def libraries_for_picker(connection: Connection, q: str = "", selected: str = "") -> list[PickerItem]:
-    rows = _cached(connection, ("libraries",), lambda: _take(_client(connection).iter_libraries()))
+    rows = _cached(connection, ("libraries",), lambda: _take(_client(connection).libraries.list().iter_all()))
     everything = [
         PickerItem(r["libraryId"], r.get("libraryName") or r["libraryId"],
                    "personal library" if r["libraryId"].startswith("UR") else "group library")
@@ -127,7 +127,7 @@ def messages_for_picker(connection: Connection, library_id: str, category: str =
     if not library_id:
         return []
     rows = _cached(connection, ("messages", library_id),
-                   lambda: _take(_client(connection).iter_library_messages(library_id)))
+                   lambda: _take(_client(connection).libraries.messages.list(library_id).iter_all()))
     everything = [PickerItem(r["id"], r.get("description") or r["id"], r.get("category") or "")
                   for r in rows if r.get("id")]
     fitting = [i for i in everything if not category or i.detail == category] or everything
@@ -140,7 +140,7 @@ def message_for_preview(connection: Connection, library_id: str, message_id: str
 
     found = _cached(
         connection, ("message", library_id, message_id),
-        lambda: [_client(connection).get_library_message(library_id, message_id) or {}],
+        lambda: [_client(connection).libraries.messages.get(library_id, message_id) or {}],
     )[0]
     return {"description": found.get("description") or "", "category": found.get("category") or "",
             "text": message_text_of(found), "languages": sorted((found.get("messages") or {}).keys())}
@@ -151,7 +151,7 @@ def mailing_lists_for_picker(connection: Connection, directory_id: str, q: str =
     if not directory_id:
         return []
     rows = _cached(connection, ("lists", directory_id),
-                   lambda: _take(_client(connection).iter_mailing_lists(directory_id, include_count=True)))
+                   lambda: _take(_client(connection).mailing_lists.list(directory_id, include_count=True).iter_all()))
     everything = []
     for r in rows:
         ident = r.get("mailingListId") or r.get("id")
@@ -172,7 +172,7 @@ def contact_label(row: dict) -> str:
 def list_members(connection: Connection, directory_id: str, mailing_list_id: str) -> list[dict]:
     return _cached(
         connection, ("members", directory_id, mailing_list_id),
-        lambda: _take(_client(connection).iter_mailing_list_contacts(directory_id, mailing_list_id)),
+        lambda: _take(_client(connection).mailing_lists.members.list(directory_id, mailing_list_id).iter_all()),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.html import strip_tags
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 
 from .models import Channel, Distribution, Kind
 from .pickers import MAX_ITEMS, contact_label, list_members, message_for_preview
@@ -113,7 +113,7 @@ def _follow_up_recipients(preview: Preview, d: Distribution) -> None:
     client = connection_client(d.connection, audit=False)
     want_finished = d.kind == Kind.THANKYOU
     total = 0
-    for entry in client.iter_distribution_history(parent.qualtrics_id):
+    for entry in client.distributions.list_history(parent.qualtrics_id).iter_all():
         total += 1
         if total > HISTORY_CAP:
             preview.truncated = True

@@ -122,8 +122,8 @@ def distribution_history_page(*, client, distribution: Distribution, page_url: s
                                                      "distributions; see the stats above.")
     if not distribution.qualtrics_id:
         return HistoryPage([], available=False, note="History appears once Qualtrics has created it.")
-    page = client.list_distribution_history(distribution.qualtrics_id, page_size=page_size, page_url=page_url)
-    rows = [dict(row) for row in page.elements]
+    page = client.distributions.list_history(distribution.qualtrics_id, page_size=page_size, page_url=page_url)
+    rows = [dict(row) for row in page.items]
     names = _recipient_names(distribution)
     for row in rows:
         row["name"] = names.get(row.get("contactLookupId") or "", "")
@@ -132,7 +132,7 @@ def distribution_history_page(*, client, distribution: Distribution, page_url: s
 
 def _recipient_names(distribution: Distribution) -> dict[str, str]:
     """Lookup ID -> contact name, from the (cached) members of the list it went to; empty if unknown."""
-    from connections.qualtrics.errors import QualtricsError
+    from qualtrics.errors import QualtricsError
 
     from .pickers import contact_label, list_members
 

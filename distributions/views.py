@@ -15,8 +15,8 @@ from django.views.generic import FormView
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, HttpResponseStopPolling
 
 from connections.access import connection_view
-from connections.clients import connection_client
 from connections.models import Role
+from connections.qualtrics_client import connection_client
 from connections.scoping import ConnectionViewMixin
 from web.crud import (
     Column,

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.shortcuts import render
 
-from connections.qualtrics import errors as q
+from qualtrics import errors as q
 
 from .htmx import is_partial
 

@@ -36,7 +36,7 @@ class CheckResult:
 
     @property
     def token_rejected(self) -> bool:
-        from ..qualtrics.errors import AuthenticationError
+        from qualtrics.errors import AuthenticationError
 
         return isinstance(self.error, AuthenticationError)
 
@@ -47,7 +47,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
     On AuthenticationError the rejection time is set (kept if already set, so the alert about it goes
     out once); any success clears it.
     """
-    from ..qualtrics.errors import AuthenticationError
+    from qualtrics.errors import AuthenticationError
 
     now = timezone.now()
     try:

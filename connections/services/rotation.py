@@ -7,10 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from qualtrics import mask_token
 from web.errors import error_text
 
 from ..audit import audit_record
-from ..crypto import mask_token
 from ..models import AuditEvent, Connection
 from ..validators import validate_datacenter, validate_token_shape
 from .validation import ensure_same_brand
@@ -25,7 +25,7 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
     up the new token on its next call. `expires_on` (when given, None clears it) is the new token's
     expiration date.
     """
-    from ..qualtrics.errors import AuthenticationError, QualtricsError
+    from qualtrics.errors import AuthenticationError, QualtricsError
 
     token = (token or "").strip()
     try:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from ..clients import client_for_token, connection_client
-from ..models import Connection
-from ..validators import validate_datacenter
+from qualtrics import datacenter_from_notice
 
-PROXY_NOTICE_RE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
+from ..models import Connection
+from ..qualtrics_client import client_for_token, connection_client
+from ..validators import validate_datacenter
 
 
 @dataclass
@@ -43,14 +42,7 @@ class _CallRecorder:
 
 def suggested_datacenter_from(notice: str, current: str) -> str:
     """The datacenter Qualtrics' "Request proxied … use this host instead: sjc1.qualtrics.com" names."""
-    match = PROXY_NOTICE_RE.search(notice or "")
-    if not match:
-        return ""
-    host = match.group(1).lower().rstrip(".")
-    labels = host.split(".")
-    if len(labels) < 3 or labels[-2:] != ["qualtrics", "com"]:
-        return ""
-    candidate = labels[-3]  # "sjc1.qualtrics.com" and "org.sjc1.qualtrics.com" both name sjc1
+    candidate = datacenter_from_notice(notice) or ""
     try:
         validate_datacenter(candidate)
     except ValidationError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 
 from .. import selectors
 from .. import validation as v
@@ -37,7 +37,7 @@ def contact_create(*, connection, actor, directory_id: str, data: dict, on_dupli
         )
         if existing is not None:
             raise DuplicateContactError(existing)
-    result = connection_client(connection, actor=actor).create_directory_contact(
+    result = connection_client(connection, actor=actor).contacts.create(
         directory_id, **client_kwargs(data, keep_blank=False)
     )
     return {"id": result["id"], "updated": False}
@@ -47,11 +47,11 @@ def contact_update(*, connection, actor, directory_id: str, contact_id: str, dat
                    removed_embedded: tuple[str, ...] = ()) -> None:
     """Change a contact. Embedded-data fields removed in the editor are cleared (set to "")."""
     data = clearing_removed_embedded(data, removed_embedded)
-    connection_client(connection, actor=actor).update_directory_contact(
+    connection_client(connection, actor=actor).contacts.update(
         directory_id, contact_id, **client_kwargs(data, keep_blank=True)
     )
 
 
 def contact_delete(*, connection, actor, directory_id: str, contact_id: str) -> None:
     """Delete the contact from the directory; Qualtrics also takes it off every mailing list."""
-    connection_client(connection, actor=actor).delete_directory_contact(directory_id, contact_id)
+    connection_client(connection, actor=actor).contacts.delete(directory_id, contact_id)

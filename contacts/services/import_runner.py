@@ -20,9 +20,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import AuditEvent
-from connections.qualtrics import (
+from connections.qualtrics_client import connection_client
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,
@@ -254,7 +254,7 @@ class _ImportRunner:
         mine = ImportChunk.objects.filter(pk=chunk.pk, status=S.SENDING, claim_token=self.token)
         payload = ImportChunk.objects.values_list("payload", flat=True).get(pk=chunk.pk)
         try:
-            result = self.client.start_transaction_contacts_import(
+            result = self.client.contact_imports.start(
                 self.imp.directory_id, self.imp.mailing_list_id, contacts=payload
             )
         except RateLimitedError:
@@ -315,7 +315,7 @@ class _ImportRunner:
         S = ImportChunk.Status
         imp = self.imp
         try:
-            progress = self.client.get_transaction_contacts_import(
+            progress = self.client.contact_imports.get(
                 imp.directory_id, imp.mailing_list_id, chunk.qualtrics_import_id
             )
             status = str(progress.get("status") or "").lower()
@@ -325,7 +325,7 @@ class _ImportRunner:
                     percent_complete=max(0, min(percent, 99)), poll_failures=0
                 )
                 return False
-            summary = self.client.get_transaction_contacts_import_summary(
+            summary = self.client.contact_imports.get_summary(
                 imp.directory_id, imp.mailing_list_id, chunk.qualtrics_import_id
             )
         except NotFoundError as exc:
@@ -421,12 +421,12 @@ class _ImportRunner:
             field, value = next(((f, contact[f]) for f in v.IDENTIFIERS if contact.get(f)), (None, None))
             if field is None:
                 continue
-            page = self.client.search_directory_contacts(
+            page = self.client.contacts.search(
                 imp.directory_id, filter={"filterType": field, "comparison": "eq", "value": value}, page_size=5
             )
-            for found in page.elements:
+            for found in page.items:
                 contact_id = found.get("contactId") or found.get("id")
-                detail = self.client.get_directory_contact(imp.directory_id, contact_id)
+                detail = self.client.contacts.get(imp.directory_id, contact_id)
                 member = imp.mailing_list_id in (detail.get("mailingListMembership") or {})
                 modified = detail.get("lastModified")
                 recent = not isinstance(modified, (int, float)) or modified >= since_ms

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 
 from ..selectors import owner_choices_cache_key
 
 
 def mailing_list_create(*, connection, actor, directory_id: str, name: str, owner_id: str = "") -> str:
     client = connection_client(connection, actor=actor)
-    result = client.create_mailing_list(directory_id, name=name, owner_id=owner_id or None)
+    result = client.mailing_lists.create(directory_id, name=name, owner_id=owner_id or None)
     _forget_owner_cache(connection)
     return result["id"]
 
 
 def mailing_list_update(*, connection, actor, directory_id: str, mailing_list_id: str, name: str,
                         owner_id: str = "") -> None:
-    connection_client(connection, actor=actor).update_mailing_list(
+    connection_client(connection, actor=actor).mailing_lists.update(
         directory_id, mailing_list_id, name=name, owner_id=owner_id or None
     )
 
 
 def mailing_list_delete(*, connection, actor, directory_id: str, mailing_list_id: str) -> None:
     """Delete the list; its contacts stay in the directory."""
-    connection_client(connection, actor=actor).delete_mailing_list(directory_id, mailing_list_id)
+    connection_client(connection, actor=actor).mailing_lists.delete(directory_id, mailing_list_id)
 
 
 def _forget_owner_cache(connection) -> None:

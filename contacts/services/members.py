@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 
 from .. import selectors
 from .contacts import DuplicateContactError
@@ -25,7 +25,7 @@ def member_create(*, connection, actor, directory_id: str, mailing_list_id: str,
             on_list = mailing_list_id in (detail.get("mailingListMembership") or {})
             raise DuplicateContactError({**existing, **detail, "matched_on": existing["matched_on"]},
                                         on_list=on_list)
-    return connection_client(connection, actor=actor).create_mailing_list_contact(
+    return connection_client(connection, actor=actor).mailing_lists.members.create(
         directory_id, mailing_list_id, **client_kwargs(data, keep_blank=False)
     )
 
@@ -34,11 +34,11 @@ def member_update(*, connection, actor, directory_id: str, mailing_list_id: str,
                   removed_embedded: tuple[str, ...] = ()) -> None:
     """Change a member: contact fields change the directory contact; `unsubscribed` is list-level."""
     data = clearing_removed_embedded(data, removed_embedded)
-    connection_client(connection, actor=actor).update_mailing_list_contact(
+    connection_client(connection, actor=actor).mailing_lists.members.update(
         directory_id, mailing_list_id, contact_id, **client_kwargs(data, keep_blank=True)
     )
 
 
 def member_delete(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> None:
     """Take the contact off the list; the directory contact and its other memberships stay."""
-    connection_client(connection, actor=actor).delete_mailing_list_contact(directory_id, mailing_list_id, contact_id)
+    connection_client(connection, actor=actor).mailing_lists.members.delete(directory_id, mailing_list_id, contact_id)

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.audit import audit_record
-from connections.clients import connection_client
 from connections.models import Connection
-from connections.qualtrics.errors import NotFoundError
+from connections.qualtrics_client import connection_client
+from qualtrics.errors import NotFoundError
 
 from .. import rules
 from ..models import (
@@ -105,7 +105,7 @@ def _resolve_from_qualtrics(d: Distribution, *, actor) -> None:
     problems: dict[str | None, list[str]] = {}
     if d.survey_id and not d.is_follow_up:
         try:
-            survey = client.get_survey(d.survey_id)
+            survey = client.surveys.get(d.survey_id)
         except NotFoundError:
             problems.setdefault("survey_id", []).append(
                 f"Qualtrics has no survey {d.survey_id} for this connection: choose another."
@@ -114,7 +114,7 @@ def _resolve_from_qualtrics(d: Distribution, *, actor) -> None:
             d.survey_name = (survey or {}).get("name") or (survey or {}).get("SurveyName") or d.survey_name
     if d.mailing_list_id and d.directory_id:
         try:
-            found = client.get_mailing_list(d.directory_id, d.mailing_list_id)
+            found = client.mailing_lists.get(d.directory_id, d.mailing_list_id)
         except NotFoundError:
             problems.setdefault("mailing_list_id", []).append(
                 f"Qualtrics has no mailing list {d.mailing_list_id} in this directory: choose another."
@@ -123,7 +123,7 @@ def _resolve_from_qualtrics(d: Distribution, *, actor) -> None:
             d.mailing_list_name = (found or {}).get("name") or d.mailing_list_name
     if d.library_id and d.message_id:
         try:
-            message = client.get_library_message(d.library_id, d.message_id)
+            message = client.libraries.messages.get(d.library_id, d.message_id)
         except NotFoundError:
             problems.setdefault("message_id", []).append(
                 f"Qualtrics has no message {d.message_id} in library {d.library_id}: choose another."
@@ -132,7 +132,7 @@ def _resolve_from_qualtrics(d: Distribution, *, actor) -> None:
             d.message_preview = message_text_of(message)
     if d.subject_message_id and d.library_id:
         try:
-            client.get_library_message(d.library_id, d.subject_message_id)
+            client.libraries.messages.get(d.library_id, d.subject_message_id)
         except NotFoundError:
             problems.setdefault("subject_message_id", []).append(
                 f"Qualtrics has no subject message {d.subject_message_id} in library {d.library_id}."

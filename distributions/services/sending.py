@@ -37,11 +37,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
 from connections.models import Connection
-from connections.qualtrics import RetryPolicy
-from connections.qualtrics.errors import (
+from connections.qualtrics_client import connection_client
+from connections.services import connection_mark_token_rejected
+from qualtrics import RetryPolicy
+from qualtrics.errors import (
     AuthenticationError,
     BudgetExhaustedError,
     ConnectionFailedError,
@@ -49,7 +50,6 @@ from connections.qualtrics.errors import (
     QualtricsError,
     RateLimitedError,
 )
-from connections.services import connection_mark_token_rejected
 
 from .. import payloads, rules
 from ..models import Channel, Distribution, DistributionEvent, EventKind, State
@@ -482,20 +482,20 @@ def find_in_qualtrics(client, d: Distribution) -> dict | None:
     """The distribution Qualtrics holds for `d`'s reference, or None when it surely has none."""
     if d.channel == Channel.SMS:
         name = payloads.sms_qualtrics_name(d)
-        for element in client.iter_sms_distributions(survey_id=d.survey_id):
+        for element in client.sms_distributions.list(survey_id=d.survey_id).iter_all():
             if element.get("name") == name:
                 return element
         return None
     around = d.qualtrics_send_date or d.send_at or timezone.now()
     reference = str(d.reference)
     details = 0
-    for element in client.iter_distributions(
+    for element in client.distributions.list(
         survey_id=d.survey_id, send_start_date=around - LOOKUP_WINDOW, send_end_date=around + LOOKUP_WINDOW
-    ):
+    ).iter_all():
         data = element.get("embeddedData")
         if data is None and element.get("id") and details < LOOKUP_DETAIL_LIMIT:
             details += 1
-            data = (client.get_distribution(element["id"], survey_id=d.survey_id) or {}).get("embeddedData")
+            data = (client.distributions.get(element["id"], survey_id=d.survey_id) or {}).get("embeddedData")
         if isinstance(data, dict) and data.get(rules.REFERENCE_KEY) == reference:
             return element
     return None

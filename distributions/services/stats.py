@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.crypto import TokenDecryptionError
-from connections.qualtrics import RetryPolicy
-from connections.qualtrics.errors import AuthenticationError, QualtricsError
+from connections.qualtrics_client import connection_client
+from qualtrics import RetryPolicy
+from qualtrics.errors import AuthenticationError, QualtricsError
 
 from ..models import Channel, Distribution, EventKind, State
 from .compose import DistributionStateError, _audit, event_add
@@ -49,9 +49,9 @@ def distribution_refresh_stats(*, distribution: Distribution, actor=None, client
         raise DistributionStateError("Only a distribution Qualtrics has created has statistics.")
     client = client or connection_client(d.connection, actor=actor)
     if d.channel == Channel.SMS:
-        result = client.get_sms_distribution(d.qualtrics_id, survey_id=d.survey_id) or {}
+        result = client.sms_distributions.get(d.qualtrics_id, survey_id=d.survey_id) or {}
     else:
-        result = client.get_distribution(d.qualtrics_id, survey_id=d.survey_id) or {}
+        result = client.distributions.get(d.qualtrics_id, survey_id=d.survey_id) or {}
     now = timezone.now()
     stats = result.get("stats") if isinstance(result.get("stats"), dict) else {}
     first = d.stats_refreshed_at is None

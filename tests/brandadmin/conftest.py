@@ -40,7 +40,7 @@ def acme(sandbox):
 @pytest.fixture
 def qualtrics(portal_sandbox):
     """A client on the sandbox's acme brand (admin token), for arranging and checking test data."""
-    from connections.clients import connection_client
+    from connections.qualtrics_client import connection_client
 
     _sandbox, connection, _owner = portal_sandbox
     return connection_client(connection, audit=False)
@@ -49,9 +49,9 @@ def qualtrics(portal_sandbox):
 @pytest.fixture
 def users_by_name(qualtrics):
     """username's first part (e.g. "sam.ortiz") -> the acme user as listed by Qualtrics."""
-    return {u["username"].split("@")[0]: u for u in qualtrics.iter_users()}
+    return {u["username"].split("@")[0]: u for u in qualtrics.users.list().iter_all()}
 
 
 @pytest.fixture
 def groups_by_name(qualtrics):
-    return {g["name"]: g for g in qualtrics.iter_groups()}
+    return {g["name"]: g for g in qualtrics.groups.list().iter_all()}

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from brandadmin import selectors, services
-from connections.clients import client_for_token
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection
-from connections.qualtrics.errors import AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
+from connections.qualtrics_client import client_for_token
+from qualtrics.errors import AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
 from tests.factories import make_connection
 
 
@@ -50,24 +50,24 @@ class TestUsers:
             user_type=user_type, password="long-enough-1", language="de", time_zone="Europe/Berlin",
             account_expiration_date=datetime.date(2031, 1, 1),
         )
-        user = qualtrics.get_user(user_id)
+        user = qualtrics.users.get(user_id)
         assert (user["username"], user["userType"], user["language"]) == ("kim@acme.example", user_type, "de")
         assert user["accountExpirationDate"].startswith("2031-01-01") or user["accountExpirationDate"].startswith(
             "2030-12-31")
 
         services.user_update(**kwargs, user_id=user_id, username="kim@acme.example", first_name="Kimberly",
                              last_name="Lee", email="kim.lee@acme.example", user_type=user_type)
-        user = qualtrics.get_user(user_id)
+        user = qualtrics.users.get(user_id)
         assert (user["firstName"], user["email"], user["language"]) == ("Kimberly", "kim.lee@acme.example", "de")
 
         services.user_set_enabled(**kwargs, user_id=user_id, enabled=False)
-        assert qualtrics.get_user(user_id)["accountStatus"] == "disabled"
+        assert qualtrics.users.get(user_id)["accountStatus"] == "disabled"
         services.user_set_enabled(**kwargs, user_id=user_id, enabled=True)
-        assert qualtrics.get_user(user_id)["accountStatus"] == "active"
+        assert qualtrics.users.get(user_id)["accountStatus"] == "active"
 
         services.user_delete(**kwargs, user_id=user_id)
         with pytest.raises(NotFoundError):
-            qualtrics.get_user(user_id)
+            qualtrics.users.get(user_id)
 
         events = list(AuditEvent.objects.filter(connection=team.connection).order_by("pk"))
         assert [(e.action, e.outcome) for e in events] == [
@@ -178,13 +178,13 @@ class TestGroups:
         first_type, second_type = list(acme["groupTypes"])
         division = next(iter(acme["divisions"]))
         group_id = services.group_create(**kwargs, group_type=first_type, name=" Pilots ", division_id=division)
-        assert qualtrics.get_group(group_id)["name"] == "Pilots"
+        assert qualtrics.groups.get(group_id)["name"] == "Pilots"
         services.group_update(**kwargs, group_id=group_id, group_type=second_type, name="Pilots 2")
-        group = qualtrics.get_group(group_id)
+        group = qualtrics.groups.get(group_id)
         assert (group["name"], group["type"], group["divisionId"]) == ("Pilots 2", second_type, division)
         services.group_delete(**kwargs, group_id=group_id)
         with pytest.raises(NotFoundError):
-            qualtrics.get_group(group_id)
+            qualtrics.groups.get(group_id)
         assert AuditEvent.objects.filter(connection=team.connection, outcome="ok").count() == 3
 
     def test_it_adds_several_members_and_reports_each_failure(self, team, kwargs, groups_by_name, users_by_name,
@@ -196,13 +196,13 @@ class TestGroups:
         assert outcome.added == [dana, yuki]
         assert [user_id for user_id, _error in outcome.failed] == [sam, "UR_doesnotexist12"]
         assert "already a member" in outcome.failed[0][1].message
-        members = {m["id"] for m in qualtrics.iter_group_members(cx["id"])}
+        members = {m["id"] for m in qualtrics.groups.members.list(cx["id"]).iter_all()}
         assert {dana, yuki, sam} <= members
 
     def test_it_removes_a_member(self, team, kwargs, groups_by_name, users_by_name, qualtrics):
         cx = groups_by_name["CX Team"]
         sam = users_by_name["sam.ortiz"]["id"]
         services.group_member_remove(**kwargs, group_id=cx["id"], user_id=sam)
-        assert sam not in {m["id"] for m in qualtrics.iter_group_members(cx["id"])}
+        assert sam not in {m["id"] for m in qualtrics.groups.members.list(cx["id"]).iter_all()}
         event = AuditEvent.objects.get(action="qualtrics.delete")
         assert event.target == f"/groups/{cx['id']}/members/{sam}"

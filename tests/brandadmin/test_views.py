@@ -277,9 +277,9 @@ class TestUserCreate:
                               account_expiration_date=(datetime.date.today() + datetime.timedelta(days=90)).isoformat())
         response = login(team.operator).post(url("user_create", team.connection), data)
         assert response.status_code == 302
-        created = next(u for u in qualtrics.iter_users() if u["username"] == "new.person@acme.example")
+        created = next(u for u in qualtrics.users.list().iter_all() if u["username"] == "new.person@acme.example")
         assert response["Location"] == url("user_detail", team.connection, user_id=created["id"])
-        full = qualtrics.get_user(created["id"])
+        full = qualtrics.users.get(created["id"])
         assert (full["language"], full["timeZone"], full["divisionId"]) == ("fr", "Europe/Paris", division)
         assert full["accountExpirationDate"]
         event = AuditEvent.objects.get(action="qualtrics.post", target="/users")
@@ -290,7 +290,7 @@ class TestUserCreate:
         data = self.form_data(types, user_type="__other__", user_type_other=types[3])
         response = login(team.operator).post(url("user_create", team.connection), data)
         assert response.status_code == 302
-        created = next(u for u in qualtrics.iter_users() if u["username"] == "new.person@acme.example")
+        created = next(u for u in qualtrics.users.list().iter_all() if u["username"] == "new.person@acme.example")
         assert created["userType"] == types[3]
 
     def test_it_keeps_the_input_and_explains_bad_input(self, team, login, acme, hx):
@@ -342,7 +342,7 @@ class TestUserCreate:
         assert "<html" not in text and 'data-testid="password-once"' in text
         password = re.search(r'value="([^"]+)" id="generated-password"', text).group(1)
         assert len(password) >= 20
-        created = next(u for u in qualtrics.iter_users() if u["username"] == "new.person@acme.example")
+        created = next(u for u in qualtrics.users.list().iter_all() if u["username"] == "new.person@acme.example")
         shown = AuditEvent.objects.get(action="brandadmin.user_password.shown_once")
         assert created["id"] in shown.target
         assert password not in shown.detail
@@ -359,7 +359,7 @@ class TestUserEdit:
                 "account_expiration_date": ""}
         response = client.post(url("user_edit", team.connection, user_id=sam["id"]), data)
         assert response.status_code == 302
-        full = qualtrics.get_user(sam["id"])
+        full = qualtrics.users.get(sam["id"])
         assert (full["lastName"], full["timeZone"]) == ("Ortiz-Lane", "Asia/Tokyo")
         assert AuditEvent.objects.filter(action="qualtrics.put", target=f"/users/{sam['id']}").exists()
         sent = team.sandbox.calls(method="PUT", path_contains=sam["id"])[-1]["body"]
@@ -385,12 +385,12 @@ class TestUserToggle:
         address = url("user_toggle", team.connection, user_id=sam["id"])
         response = client.post(address, {"enable": "0", "username": sam["username"]})
         assert response.status_code == 302
-        assert qualtrics.get_user(sam["id"])["accountStatus"] == "disabled"
+        assert qualtrics.users.get(sam["id"])["accountStatus"] == "disabled"
         detail = page_text(client.get(response["Location"]))
         assert "Disabled the account of “sam.ortiz@acme.example”." in detail
         assert "Enable account" in detail
         client.post(address, {"enable": "1"})
-        assert qualtrics.get_user(sam["id"])["accountStatus"] == "active"
+        assert qualtrics.users.get(sam["id"])["accountStatus"] == "active"
 
     def test_it_redirects_htmx_requests_with_hx_redirect(self, team, login, users_by_name, hx):
         sam = users_by_name["sam.ortiz"]
@@ -415,14 +415,14 @@ class TestUserDelete:
         assert "Disabling the account instead keeps everything." in text
         response = client.post(address)
         assert response["Location"] == url("user_list", team.connection)
-        assert yuki["id"] not in {u["id"] for u in qualtrics.iter_users()}
+        assert yuki["id"] not in {u["id"] for u in qualtrics.users.list().iter_all()}
         assert AuditEvent.objects.filter(action="qualtrics.delete", target=f"/users/{yuki['id']}").exists()
 
 
 class TestUserToken:
     def test_it_shows_the_new_token_once_and_the_old_one_stops_working(self, team, login, users_by_name):
-        from connections.clients import client_for_token
-        from connections.qualtrics.errors import AuthenticationError
+        from connections.qualtrics_client import client_for_token
+        from qualtrics.errors import AuthenticationError
 
         sam = users_by_name["sam.ortiz"]
         old = team.sandbox.user_token
@@ -454,7 +454,7 @@ class TestUserToken:
         assert not AuditEvent.objects.filter(action="brandadmin.user_token.shown_once").exists()
 
     def test_it_checks_the_connection_name_before_rotating(self, team, login, users_by_name):
-        from connections.clients import client_for_token
+        from connections.qualtrics_client import client_for_token
         from tests.factories import make_connection
 
         make_connection(team.manager, name="Taken")
@@ -513,20 +513,20 @@ class TestGroup:
         assert group_type in [v for v, _label in form.fields["group_type"].choices]
         response = client.post(url("group_create", team.connection),
                                {"name": "Pilots", "group_type": group_type, "division_id": division})
-        created = next(g for g in qualtrics.iter_groups() if g["name"] == "Pilots")
+        created = next(g for g in qualtrics.groups.list().iter_all() if g["name"] == "Pilots")
         assert response["Location"] == url("group_detail", team.connection, group_id=created["id"])
         assert (created["type"], created["divisionId"]) == (group_type, division)
 
         edit = url("group_edit", team.connection, group_id=created["id"])
         assert client.get(edit).context["form"].initial["name"] == "Pilots"
         client.post(edit, {"name": "Pilots 2", "group_type": group_type, "division_id": division})
-        assert qualtrics.get_group(created["id"])["name"] == "Pilots 2"
+        assert qualtrics.groups.get(created["id"])["name"] == "Pilots 2"
 
         delete = url("group_delete", team.connection, group_id=created["id"])
         assert "Nobody is in the group" in page_text(client.get(delete))
         response = client.post(delete)
         assert response["Location"] == url("group_list", team.connection)
-        assert created["id"] not in {g["id"] for g in qualtrics.iter_groups()}
+        assert created["id"] not in {g["id"] for g in qualtrics.groups.list().iter_all()}
         assert set(AuditEvent.objects.filter(actor=team.operator).values_list("action", flat=True)) == {
             "qualtrics.post", "qualtrics.put", "qualtrics.delete"}
 
@@ -545,7 +545,7 @@ class TestMember:
         client = login(team.team_operator)
         response = client.post(url("group_member_add", team.connection, group_id=ops["id"]), {"user_id": picks})
         assert response["Location"] == url("group_detail", team.connection, group_id=ops["id"])
-        members = {m["id"] for m in qualtrics.iter_group_members(ops["id"])}
+        members = {m["id"] for m in qualtrics.groups.members.list(ops["id"]).iter_all()}
         assert set(picks) <= members
         assert "Added 2 users to the group." in page_text(client.get(response["Location"]))
         assert AuditEvent.objects.filter(action="qualtrics.post", target=f"/groups/{ops['id']}/members").count() == 2
@@ -559,7 +559,7 @@ class TestMember:
         text = page_text(client.get(response["Location"]))
         assert "Added 1 user to the group." in text
         assert f"Could not add {sam}" in text and "already a member" in text
-        assert dana in {m["id"] for m in qualtrics.iter_group_members(cx["id"])}
+        assert dana in {m["id"] for m in qualtrics.groups.members.list(cx["id"]).iter_all()}
 
     def test_it_refuses_an_empty_or_malformed_pick(self, team, login, groups_by_name):
         cx = groups_by_name["CX Team"]
@@ -577,7 +577,7 @@ class TestMember:
             {"username": sam["username"]}, **hx,
         )
         assert response["HX-Redirect"] == url("group_detail", team.connection, group_id=cx["id"])
-        assert sam["id"] not in {m["id"] for m in qualtrics.iter_group_members(cx["id"])}
+        assert sam["id"] not in {m["id"] for m in qualtrics.groups.members.list(cx["id"]).iter_all()}
 
     def test_it_adds_and_removes_groups_from_the_user_page(self, team, login, groups_by_name, users_by_name,
                                                            qualtrics, hx):
@@ -593,7 +593,7 @@ class TestMember:
                               {"group_label": "Research Ops"}, **hx)
         assert card_groups(page_text(removed)) == ["CX Team", "Support Leads"]
         assert "Removed the user from the group “Research Ops”." in page_text(removed)
-        assert sam["id"] not in {m["id"] for m in qualtrics.iter_group_members(ops["id"])}
+        assert sam["id"] not in {m["id"] for m in qualtrics.groups.members.list(ops["id"]).iter_all()}
 
     def test_it_redirects_to_the_user_page_without_htmx(self, team, login, groups_by_name, users_by_name):
         ops = groups_by_name["Research Ops"]

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from connections import services
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection, ConnectionShare, Role
-from connections.qualtrics.errors import AuthenticationError
 from connections.signals import Dependent, Dependents
+from qualtrics.errors import AuthenticationError
 from tests.factories import make_connection, make_team, make_user, random_token
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +197,7 @@ class TestConnectionTest:
 
     def test_a_server_error_is_a_failed_check_but_not_a_rejection(self, live):
         live.sandbox.configure(fail_rate=1.0)
-        from connections.qualtrics import RetryPolicy
+        from qualtrics import RetryPolicy
 
         result = services.connection_test(connection=live.connection, retry=RetryPolicy.none())
         assert not result.ok and not result.token_rejected

@@ -10,8 +10,8 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from connections.clients import connection_client
 from connections.models import Role
+from connections.qualtrics_client import connection_client
 from tests.factories import make_user, share
 
 
@@ -41,11 +41,11 @@ class Directory:
         requests.delete(f"{self.sandbox.root_url}/_sandbox/calls", timeout=10).raise_for_status()
 
     def members(self, mailing_list_id: str | None = None) -> list[dict]:
-        return list(self.client.iter_mailing_list_contacts(self.directory_id, mailing_list_id or self.mailing_list_id,
-                                                           include_embedded=True))
+        return list(self.client.mailing_lists.members.list(self.directory_id, mailing_list_id or self.mailing_list_id,
+                                                           include_embedded=True).iter_all())
 
     def new_list(self, name: str = "Fresh list") -> str:
-        return self.client.create_mailing_list(self.directory_id, name=name)["id"]
+        return self.client.mailing_lists.create(self.directory_id, name=name)["id"]
 
 
 @pytest.fixture(autouse=True)
@@ -77,8 +77,8 @@ def xm(portal_sandbox, settings, tmp_path) -> Directory:
     share(connection, user=operator, role=Role.OPERATOR)
     share(connection, user=viewer, role=Role.VIEWER)
     client = connection_client(connection, audit=False)
-    directory = next(iter(client.iter_directories()))
-    list_id = client.create_mailing_list(directory["directoryId"], name="Import target")["id"]
+    directory = next(iter(client.directories.list().iter_all()))
+    list_id = client.mailing_lists.create(directory["directoryId"], name="Import target")["id"]
     return Directory(sandbox, connection, owner, operator, viewer, outsider, directory["directoryId"], list_id,
                      "Import target")
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from connections.qualtrics import QualtricsClient
 from contacts import csvimport, selectors, services
 from contacts.models import ContactImport, ImportChunk, ImportRejection
+from qualtrics.resources import ContactImports
 
 from .conftest import PEOPLE_HEADER, csv_upload, people
 
@@ -69,7 +69,7 @@ class TestImportRuns:
         class WorkerKilled(BaseException):
             pass
 
-        real = QualtricsClient.start_transaction_contacts_import
+        real = ContactImports.start
         sent = []
 
         def dying(self, *args, **kwargs):
@@ -79,7 +79,7 @@ class TestImportRuns:
                 raise WorkerKilled  # the process is gone: nothing after the POST runs
             return result
 
-        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", dying)
+        monkeypatch.setattr(ContactImports, "start", dying)
         one_at_a_time = services.ImportTuning(step_seconds=30, poll_interval=0.01, max_in_flight=1)
         with pytest.raises(WorkerKilled):
             services.contact_import_run(import_id=imp.pk, tuning=one_at_a_time, sleep=lambda s: None)
@@ -88,7 +88,7 @@ class TestImportRuns:
                                                        lease_expires_at="2000-01-01T00:00:00Z")
         chunks = list(ImportChunk.objects.filter(contact_import=imp).order_by("index"))
         assert [c.status for c in chunks] == ["done", "sending", "pending"]
-        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", real)
+        monkeypatch.setattr(ContactImports, "start", real)
 
         assert services.contact_import_reap() == [imp.pk]
         imp = run_to_end(imp)
@@ -115,11 +115,11 @@ class TestImportRuns:
         def dead_before_sending(self, *args, **kwargs):
             raise WorkerKilled
 
-        real = QualtricsClient.start_transaction_contacts_import
-        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", dead_before_sending)
+        real = ContactImports.start
+        monkeypatch.setattr(ContactImports, "start", dead_before_sending)
         with pytest.raises(WorkerKilled):
             services.contact_import_run(import_id=imp.pk, tuning=FAST, sleep=lambda s: None)
-        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", real)
+        monkeypatch.setattr(ContactImports, "start", real)
         ContactImport.objects.filter(pk=imp.pk).update(lease_token="dead", lease_expires_at="2000-01-01T00:00:00Z")
 
         # Within the grace period the portal keeps checking rather than sending.
@@ -194,16 +194,16 @@ class TestImportRuns:
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(30), chunk_size=10)
         services.contact_import_start(contact_import=imp, actor=xm.owner)
-        real = QualtricsClient.start_transaction_contacts_import
+        real = ContactImports.start
 
         def refuse_second(self, directory_id, mailing_list_id, *, contacts, **kwargs):
             if contacts[0]["extRef"] == "EXT-000010":
-                from connections.qualtrics import BadRequestError
+                from qualtrics import BadRequestError
 
                 raise BadRequestError("Invalid contact data", status=400, code="CI_1", request_id="req-42")
             return real(self, directory_id, mailing_list_id, contacts=contacts, **kwargs)
 
-        monkeypatch.setattr(QualtricsClient, "start_transaction_contacts_import", refuse_second)
+        monkeypatch.setattr(ContactImports, "start", refuse_second)
         imp = run_to_end(imp)
         assert imp.status == ContactImport.Status.COMPLETED
         assert (imp.added, imp.failed) == (20, 10)

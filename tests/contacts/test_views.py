@@ -26,14 +26,15 @@ def url(name, xm, **kwargs):
 
 
 def first_contact(xm, **match):
-    for contact in xm.client.iter_directory_contacts(xm.directory_id):
+    for contact in xm.client.contacts.list(xm.directory_id).iter_all():
         if all(contact.get(k) == val for k, val in match.items()):
             return contact
     raise AssertionError(f"no contact with {match}")
 
 
 def seeded_list(xm, name="Newsletter subscribers"):
-    return next(m for m in xm.client.iter_mailing_lists(xm.directory_id, include_count=True) if m["name"] == name)
+    lists = xm.client.mailing_lists.list(xm.directory_id, include_count=True).iter_all()
+    return next(m for m in lists if m["name"] == name)
 
 
 def body(response) -> str:
@@ -44,7 +45,7 @@ class TestAccess:
     def read_urls(self, xm):
         contact = first_contact(xm)
         newsletter = seeded_list(xm)["mailingListId"]
-        member = next(iter(xm.client.iter_mailing_list_contacts(xm.directory_id, newsletter)))
+        member = next(iter(xm.client.mailing_lists.members.list(xm.directory_id, newsletter).iter_all()))
         return [
             reverse("contacts:home", args=[xm.connection.pk]),
             url("contact_list", xm),
@@ -60,7 +61,7 @@ class TestAccess:
     def write_urls(self, xm):
         contact = first_contact(xm)
         newsletter = seeded_list(xm)["mailingListId"]
-        member = next(iter(xm.client.iter_mailing_list_contacts(xm.directory_id, newsletter)))
+        member = next(iter(xm.client.mailing_lists.members.list(xm.directory_id, newsletter).iter_all()))
         return [
             url("contact_create", xm),
             url("contact_edit", xm, contact_id=contact["contactId"]),
@@ -203,7 +204,7 @@ class TestDirectoriesAndContacts:
 
     def test_it_shows_every_field_of_a_contact(self, xm, login):
         newsletter = seeded_list(xm)
-        member = next(iter(xm.client.iter_mailing_list_contacts(xm.directory_id, newsletter["mailingListId"])))
+        member = xm.client.mailing_lists.members.list(xm.directory_id, newsletter["mailingListId"]).items[0]
         response = login(xm.viewer).get(url("contact_detail", xm, contact_id=member["contactId"]))
         html = body(response)
         assert member["contactLookupId"] in html and "Newsletter subscribers" in html
@@ -225,7 +226,7 @@ class TestDirectoriesAndContacts:
         })
         assert response.status_code == 302, body(response)
         contact_id = response["Location"].rstrip("/").split("/")[-1]
-        contact = xm.client.get_directory_contact(xm.directory_id, contact_id)
+        contact = xm.client.contacts.get(xm.directory_id, contact_id)
         assert (contact["email"], contact["phone"], contact["language"]) == ("Ada@example.org", "+442079460018",
                                                                             "en-gb")
         assert contact["embeddedData"] == {"Plan": "Gold", "Team": "R&D"}
@@ -254,12 +255,12 @@ class TestDirectoriesAndContacts:
         html = body(response)
         assert response.status_code == 200 and 'data-testid="duplicate-offer"' in html
         assert f'value="update:{existing["contactId"]}"' in html
-        before = sum(1 for _ in xm.client.iter_directory_contacts(xm.directory_id))
+        before = sum(1 for _ in xm.client.contacts.list(xm.directory_id).iter_all())
         response = client.post(url("contact_create", xm), {**form, "on_duplicate": f"update:{existing['contactId']}"})
         assert response.status_code == 302
         assert response["Location"] == url("contact_detail", xm, contact_id=existing["contactId"])
-        assert xm.client.get_directory_contact(xm.directory_id, existing["contactId"])["firstName"] == "Changed"
-        assert sum(1 for _ in xm.client.iter_directory_contacts(xm.directory_id)) == before
+        assert xm.client.contacts.get(xm.directory_id, existing["contactId"])["firstName"] == "Changed"
+        assert sum(1 for _ in xm.client.contacts.list(xm.directory_id).iter_all()) == before
         created = client.post(url("contact_create", xm), {**form, "on_duplicate": "create"})
         assert created.status_code == 302 and created["Location"] != response["Location"]
 
@@ -270,7 +271,7 @@ class TestDirectoriesAndContacts:
         assert 'name="ed_original" value="CustomerTier"' in page and 'value="Department"' in page
         row = client.get(url("embedded_row", xm), **hx)
         assert 'name="ed_name"' in body(row) and "<html" not in body(row)
-        detail = xm.client.get_directory_contact(xm.directory_id, contact["contactId"])
+        detail = xm.client.contacts.get(xm.directory_id, contact["contactId"])
         kept = {k: val for k, val in detail["embeddedData"].items() if k != "Region"}
         response = client.post(url("contact_edit", xm, contact_id=contact["contactId"]), {
             "firstName": "Edited", "lastName": detail["lastName"] or "", "email": detail["email"] or "",
@@ -279,7 +280,7 @@ class TestDirectoriesAndContacts:
             "ed_name": [*kept, "Plan"], "ed_value": [*kept.values(), "Platinum"],
         }, **hx)
         assert response.status_code == 200 and response["HX-Redirect"].endswith(f"{contact['contactId']}/")
-        after = xm.client.get_directory_contact(xm.directory_id, contact["contactId"])
+        after = xm.client.contacts.get(xm.directory_id, contact["contactId"])
         assert after["firstName"] == "Edited" and after["embeddedData"]["Plan"] == "Platinum"
         assert after["embeddedData"]["Region"] == ""  # removed rows are cleared (the API cannot drop a name)
 
@@ -293,7 +294,7 @@ class TestDirectoriesAndContacts:
 
     def test_it_confirms_then_deletes_a_contact(self, xm, login, hx):
         newsletter = seeded_list(xm)
-        member = next(iter(xm.client.iter_mailing_list_contacts(xm.directory_id, newsletter["mailingListId"])))
+        member = xm.client.mailing_lists.members.list(xm.directory_id, newsletter["mailingListId"]).items[0]
         client = login(xm.operator)
         target = url("contact_delete", xm, contact_id=member["contactId"])
         confirm = body(client.get(target, **hx))
@@ -301,8 +302,8 @@ class TestDirectoriesAndContacts:
         response = client.post(target, **hx)
         assert response["HX-Redirect"] == url("contact_list", xm)
         assert "Deleted" in body(client.get(url("contact_list", xm)))  # the toast on the page it goes to
-        ids = {c["contactId"] for c in xm.client.iter_mailing_list_contacts(xm.directory_id,
-                                                                            newsletter["mailingListId"])}
+        ids = {c["contactId"] for c in xm.client.mailing_lists.members.list(xm.directory_id,
+                                                                            newsletter["mailingListId"]).iter_all()}
         assert member["contactId"] not in ids
 
 
@@ -317,7 +318,7 @@ class TestMailingLists:
         client = login(xm.operator)
         form = body(client.get(url("mailinglist_create", xm)))
         assert "Groups (shares the list with the group)" in form
-        group = next(iter(xm.client.iter_groups()))
+        group = next(iter(xm.client.groups.list().iter_all()))
         response = client.post(url("mailinglist_create", xm), {"name": "Spring campaign", "owner": ""})
         assert response.status_code == 302
         list_id = response["Location"].split("/lists/")[1].split("/")[0]
@@ -325,12 +326,12 @@ class TestMailingLists:
         response = client.post(url("mailinglist_edit", xm, mailing_list_id=list_id),
                                {"name": "Spring campaign 2", "owner": group["id"]})
         assert response.status_code == 302
-        found = xm.client.get_mailing_list(xm.directory_id, list_id)
+        found = xm.client.mailing_lists.get(xm.directory_id, list_id)
         assert (found["name"], found["ownerId"]) == ("Spring campaign 2", group["id"])
         confirm = body(client.get(url("mailinglist_delete", xm, mailing_list_id=list_id)))
         assert "Its 0 contacts leave the list" in confirm and "stay in the directory" in confirm
         assert client.post(url("mailinglist_delete", xm, mailing_list_id=list_id)).status_code == 302
-        assert list_id not in {m["mailingListId"] for m in xm.client.iter_mailing_lists(xm.directory_id)}
+        assert list_id not in {m["mailingListId"] for m in xm.client.mailing_lists.list(xm.directory_id).iter_all()}
 
     def test_it_refuses_a_too_long_name(self, xm, login):
         response = login(xm.operator).post(url("mailinglist_create", xm), {"name": "x" * 101})
@@ -359,7 +360,7 @@ class TestMembers:
         opted = body(client.get(url("member_opted_out", xm, mailing_list_id=newsletter)))
         bounced = body(client.get(url("member_bounced", xm, mailing_list_id=newsletter)))
         assert "Opted out on" in opted and "Bounced on" in bounced
-        expected = list(xm.client.iter_mailing_list_opted_out_contacts(xm.directory_id, newsletter))
+        expected = list(xm.client.mailing_lists.members.list_opted_out(xm.directory_id, newsletter).iter_all())
         assert opted.count("/members/CID_") == len(expected)
 
     def test_it_adds_edits_and_removes_a_member(self, xm, login):
@@ -390,7 +391,7 @@ class TestMembers:
         assert "stays in the directory" in confirm and "Remove from list" in confirm
         assert client.post(url("member_delete", xm, mailing_list_id=list_id, contact_id=contact_id)).status_code == 302
         assert xm.members() == []
-        assert xm.client.get_directory_contact(xm.directory_id, contact_id)["email"] == "grace@example.org"
+        assert xm.client.contacts.get(xm.directory_id, contact_id)["email"] == "grace@example.org"
 
 
 class TestExport:
@@ -404,14 +405,14 @@ class TestExport:
                               "unsubscribed"]
         assert {"CustomerTier", "Department", "Region", "SignupYear"} <= set(header)
         assert header[-1] == "otherEmbeddedData"
-        assert len(rows) - 1 == sum(1 for _ in xm.client.iter_directory_contacts(xm.directory_id))
+        assert len(rows) - 1 == sum(1 for _ in xm.client.contacts.list(xm.directory_id).iter_all())
         assert AuditEvent.objects.filter(action="contacts.export", target=xm.directory_id).exists()
 
     def test_it_keeps_embedded_keys_first_seen_after_the_first_page(self, xm, login):
         list_id = xm.mailing_list_id
         for i in range(55):
             extra = {"Late": "yes"} if i == 54 else {"Early": str(i)}
-            xm.client.create_mailing_list_contact(xm.directory_id, list_id, email=f"e{i}@example.org",
+            xm.client.mailing_lists.members.create(xm.directory_id, list_id, email=f"e{i}@example.org",
                                                   embedded_data=extra)
         response = login(xm.viewer).get(url("member_export", xm, mailing_list_id=list_id))
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -423,7 +424,7 @@ class TestExport:
 
     @pytest.mark.parametrize("export", ["contact_export", "member_export"])
     def test_formulas_typed_by_outsiders_are_defused(self, xm, login, export):
-        xm.client.create_mailing_list_contact(
+        xm.client.mailing_lists.members.create(
             xm.directory_id, xm.mailing_list_id, first_name='=HYPERLINK("http://evil.test","Open")',
             last_name="@SUM(1+1)", email="outsider@example.org", phone="+442079460018",
             embedded_data={"-Note": "\t=1+1", "Plan": "+cmd|' /C calc'!A0"},
@@ -597,7 +598,7 @@ class TestImportAccessAndPartials:
     def test_detail_and_list_screens_render_partials_for_htmx(self, xm, login, hx):
         contact = first_contact(xm)
         newsletter = seeded_list(xm)["mailingListId"]
-        member = next(iter(xm.client.iter_mailing_list_contacts(xm.directory_id, newsletter)))
+        member = next(iter(xm.client.mailing_lists.members.list(xm.directory_id, newsletter).iter_all()))
         client = login(xm.operator)
         for target, marker in [
             (url("contact_detail", xm, contact_id=contact["contactId"]), 'data-testid="contact-detail"'),

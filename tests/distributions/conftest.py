@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from connections.clients import connection_client
+from connections.qualtrics_client import connection_client
 from distributions.models import Channel, Distribution, Kind, State
 from portal.celery import app as celery_app
 
@@ -56,10 +56,10 @@ def acme(portal_sandbox) -> Acme:
     lists = sorted(brand["mailingLists"], key=lambda m: -m["contactCount"])
     library_id = next(lib["id"] for lib in brand["libraries"] if lib["id"].startswith("UR_"))
     messages = {}
-    for message in client.iter_library_messages(library_id):
+    for message in client.libraries.messages.list(library_id).iter_all():
         messages.setdefault(message["category"], message["id"])
     small = lists[-1]
-    member = next(iter(client.iter_mailing_list_contacts(small["directoryId"], small["id"])))
+    member = next(iter(client.mailing_lists.members.list(small["directoryId"], small["id"]).iter_all()))
     return Acme(
         survey_id=surveys[0]["id"],
         survey_name=surveys[0]["name"],

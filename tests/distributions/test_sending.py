@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.utils import timezone
 
-from connections.clients import connection_client
 from connections.models import AuditEvent, Connection
+from connections.qualtrics_client import connection_client
 from distributions import services
 from distributions.models import Channel, Distribution, EventKind, Kind, State
 from distributions.rules import REFERENCE_KEY
@@ -176,7 +176,7 @@ class TestSweepAndSend:
 class TestFailures:
     def test_a_404_fails_at_once_with_qualtrics_message(self, live, acme, enqueued):
         d = due(schedule(live, acme))
-        connection_client(live.connection).delete_mailing_list(acme.directory_id, acme.small_list_id)
+        connection_client(live.connection).mailing_lists.delete(acme.directory_id, acme.small_list_id)
         outcomes = sweep_and_send(enqueued)
         assert [o.status for o in outcomes] == ["failed"]
         d.refresh_from_db()

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
 from connections.crypto import TokenDecryptionError
-from connections.qualtrics.errors import NotFoundError, PermissionDeniedError
+from qualtrics.errors import NotFoundError, PermissionDeniedError
 from web.errors import (
     ExplainableError,
     ExplainErrorsMiddleware,

@@ -9,7 +9,7 @@ from bisect import bisect_left
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from connections.qualtrics import BudgetExhaustedError, RateLimiter, RetryPolicy, RouteBudget
+from qualtrics import BudgetExhaustedError, RateLimiter, RetryPolicy, RouteBudget
 
 from .fakes import envelope, make_client
 

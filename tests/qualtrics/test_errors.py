@@ -9,7 +9,7 @@ import requests
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,
@@ -114,7 +114,7 @@ class TestStatusMapping:
     def test_it_handles_an_empty_error_body(self, client, transport):
         transport.on("DELETE", "/users/{id}", raw(404, b""))
         with pytest.raises(NotFoundError) as caught:
-            client.delete_user("UR_123456789012345")
+            client.users.delete("UR_123456789012345")
         assert caught.value.path == "/users/UR_123456789012345"
 
     def test_it_believes_meta_error_on_a_success_status(self, client, transport):
@@ -135,7 +135,7 @@ class TestStatusMapping:
 
     def test_it_returns_none_for_a_bodiless_success(self, client, transport):
         transport.on("DELETE", "/groups/{id}", raw(200, b"", "application/json"))
-        assert client.delete_group("GR_123456789012345") is None
+        assert client.groups.delete("GR_123456789012345") is None
 
     def test_it_does_not_follow_redirects(self, client, transport):
         transport.on("GET", "/whoami", raw(302, b"", Location="https://elsewhere.example.com/API/v3/whoami"))

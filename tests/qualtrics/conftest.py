@@ -3,7 +3,8 @@
 import pytest
 import requests
 
-from connections.qualtrics import QualtricsClient, RetryPolicy
+from qualtrics import QualtricsClient, RetryPolicy
+from tests.sandbox.conftest import Api
 
 from .fakes import FakeQualtricsTransport, Sleeps, make_client
 
@@ -71,3 +72,9 @@ def control(sandbox):
             return response.json()
 
     return Control()
+
+
+@pytest.fixture
+def http(sandbox):
+    """Plain HTTP to the sandbox as the brand administrator, for routes the client has no method for."""
+    return Api(sandbox.base_url, sandbox.admin_token)

@@ -1,7 +1,7 @@
 """A separate process taking slots from a RateLimiter shared through Redis (used by test_limiter_redis).
 
-    python -m tests.qualtrics_client.limiter_worker accelerated PREFIX BUDGET SPEED DURATION
-    python -m tests.qualtrics_client.limiter_worker http PREFIX BUDGET BASE_URL TOKEN ATTEMPTS
+    python -m tests.qualtrics.limiter_worker accelerated PREFIX BUDGET SPEED DURATION
+    python -m tests.qualtrics.limiter_worker http PREFIX BUDGET BASE_URL TOKEN ATTEMPTS
 
 Each prints "ready" once loaded, reads the real time to start at from stdin, then prints one JSON
 document on stdout.
@@ -15,7 +15,7 @@ import time
 
 from django.core.cache.backends.redis import RedisCache
 
-from connections.qualtrics import BudgetExhaustedError, QualtricsClient, RateLimiter, RetryPolicy
+from qualtrics import BudgetExhaustedError, QualtricsClient, RateLimiter, RetryPolicy
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 

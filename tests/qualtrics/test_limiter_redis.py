@@ -22,7 +22,7 @@ def run_workers(*argument_lists: list[str]) -> list[dict]:
     """Start one worker process per argument list, let them all begin at once, return their reports."""
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.qualtrics_client.limiter_worker", *map(str, arguments)],
+            [sys.executable, "-m", "tests.qualtrics.limiter_worker", *map(str, arguments)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from .errors import BudgetExhaustedError, ConnectionFailedError, QualtricsError, RateLimitedError
 
-logger = logging.getLogger("connections.qualtrics")
+logger = logging.getLogger("qualtrics")
 
 T = TypeVar("T")
 

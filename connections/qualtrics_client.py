@@ -7,6 +7,7 @@ from http.cookiejar import DefaultCookiePolicy
 from django.conf import settings
 from django.core.cache import cache
 
+from qualtrics import QualtricsClient, RateLimiter, new_session
 from web.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
@@ -14,14 +15,8 @@ from .crypto import decrypt_token
 from .models import Connection
 
 
-def base_url_for(datacenter: str) -> str:
-    return settings.QUALTRICS_API_BASE_URL.replace("{datacenter}", datacenter)
-
-
 def _new_shared_session():
-    from .qualtrics.client import QualtricsClient
-
-    session = QualtricsClient._new_session()
+    session = new_session()
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
 
@@ -40,18 +35,16 @@ def shared_session():
 
 
 def shared_rate_limiter():
-    from .qualtrics import RateLimiter
-
+    """The per-brand rate budget, counted in the shared cache so every process draws on the same one."""
     return RateLimiter(cache, brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
 
 
 def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand_key: str | None = None):
     """A client for a token that is not saved yet (connection test, rotation)."""
-    from .qualtrics import QualtricsClient
-
-    return QualtricsClient(
-        base_url_for(datacenter),
+    return QualtricsClient.for_datacenter(
+        datacenter,
         token,
+        base_url_template=settings.QUALTRICS_API_BASE_URL,
         timeout=(settings.QUALTRICS_CONNECT_TIMEOUT, settings.QUALTRICS_READ_TIMEOUT),
         retry=retry,
         limiter=shared_rate_limiter() if brand_key else None,

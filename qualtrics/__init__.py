@@ -1,18 +1,11 @@
-"""Qualtrics API v3 client: plain Python, usable from views, tasks and scripts alike."""
+"""Qualtrics API v3 client: plain Python, usable from views, tasks and scripts alike.
 
-from .client import (
-    DEFAULT_BASE_URL_TEMPLATE,
-    SMS_READ_TIMEOUT,
-    CallRecord,
-    ContactFilter,
-    EmailHeader,
-    MessageRef,
-    QualtricsClient,
-    Recipients,
-    SurveyLink,
-    format_datetime,
-    mask_token,
-)
+Nothing here imports Django: settings reach the client as constructor arguments, and the shared rate
+budget is kept in whatever store the caller hands the ``RateLimiter`` (the portal gives it its cache).
+"""
+
+from .bodies import ContactFilter, EmailHeader, MessageRef, Recipients, SurveyLink, format_datetime
+from .client import DEFAULT_BASE_URL_TEMPLATE, QualtricsClient
 from .errors import (
     AuthenticationError,
     BadRequestError,
@@ -27,20 +20,23 @@ from .errors import (
     ServerError,
     UnsafeRequestError,
 )
-from .pagination import Page
-from .ratelimit import DEFAULT_ROUTE_BUDGETS, RateLimiter, RouteBudget
+from .http import SMS_READ_TIMEOUT, TOKEN_MASK, CallRecord, datacenter_from_notice, mask_token, new_session
+from .paging import Page
+from .ratelimit import DEFAULT_ROUTE_BUDGETS, CounterBackend, RateLimiter, RouteBudget
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
     "DEFAULT_BASE_URL_TEMPLATE",
     "DEFAULT_ROUTE_BUDGETS",
     "SMS_READ_TIMEOUT",
+    "TOKEN_MASK",
     "AuthenticationError",
     "BadRequestError",
     "BudgetExhaustedError",
     "CallRecord",
     "ConnectionFailedError",
     "ContactFilter",
+    "CounterBackend",
     "EmailHeader",
     "InvalidResponseError",
     "MessageRef",
@@ -58,7 +54,9 @@ __all__ = [
     "ServerError",
     "SurveyLink",
     "UnsafeRequestError",
+    "datacenter_from_notice",
     "format_datetime",
     "mask_token",
+    "new_session",
     "parse_retry_after",
 ]

@@ -7,7 +7,7 @@ import logging
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     ConnectionFailedError,
     NotFoundError,
@@ -27,14 +27,14 @@ class TestTokenSecrecy:
         text = repr(client)
         assert TOKEN not in text
         assert TOKEN[:-4] not in text
-        assert "****" + TOKEN[-4:] in text
-        assert mask_token("short") == "****"
+        assert "••••" + TOKEN[-4:] in text
+        assert mask_token("short") == "••••"
 
     def test_the_token_is_sent_in_the_header_on_every_call(self, client, transport):
         transport.on("GET", "/whoami", envelope({"userId": "UR_1"}))
         transport.on("GET", "/users", envelope({"elements": [], "nextPage": None}))
         client.whoami()
-        client.list_users()
+        client.users.list()
         assert [sent.headers["X-API-TOKEN"] for sent in transport.sent] == [TOKEN, TOKEN]
         assert all(TOKEN not in sent.url for sent in transport.sent)
 
@@ -70,7 +70,7 @@ class TestTokenSecrecy:
                 "POST", "/users", json={"username": "x"}, retry=RetryPolicy(max_attempts=2, sleep=lambda s: None)
             )
         with pytest.raises(NotFoundError) as missing:
-            client.get_user("UR_123456789012345")
+            client.users.get("UR_123456789012345")
         logging.getLogger("test").exception("while handling", exc_info=refused.value)
         assert caplog.records, "the client logs its calls"
         assert TOKEN not in caplog.text
@@ -86,7 +86,7 @@ class TestTokenSecrecy:
             envelope(status=429, request_id="r1", headers={"Retry-After": "0"}),
             envelope({"id": "CG_123456789012345"}, request_id="r2", notice="heads up"),
         )
-        client.create_mailing_list("POOL_123456789012345", name="Panel")
+        client.mailing_lists.create("POOL_123456789012345", name="Panel")
         assert [(r.method, r.path, r.status, r.request_id, r.attempt) for r in records] == [
             ("POST", "/directories/POOL_123456789012345/mailinglists", 429, "r1", 1),
             ("POST", "/directories/POOL_123456789012345/mailinglists", 200, "r2", 2),
@@ -137,28 +137,28 @@ class TestConfinement:
     )
     def test_call_refuses_paths_that_leave_the_api(self, client, transport, path):
         with pytest.raises(UnsafeRequestError):
-            client.call("GET", path)
+            client.request("GET", path)
         assert transport.sent == []
 
     def test_call_reaches_any_relative_path(self, client, transport):
         transport.on("GET", "/organizations/{o}", envelope({"id": "org"}))
-        assert client.call("GET", "organizations/acme", params={"x": "1"}) == {"id": "org"}
+        assert client.request("GET", "organizations/acme", params={"x": "1"}) == {"id": "org"}
         (sent,) = transport.sent
         assert sent.url == f"{BASE_URL}/organizations/acme?x=1"
 
     def test_call_refuses_unknown_methods(self, client):
         with pytest.raises(UnsafeRequestError):
-            client.call("TRACE", "/whoami")
+            client.request("TRACE", "/whoami")
 
     @pytest.mark.parametrize("bad_id", ["../../whoami", "a/b", "..", ".", "", "x?y=1", "x#y", "a\\b", "line\nbreak"])
     def test_ids_cannot_change_the_route(self, client, transport, bad_id):
         with pytest.raises(UnsafeRequestError):
-            client.get_directory_contact("POOL_123456789012345", bad_id)
+            client.contacts.get("POOL_123456789012345", bad_id)
         assert transport.sent == []
 
     def test_unusual_but_harmless_ids_are_quoted(self, client, transport):
         transport.on("GET", "/users/{id}", envelope({"id": "x"}))
-        client.get_user("UR 1+2")
+        client.users.get("UR 1+2")
         assert transport.sent[0].url == f"{BASE_URL}/users/UR%201%2B2"
 
     @pytest.mark.parametrize(
@@ -176,18 +176,18 @@ class TestConfinement:
     )
     def test_page_urls_must_stay_on_the_connection(self, client, transport, next_page):
         transport.on("GET", "/users", envelope({"elements": [{"id": "UR_1"}], "nextPage": next_page}))
-        iterator = client.iter_users()
+        iterator = client.users.list().iter_all()
         assert next(iterator) == {"id": "UR_1"}
         with pytest.raises(UnsafeRequestError):
             next(iterator)
         assert len(transport.sent) == 1
         with pytest.raises(UnsafeRequestError):
-            client.list_users(page_url=next_page)
+            client.users.list(page_url=next_page)
 
     def test_the_default_port_may_be_spelled_out(self, client, transport):
         transport.on("GET", "/users", envelope({"elements": [{"id": "UR_2"}], "nextPage": None}))
-        page = client.list_users(page_url="https://IAD1.qualtrics.com:443/API/v3/users?offset=100")
-        assert page.elements == [{"id": "UR_2"}]
+        page = client.users.list(page_url="https://IAD1.qualtrics.com:443/API/v3/users?offset=100")
+        assert page.items == [{"id": "UR_2"}]
 
 
 class TestConstruction:
@@ -220,7 +220,7 @@ class TestConstruction:
             QualtricsClient(BASE_URL, "")
         with pytest.raises(ValueError):
             QualtricsClient(BASE_URL, "abc\r\nX-Other: 1")
-        from connections.qualtrics import RateLimiter
+        from qualtrics import RateLimiter
 
         from .test_ratelimit import MemoryCounters
 

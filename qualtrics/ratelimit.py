@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 from .errors import BudgetExhaustedError
 
-logger = logging.getLogger("connections.qualtrics")
+logger = logging.getLogger("qualtrics")
 
 ANY_METHOD = frozenset({"*"})
 

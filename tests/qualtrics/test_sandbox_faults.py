@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     AuthenticationError,
     BadRequestError,
     ConnectionFailedError,
@@ -66,14 +66,18 @@ class TestErrorMapping:
         client = QualtricsClient(sandbox.base_url, sandbox.user_token)
         assert client.whoami()["accountType"] != "UT_BRANDADMIN"
         with pytest.raises(PermissionDeniedError) as caught:
-            client.list_users()
+            client.users.list()
         assert caught.value.status == 403 and caught.value.permanent
         with pytest.raises(PermissionDeniedError):
-            client.create_event_subscription(topics="surveyengine.completedResponse.*", publication_url="https://x")
+            client.request(
+                "POST",
+                "/eventsubscriptions",
+                json={"topics": "surveyengine.completedResponse.*", "publicationUrl": "https://x", "encrypt": False},
+            )
 
     def test_unknown_ids(self, api, acme):
         with pytest.raises(NotFoundError) as caught:
-            api.get_directory_contact(acme["defaultDirectoryId"], "CID_000000000000000")
+            api.contacts.get(acme["defaultDirectoryId"], "CID_000000000000000")
         assert caught.value.status == 404 and caught.value.request_id
 
     @pytest.mark.parametrize(
@@ -85,13 +89,13 @@ class TestErrorMapping:
     )
     def test_validation_codes(self, api, body, code, words):
         with pytest.raises(BadRequestError) as caught:
-            api.call("POST", "/distributions", json=body)
+            api.request("POST", "/distributions", json=body)
         assert caught.value.code == code
         assert words in caught.value.message
 
     def test_keys_are_case_sensitive(self, api, acme):
         with pytest.raises(BadRequestError):
-            api.call("POST", f"/directories/{acme['defaultDirectoryId']}/mailinglists", json={"Name": "x"})
+            api.request("POST", f"/directories/{acme['defaultDirectoryId']}/mailinglists", json={"Name": "x"})
 
 
 class TestRetries:
@@ -113,7 +117,7 @@ class TestRetries:
         sandbox.configure(fail_rate=1.0)
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token, retry=fast_retries(max_attempts=3))
         with pytest.raises(ServerError) as caught:
-            client.list_surveys()
+            client.surveys.list()
         assert caught.value.code == "SURVEYS_1.2"
         assert len(sandbox.calls(path_contains="/surveys")) == 3
 
@@ -122,10 +126,10 @@ class TestRetries:
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token, retry=fast_retries())
         directory = acme["defaultDirectoryId"]
         with pytest.raises(ServerError):
-            client.create_mailing_list(directory, name="Only once")
+            client.mailing_lists.create(directory, name="Only once")
         assert len(sandbox.calls("POST", "/mailinglists")) == 1
         sandbox.configure(fail_rate=0.0)
-        names = [m["name"] for m in client.iter_mailing_lists(directory)]
+        names = [m["name"] for m in client.mailing_lists.list(directory).iter_all()]
         assert names.count("Only once") == 1
 
     def test_a_put_is_retried_through_failures(self, sandbox, acme):
@@ -133,9 +137,9 @@ class TestRetries:
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token, retry=fast_retries(max_attempts=12))
         survey = acme["surveys"][1]["id"]
         for n in range(10):
-            client.update_survey(survey, name=f"Name {n}")
+            client.request("PUT", f"/surveys/{survey}", json={"name": f"Name {n}"})
         sandbox.configure(fail_rate=0.0)
-        assert client.get_survey(survey)["name"] == "Name 9"
+        assert client.surveys.get(survey)["name"] == "Name 9"
 
     def test_a_refused_connection_is_retried_even_for_a_post(self):
         sleeps = []
@@ -145,7 +149,7 @@ class TestRetries:
             retry=RetryPolicy(max_attempts=3, base_delay=0.01, sleep=sleeps.append),
         )
         with pytest.raises(ConnectionFailedError) as caught:
-            client.create_mailing_list("POOL_123456789012345", name="x")
+            client.mailing_lists.create("POOL_123456789012345", name="x")
         assert caught.value.may_have_reached_server is False
         assert len(sleeps) == 2
 
@@ -190,7 +194,7 @@ class TestRetryAfter:
 
     def test_route_limits_are_reported_too(self, sandbox, api, acme):
         sandbox.configure(route_limits={"event_subscriptions": 1})
-        api.list_event_subscriptions()
+        api.request("GET", "/eventsubscriptions")
         with pytest.raises(RateLimitedError) as caught:
             api.request("GET", "/eventsubscriptions", retry=RetryPolicy.none())
         assert caught.value.retry_after == 60.0
@@ -217,19 +221,19 @@ class TestTimeouts:
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token, timeout=(2.0, 0.3), retry=fast_retries())
         directory = acme["defaultDirectoryId"]
         with pytest.raises(QualtricsTimeoutError) as caught:
-            client.create_mailing_list(directory, name="Slow list")
+            client.mailing_lists.create(directory, name="Slow list")
         assert caught.value.may_have_reached_server is True
         assert len(sandbox.calls("POST", "/mailinglists")) == 1
-        assert [m["name"] for m in client.iter_mailing_lists(directory)].count("Slow list") == 1
+        assert [m["name"] for m in client.mailing_lists.list(directory).iter_all()].count("Slow list") == 1
 
     def test_sms_routes_wait_longer(self, sandbox, control, acme):
         # Stalled after processing, so the late requests are logged now, not during a later test.
         control.post("stall", path_contains="/distributions", seconds=0.6, when="after")
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token, timeout=(2.0, 0.3), retry=RetryPolicy.none())
         survey = acme["surveys"][0]["id"]
-        assert client.list_sms_distributions(survey_id=survey).elements == []
+        assert client.sms_distributions.list(survey_id=survey).items == []
         with pytest.raises(QualtricsTimeoutError):
-            client.list_distributions(survey_id=survey)
+            client.distributions.list(survey_id=survey)
         control.post("stall", clear=True)
 
 
@@ -248,22 +252,23 @@ class TestProxiedDatacenter:
         client = QualtricsClient.for_datacenter(
             "fra1", sandbox.admin_token, base_url_template=sandbox.base_url_template
         )
+        export = f"/surveys/{acme['surveys'][0]['id']}/export-responses"
         client.whoami()  # proxied, with the notice
         with pytest.raises(BadRequestError) as caught:
-            client.start_response_export(acme["surveys"][0]["id"])
+            client.request("POST", export, json={"format": "csv"})
         assert "iad1.qualtrics.com" in caught.value.message
         assert client.suggested_datacenter == "iad1"
         right = QualtricsClient.for_datacenter(
             client.suggested_datacenter, sandbox.admin_token, base_url_template=sandbox.base_url_template
         )
-        assert right.start_response_export(acme["surveys"][0]["id"])["progressId"]
+        assert right.request("POST", export, json={"format": "csv"})["progressId"]
         assert right.last_notice is None
 
     def test_pages_follow_the_datacenter_prefix(self, sandbox, acme):
         client = QualtricsClient.for_datacenter(
             "iad1", sandbox.admin_token, base_url_template=sandbox.base_url_template
         )
-        contacts = list(client.iter_directory_contacts(acme["defaultDirectoryId"]))
+        contacts = list(client.contacts.list(acme["defaultDirectoryId"]).iter_all())
         assert len(contacts) == acme["counts"]["contacts"]
         paths = [call["path"] for call in sandbox.calls(path_contains="/contacts")]
         assert len(paths) == 5 and all(path.startswith("/iad1/API/v3/") for path in paths)

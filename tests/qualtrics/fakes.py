@@ -19,7 +19,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from connections.qualtrics import QualtricsClient, RetryPolicy
+from qualtrics import QualtricsClient, RetryPolicy
 
 BASE_URL = "https://iad1.qualtrics.com/API/v3"
 TOKEN = "Qx7pL2mN9vB4cR8tY1wZ6kJ3hF5dS0aGe2UiOo9P"

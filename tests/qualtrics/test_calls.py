@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connections.qualtrics import SMS_READ_TIMEOUT, QualtricsClient, format_datetime
+from qualtrics import SMS_READ_TIMEOUT, QualtricsClient, format_datetime
 
 from .fakes import BASE_URL, envelope, make_client, raw
 
@@ -22,16 +22,16 @@ MESSAGE = {"libraryId": "UR_123456789012345", "messageId": "MS_123456789012345"}
 # (call, method, path, query parameters, JSON body)
 CASES = [
     (lambda c: c.whoami(), "GET", "/whoami", {}, None),
-    (lambda c: c.list_directories(), "GET", "/directories", {}, None),
+    (lambda c: c.directories.list(), "GET", "/directories", {}, None),
     (
-        lambda c: c.get_directory_contact(D, CID),
+        lambda c: c.contacts.get(D, CID),
         "GET",
         f"/directories/{D}/contacts/{CID}",
         {},
         None,
     ),
     (
-        lambda c: c.create_directory_contact(
+        lambda c: c.contacts.create(
             D,
             first_name="Ada",
             last_name="Lovelace",
@@ -57,44 +57,44 @@ CASES = [
         },
     ),
     (
-        lambda c: c.update_directory_contact(D, CID, email="new@example.com", extra={"customKey": 1}),
+        lambda c: c.contacts.update(D, CID, email="new@example.com", extra={"customKey": 1}),
         "PUT",
         f"/directories/{D}/contacts/{CID}",
         {},
         {"email": "new@example.com", "customKey": 1},
     ),
-    (lambda c: c.delete_directory_contact(D, CID), "DELETE", f"/directories/{D}/contacts/{CID}", {}, None),
+    (lambda c: c.contacts.delete(D, CID), "DELETE", f"/directories/{D}/contacts/{CID}", {}, None),
     (
-        lambda c: c.get_mailing_list(D, ML, include_count=True),
+        lambda c: c.mailing_lists.get(D, ML, include_count=True),
         "GET",
         f"/directories/{D}/mailinglists/{ML}",
         {"includeCount": "true"},
         None,
     ),
     (
-        lambda c: c.create_mailing_list(D, name="Panel", owner_id="GR_123456789012345"),
+        lambda c: c.mailing_lists.create(D, name="Panel", owner_id="GR_123456789012345"),
         "POST",
         f"/directories/{D}/mailinglists",
         {},
         {"name": "Panel", "ownerId": "GR_123456789012345"},
     ),
     (
-        lambda c: c.update_mailing_list(D, ML, name="Renamed"),
+        lambda c: c.mailing_lists.update(D, ML, name="Renamed"),
         "PUT",
         f"/directories/{D}/mailinglists/{ML}",
         {},
         {"name": "Renamed"},
     ),
-    (lambda c: c.delete_mailing_list(D, ML), "DELETE", f"/directories/{D}/mailinglists/{ML}", {}, None),
+    (lambda c: c.mailing_lists.delete(D, ML), "DELETE", f"/directories/{D}/mailinglists/{ML}", {}, None),
     (
-        lambda c: c.get_mailing_list_contact(D, ML, CID),
+        lambda c: c.mailing_lists.members.get(D, ML, CID),
         "GET",
         f"/directories/{D}/mailinglists/{ML}/contacts/{CID}",
         {},
         None,
     ),
     (
-        lambda c: c.create_mailing_list_contact(
+        lambda c: c.mailing_lists.members.create(
             D, ML, first_name="Ada", email="ada@example.com", private_embedded_data={"salary": "1"}
         ),
         "POST",
@@ -103,28 +103,28 @@ CASES = [
         {"firstName": "Ada", "email": "ada@example.com", "privateEmbeddedData": {"salary": "1"}},
     ),
     (
-        lambda c: c.update_mailing_list_contact(D, ML, CID, unsubscribed=True),
+        lambda c: c.mailing_lists.members.update(D, ML, CID, unsubscribed=True),
         "PUT",
         f"/directories/{D}/mailinglists/{ML}/contacts/{CID}",
         {},
         {"unsubscribed": True},
     ),
     (
-        lambda c: c.delete_mailing_list_contact(D, ML, CID),
+        lambda c: c.mailing_lists.members.delete(D, ML, CID),
         "DELETE",
         f"/directories/{D}/mailinglists/{ML}/contacts/{CID}",
         {},
         None,
     ),
     (
-        lambda c: c.list_mailing_list_opted_out_contacts(D, ML, since=datetime(2024, 1, 2, tzinfo=UTC)),
+        lambda c: c.mailing_lists.members.list_opted_out(D, ML, since=datetime(2024, 1, 2, tzinfo=UTC)),
         "GET",
         f"/directories/{D}/mailinglists/{ML}/optedOutContacts",
         {"pageSize": "50", "since": "2024-01-02T00:00:00Z"},
         None,
     ),
     (
-        lambda c: c.start_transaction_contacts_import(
+        lambda c: c.contact_imports.start(
             D,
             ML,
             contacts=[{"email": "a@example.com", "transactionData": {"store": "12"}}],
@@ -139,29 +139,42 @@ CASES = [
         },
     ),
     (
-        lambda c: c.get_transaction_contacts_import(D, ML, "PGR_1"),
+        lambda c: c.contact_imports.get(D, ML, "PGR_1"),
         "GET",
         f"/directories/{D}/mailinglists/{ML}/transactioncontacts/PGR_1",
         {},
         None,
     ),
     (
-        lambda c: c.get_transaction_contacts_import_summary(D, ML, "PGR_1"),
+        lambda c: c.contact_imports.get_summary(D, ML, "PGR_1"),
         "GET",
         f"/directories/{D}/mailinglists/{ML}/transactioncontacts/PGR_1/summary",
         {},
         None,
     ),
     (
-        lambda c: c.create_transaction_batch(D, creation_date=SEND),
-        "POST",
-        f"/directories/{D}/transactionbatches",
-        {},
-        {"transactionIds": [], "creationDate": "2030-05-01T09:30:00Z"},
+        lambda c: c.contacts.list(D, page_size=25, include_embedded=True),
+        "GET",
+        f"/directories/{D}/contacts",
+        {"pageSize": "25", "useNewPaginationScheme": "true", "includeEmbedded": "true"},
+        None,
     ),
-    (lambda c: c.get_user("UR_1"), "GET", "/users/UR_1", {}, None),
     (
-        lambda c: c.create_user(
+        lambda c: c.contacts.search(
+            D,
+            filter={"filterType": "email", "comparison": "eq", "value": "ada@example.com"},
+            page_size=10,
+            skip_token="NQ==",
+            include_segments=True,
+        ),
+        "POST",
+        f"/directories/{D}/contacts/search",
+        {"pageSize": "10", "skipToken": "NQ==", "includeSegments": "true"},
+        {"filter": {"filterType": "email", "comparison": "eq", "value": "ada@example.com"}},
+    ),
+    (lambda c: c.users.get("UR_1"), "GET", "/users/UR_1", {}, None),
+    (
+        lambda c: c.users.create(
             username="ada#acme",
             first_name="Ada",
             last_name="L",
@@ -183,54 +196,54 @@ CASES = [
         },
     ),
     (
-        lambda c: c.update_user("UR_1", status="disabled", time_zone="Europe/Paris"),
+        lambda c: c.users.update("UR_1", status="disabled", time_zone="Europe/Paris"),
         "PUT",
         "/users/UR_1",
         {},
         {"status": "disabled", "timeZone": "Europe/Paris"},
     ),
-    (lambda c: c.delete_user("UR_1"), "DELETE", "/users/UR_1", {}, None),
-    (lambda c: c.get_user_api_token("UR_1"), "GET", "/users/UR_1/apitoken", {}, None),
-    (lambda c: c.create_user_api_token("UR_1"), "POST", "/users/UR_1/apitoken", {}, None),
-    (lambda c: c.get_group("GR_1"), "GET", "/groups/GR_1", {}, None),
+    (lambda c: c.users.delete("UR_1"), "DELETE", "/users/UR_1", {}, None),
+    (lambda c: c.users.list(page_size=7), "GET", "/users", {"pageSize": "7"}, None),
+    (lambda c: c.users.create_api_token("UR_1"), "POST", "/users/UR_1/apitoken", {}, None),
+    (lambda c: c.groups.get("GR_1"), "GET", "/groups/GR_1", {}, None),
     (
-        lambda c: c.create_group(group_type="GT_123456789012345", name="Ops", division_id="DV_1"),
+        lambda c: c.groups.create(group_type="GT_123456789012345", name="Ops", division_id="DV_1"),
         "POST",
         "/groups",
         {},
         {"type": "GT_123456789012345", "name": "Ops", "divisionId": "DV_1"},
     ),
-    (lambda c: c.update_group("GR_1", name="Ops 2"), "PUT", "/groups/GR_1", {}, {"name": "Ops 2"}),
-    (lambda c: c.delete_group("GR_1"), "DELETE", "/groups/GR_1", {}, None),
-    (lambda c: c.list_group_members("GR_1"), "GET", "/groups/GR_1/members", {}, None),
+    (lambda c: c.groups.update("GR_1", name="Ops 2"), "PUT", "/groups/GR_1", {}, {"name": "Ops 2"}),
+    (lambda c: c.groups.delete("GR_1"), "DELETE", "/groups/GR_1", {}, None),
+    (lambda c: c.groups.members.list("GR_1"), "GET", "/groups/GR_1/members", {}, None),
     (
-        lambda c: c.add_group_member("GR_1", user_id="UR_1"),
+        lambda c: c.groups.members.add("GR_1", user_id="UR_1"),
         "POST",
         "/groups/GR_1/members",
         {},
         {"userId": "UR_1"},
     ),
-    (lambda c: c.remove_group_member("GR_1", "UR_1"), "DELETE", "/groups/GR_1/members/UR_1", {}, None),
-    (lambda c: c.list_libraries(), "GET", "/libraries", {}, None),
+    (lambda c: c.groups.members.remove("GR_1", "UR_1"), "DELETE", "/groups/GR_1/members/UR_1", {}, None),
+    (lambda c: c.libraries.list(), "GET", "/libraries", {}, None),
     (
-        lambda c: c.list_library_messages("UR_1", category="invite"),
+        lambda c: c.libraries.messages.list("UR_1", category="invite"),
         "GET",
         "/libraries/UR_1/messages",
         {"category": "invite"},
         None,
     ),
-    (lambda c: c.get_library_message("UR_1", "MS_1"), "GET", "/libraries/UR_1/messages/MS_1", {}, None),
-    (lambda c: c.list_surveys(), "GET", "/surveys", {}, None),
-    (lambda c: c.get_survey(SV), "GET", f"/surveys/{SV}", {}, None),
+    (lambda c: c.libraries.messages.get("UR_1", "MS_1"), "GET", "/libraries/UR_1/messages/MS_1", {}, None),
+    (lambda c: c.surveys.list(), "GET", "/surveys", {}, None),
+    (lambda c: c.surveys.get(SV), "GET", f"/surveys/{SV}", {}, None),
     (
-        lambda c: c.update_survey(SV, is_active=False, expiration={"startDate": "a", "endDate": "b"}),
+        lambda c: c.request("PUT", f"/surveys/{SV}", json={"isActive": False}),
         "PUT",
         f"/surveys/{SV}",
         {},
-        {"isActive": False, "expiration": {"startDate": "a", "endDate": "b"}},
+        {"isActive": False},
     ),
     (
-        lambda c: c.create_distribution(
+        lambda c: c.distributions.create(
             message=MESSAGE,
             recipients={"mailingListId": ML},
             header=HEADER,
@@ -251,54 +264,60 @@ CASES = [
         },
     ),
     (
-        lambda c: c.generate_distribution_links(
-            survey_id=SV, description="Wave 1", mailing_list_id=ML, expiration_date="2030-06-01 00:00:00"
+        lambda c: c.distributions.list(
+            survey_id=SV,
+            mailing_list_id=ML,
+            send_start_date=datetime(2030, 5, 1, tzinfo=UTC),
+            send_end_date="2030-06-01T00:00:00Z",
+            page_size=20,
         ),
-        "POST",
+        "GET",
         "/distributions",
-        {},
         {
-            "action": "CreateDistribution",
             "surveyId": SV,
-            "linkType": "Individual",
-            "description": "Wave 1",
-            "expirationDate": "2030-06-01 00:00:00",
             "mailingListId": ML,
+            "sendStartDate": "2030-05-01T00:00:00Z",
+            "sendEndDate": "2030-06-01T00:00:00Z",
+            "pageSize": "20",
+            "useNewPaginationScheme": "true",
         },
+        None,
     ),
     (
-        lambda c: c.list_distributions(survey_id=SV, distribution_request_type="Invite"),
+        lambda c: c.distributions.list(survey_id=SV, distribution_request_type="Invite"),
         "GET",
         "/distributions",
         {"surveyId": SV, "distributionRequestType": "Invite", "pageSize": "100", "useNewPaginationScheme": "true"},
         None,
     ),
-    (lambda c: c.get_distribution(EMD, survey_id=SV), "GET", f"/distributions/{EMD}", {"surveyId": SV}, None),
-    (lambda c: c.delete_distribution(EMD), "DELETE", f"/distributions/{EMD}", {}, None),
-    (lambda c: c.list_distribution_history(EMD), "GET", f"/distributions/{EMD}/history", {}, None),
+    (lambda c: c.distributions.get(EMD, survey_id=SV), "GET", f"/distributions/{EMD}", {"surveyId": SV}, None),
+    (lambda c: c.request("DELETE", f"/distributions/{EMD}"), "DELETE", f"/distributions/{EMD}", {}, None),
+    (lambda c: c.distributions.list_history(EMD), "GET", f"/distributions/{EMD}/history", {}, None),
     (
-        lambda c: c.list_distribution_links(EMD, survey_id=SV),
+        lambda c: c.distributions.list_history(EMD, page_size=300),
         "GET",
-        f"/distributions/{EMD}/links",
-        {"surveyId": SV},
+        f"/distributions/{EMD}/history",
+        {"pageSize": "100"},
         None,
     ),
     (
-        lambda c: c.create_reminder(EMD, header=HEADER, message=MESSAGE, send_date="2030-05-08T09:30:00Z"),
+        lambda c: c.distributions.create_reminder(
+            EMD, header=HEADER, message=MESSAGE, send_date="2030-05-08T09:30:00Z"
+        ),
         "POST",
         f"/distributions/{EMD}/reminders",
         {},
         {"header": HEADER, "message": MESSAGE, "sendDate": "2030-05-08T09:30:00Z"},
     ),
     (
-        lambda c: c.create_thank_you(EMD, header=HEADER, message=MESSAGE, send_date=SEND),
+        lambda c: c.distributions.create_thank_you(EMD, header=HEADER, message=MESSAGE, send_date=SEND),
         "POST",
         f"/distributions/{EMD}/thankyous",
         {},
         {"header": HEADER, "message": MESSAGE, "sendDate": "2030-05-01T09:30:00Z"},
     ),
     (
-        lambda c: c.create_sms_distribution(
+        lambda c: c.sms_distributions.create(
             survey_id=SV,
             name="SMS wave",
             send_date=SEND,
@@ -319,7 +338,7 @@ CASES = [
         },
     ),
     (
-        lambda c: c.create_sms_distribution(
+        lambda c: c.sms_distributions.create(
             survey_id=SV,
             name="SMS reminder",
             send_date=SEND,
@@ -340,53 +359,94 @@ CASES = [
         },
     ),
     (
-        lambda c: c.list_sms_distributions(survey_id=SV),
+        lambda c: c.sms_distributions.list(survey_id=SV),
         "GET",
         "/distributions/sms",
         {"surveyId": SV, "pageSize": "100"},
         None,
     ),
     (
-        lambda c: c.get_sms_distribution("SMSD_1", survey_id=SV),
+        lambda c: c.sms_distributions.get("SMSD_1", survey_id=SV),
         "GET",
         "/distributions/sms/SMSD_1",
         {"surveyId": SV},
         None,
     ),
-    (lambda c: c.delete_sms_distribution("SMSD_1"), "DELETE", "/distributions/sms/SMSD_1", {}, None),
-    (lambda c: c.list_event_subscriptions(), "GET", "/eventsubscriptions", {}, None),
     (
-        lambda c: c.create_event_subscription(
-            topics=f"surveyengine.completedResponse.{SV}", publication_url="https://hooks.acme.test/q", shared_key="k"
-        ),
-        "POST",
-        "/eventsubscriptions",
-        {},
-        {
-            "topics": f"surveyengine.completedResponse.{SV}",
-            "publicationUrl": "https://hooks.acme.test/q",
-            "encrypt": False,
-            "sharedKey": "k",
-        },
-    ),
-    (lambda c: c.get_event_subscription("SUB_1"), "GET", "/eventsubscriptions/SUB_1", {}, None),
-    (lambda c: c.delete_event_subscription("SUB_1"), "DELETE", "/eventsubscriptions/SUB_1", {}, None),
-    (
-        lambda c: c.start_response_export(SV, format="json", compress=False, question_ids=["QID1"]),
-        "POST",
-        f"/surveys/{SV}/export-responses",
-        {},
-        {"format": "json", "compress": False, "questionIds": ["QID1"]},
-    ),
-    (
-        lambda c: c.get_response_export_progress(SV, "ES_1"),
+        lambda c: c.sms_distributions.list(survey_id=SV, page_size=10),
         "GET",
-        f"/surveys/{SV}/export-responses/ES_1",
-        {},
+        "/distributions/sms",
+        {"surveyId": SV, "pageSize": "10"},
         None,
     ),
     (
-        lambda c: c.call("POST", "/directories/POOL_1/transactions", json={"t1": {"contactId": CID}}),
+        lambda c: c.request("GET", "eventsubscriptions", params={"pageSize": 5, "skip": None}),
+        "GET",
+        "/eventsubscriptions",
+        {"pageSize": "5"},
+        None,
+    ),
+    (
+        lambda c: c.users.create(
+            username="ada#acme",
+            first_name="Ada",
+            last_name="L",
+            user_type="UT_123456789012345",
+            email="ada@example.com",
+            password="Secret-pass-1",
+            language="fr",
+            time_zone="Europe/Paris",
+            division_id="DV_1",
+            account_expiration_date=datetime(2031, 1, 1, tzinfo=UTC),
+            extra={"permissions": {"controlPanel": {}}},
+        ),
+        "POST",
+        "/users",
+        {},
+        {
+            "username": "ada#acme",
+            "firstName": "Ada",
+            "lastName": "L",
+            "userType": "UT_123456789012345",
+            "email": "ada@example.com",
+            "password": "Secret-pass-1",
+            "language": "fr",
+            "timeZone": "Europe/Paris",
+            "divisionId": "DV_1",
+            "accountExpirationDate": "2031-01-01T00:00:00Z",
+            "permissions": {"controlPanel": {}},
+        },
+    ),
+    (
+        lambda c: c.groups.list(page_size=20),
+        "GET",
+        "/groups",
+        {"pageSize": "20"},
+        None,
+    ),
+    (
+        lambda c: c.mailing_lists.list(D, owner_id="GR_1", include_count=True),
+        "GET",
+        f"/directories/{D}/mailinglists",
+        {"pageSize": "100", "useNewPaginationScheme": "true", "ownerId": "GR_1", "includeCount": "true"},
+        None,
+    ),
+    (
+        lambda c: c.mailing_lists.members.list(D, ML, include_embedded=True),
+        "GET",
+        f"/directories/{D}/mailinglists/{ML}/contacts",
+        {"pageSize": "50", "useNewPaginationScheme": "true", "includeEmbedded": "true"},
+        None,
+    ),
+    (
+        lambda c: c.mailing_lists.members.list_bounced(D, ML, since="2024-01-02T00:00:00Z"),
+        "GET",
+        f"/directories/{D}/mailinglists/{ML}/bouncedContacts",
+        {"pageSize": "50", "since": "2024-01-02T00:00:00Z"},
+        None,
+    ),
+    (
+        lambda c: c.request("POST", "/directories/POOL_1/transactions", json={"t1": {"contactId": CID}}),
         "POST",
         "/directories/POOL_1/transactions",
         {},
@@ -411,11 +471,11 @@ def test_each_method_sends_the_documented_request(client, transport, call, metho
 class TestResults:
     def test_methods_return_the_result_object(self, client, transport):
         transport.on("POST", f"/directories/{D}/contacts", envelope({"id": CID}))
-        assert client.create_directory_contact(D, email="a@example.com") == {"id": CID}
+        assert client.contacts.create(D, email="a@example.com") == {"id": CID}
 
     def test_writes_answered_with_meta_only_return_none(self, client, transport):
         transport.on("PUT", f"/directories/{D}/mailinglists/{ML}", envelope())
-        assert client.update_mailing_list(D, ML, name="x") is None
+        assert client.mailing_lists.update(D, ML, name="x") is None
         assert client.last_meta["httpStatus"] == "200 - OK"
 
     @pytest.mark.parametrize(
@@ -429,35 +489,37 @@ class TestResults:
     def test_reminders_and_thank_yous_always_have_an_id(self, client, transport, result, expected):
         transport.on("POST", f"/distributions/{EMD}/reminders", envelope(result))
         transport.on("POST", f"/distributions/{EMD}/thankyous", envelope(result))
-        assert client.create_reminder(EMD, header=HEADER, message=MESSAGE, send_date=SEND) == expected
-        assert client.create_thank_you(EMD, header=HEADER, message=MESSAGE, send_date=SEND) == expected
+        assert client.distributions.create_reminder(EMD, header=HEADER, message=MESSAGE, send_date=SEND) == expected
+        assert client.distributions.create_thank_you(EMD, header=HEADER, message=MESSAGE, send_date=SEND) == expected
 
-    def test_link_generation_needs_exactly_one_target(self, client):
-        with pytest.raises(ValueError):
-            client.generate_distribution_links(survey_id=SV, description="x")
-        with pytest.raises(ValueError):
-            client.generate_distribution_links(
-                survey_id=SV, description="x", mailing_list_id=ML, transaction_batch_id="BT_1"
-            )
+    def test_a_copy_with_other_options_calls_through_the_copy(self, transport):
+        original, copied = [], []
+        client = make_client(transport, hooks=[original.append])
+        quick = client.with_options(hooks=[copied.append], timeout=(1.0, 2.0))
+        transport.on("GET", "/users/{id}", envelope({"id": "UR_1"}))
+        transport.on("GET", f"/directories/{D}/mailinglists/{ML}/contacts", envelope({"elements": []}))
+        quick.users.get("UR_1")
+        quick.mailing_lists.members.list(D, ML)
+        client.users.get("UR_1")
+        assert [r.path for r in copied] == ["/users/UR_1", f"/directories/{D}/mailinglists/{ML}/contacts"]
+        assert [r.path for r in original] == ["/users/UR_1"]
+        assert [sent.timeout for sent in transport.sent] == [(1.0, 2.0), (1.0, 2.0), (5.0, 30.0)]
 
-    def test_batch_links_use_the_batch_action(self, client, transport):
-        transport.on("POST", "/distributions", envelope({"id": EMD}))
-        client.generate_distribution_links(survey_id=SV, description="x", transaction_batch_id="BT_1")
-        assert transport.sent[0].body["action"] == "CreateTransactionBatchDistribution"
-        assert transport.sent[0].body["transactionBatchId"] == "BT_1"
+    def test_a_file_body_is_not_taken_for_a_result(self, client, transport):
+        from qualtrics import InvalidResponseError
 
-    def test_export_files_come_back_as_bytes(self, client, transport):
         zipped = b"PK\x03\x04 not json at all \xff\xfe"
         transport.on("GET", f"/surveys/{SV}/export-responses/F_1/file", raw(200, zipped, "application/zip"))
-        assert client.download_response_export(SV, "F_1") == zipped
-        assert transport.sent[0].headers["Accept"] == "*/*"
+        with pytest.raises(InvalidResponseError):
+            client.request("GET", f"/surveys/{SV}/export-responses/F_1/file")
+        assert transport.sent[0].headers["Accept"] == "application/json"
 
-    def test_a_failed_export_download_is_still_a_typed_error(self, client, transport):
-        from connections.qualtrics import NotFoundError
+    def test_a_failed_download_is_still_a_typed_error(self, client, transport):
+        from qualtrics import NotFoundError
 
         transport.on("GET", f"/surveys/{SV}/export-responses/F_1/file", envelope(status=404, error_message="No file"))
         with pytest.raises(NotFoundError):
-            client.download_response_export(SV, "F_1")
+            client.request("GET", f"/surveys/{SV}/export-responses/F_1/file")
 
 
 class TestNotices:
@@ -494,7 +556,7 @@ class TestNotices:
         assert client.suggested_datacenter == expected
 
     def test_the_notice_of_an_error_is_kept(self, client, transport):
-        from connections.qualtrics import BadRequestError
+        from qualtrics import BadRequestError
 
         transport.on(
             "POST",
@@ -502,7 +564,7 @@ class TestNotices:
             envelope(status=400, error_message="Wrong datacenter", notice=self.PROXIED),
         )
         with pytest.raises(BadRequestError) as caught:
-            client.start_response_export(SV)
+            client.request("POST", f"/surveys/{SV}/export-responses", json={"format": "csv"})
         assert caught.value.notice == self.PROXIED
         assert client.suggested_datacenter == "sjc1"
 
@@ -518,9 +580,9 @@ class TestTimeouts:
         transport.on("GET", "/distributions/sms", envelope({"elements": [], "nextPage": None}))
         transport.on("POST", "/distributions/sms", envelope({"id": "SMSD_1"}))
         transport.on("GET", "/distributions", envelope({"elements": [], "nextPage": None}))
-        client.list_sms_distributions(survey_id=SV)
-        client.create_sms_distribution(survey_id=SV, name="x", send_date=SEND, method="Invite")
-        client.list_distributions(survey_id=SV)
+        client.sms_distributions.list(survey_id=SV)
+        client.sms_distributions.create(survey_id=SV, name="x", send_date=SEND, method="Invite")
+        client.distributions.list(survey_id=SV)
         assert [sent.timeout for sent in transport.sent] == [
             (2.0, SMS_READ_TIMEOUT),
             (2.0, SMS_READ_TIMEOUT),

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connections.qualtrics import QualtricsClient
+from qualtrics import QualtricsClient
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ class TestManyPages:
         _brand, directory = empty
         control.post("contacts", count=1234)
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token)
-        ids = [c["contactId"] for c in client.iter_directory_contacts(directory)]
+        ids = [c["contactId"] for c in client.contacts.list(directory).iter_all()]
         assert len(ids) == len(set(ids)) == 1234
         calls = sandbox.calls("GET", f"/directories/{directory}/contacts")
         assert len(calls) == 13
@@ -37,11 +37,12 @@ class TestManyPages:
     def test_mailing_list_contacts_are_capped_at_fifty_a_page(self, sandbox, control, empty):
         _brand, directory = empty
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token)
-        mailing_list = client.create_mailing_list(directory, name="Big list")["id"]
+        mailing_list = client.mailing_lists.create(directory, name="Big list")["id"]
         control.post("contacts", count=620, mailingListId=mailing_list)
-        first = client.list_mailing_list_contacts(directory, mailing_list, page_size=500)
-        assert len(first.elements) == 50
-        members = [c["contactId"] for c in client.iter_mailing_list_contacts(directory, mailing_list, page_size=200)]
+        first = client.mailing_lists.members.list(directory, mailing_list, page_size=500)
+        assert len(first.items) == 50
+        members = client.mailing_lists.members.list(directory, mailing_list, page_size=200).iter_all()
+        members = [c["contactId"] for c in members]
         assert len(members) == len(set(members)) == 620
         pages = sandbox.calls("GET", f"/mailinglists/{mailing_list}/contacts")
         assert len(pages) == 1 + 13
@@ -49,7 +50,7 @@ class TestManyPages:
 
     def test_offset_pages_for_users(self, sandbox):
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token)
-        users = [u["id"] for u in client.iter_users(page_size=1)]
+        users = [u["id"] for u in client.users.list(page_size=1).iter_all()]
         assert len(users) == len(set(users)) == sandbox.brand("acme")["counts"]["users"]
         offsets = [query_of("?" + c["query"]).get("offset") for c in sandbox.calls("GET", "/users")]
         assert offsets == [None] + [str(n) for n in range(1, len(users))]
@@ -59,9 +60,9 @@ class TestManyPages:
         control.post("contacts", count=1050)
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token)
         found = list(
-            client.iter_search_directory_contacts(
+            client.contacts.search(
                 directory, filter={"filterType": "firstName", "comparison": "eq", "value": "Bulk"}
-            )
+            ).iter_all()
         )
         assert len({c["id"] for c in found}) == 1050
         assert len(sandbox.calls("POST", "/contacts/search")) == 11
@@ -72,16 +73,16 @@ class TestManyPages:
         client = QualtricsClient(sandbox.base_url, sandbox.admin_token)
         visited = [None]
         pages = []
-        page = client.list_directory_contacts(directory, page_size=50)
+        page = client.contacts.list(directory, page_size=50)
         while True:
-            pages.append([c["contactId"] for c in page.elements])
+            pages.append([c["contactId"] for c in page.items])
             if not page.next_page:
                 break
             visited.append(page.next_page)
-            page = client.list_directory_contacts(directory, page_url=page.next_page)
+            page = client.contacts.list(directory, page_url=page.next_page)
         assert [len(p) for p in pages] == [50, 50, 50, 50, 50, 10]
         # "Previous" is the URL before the current one; asking for it again gives the same page.
-        again = client.list_directory_contacts(directory, page_url=visited[2])
-        assert [c["contactId"] for c in again.elements] == pages[2]
-        first = client.list_directory_contacts(directory, page_size=50, page_url=visited[0])
-        assert [c["contactId"] for c in first.elements] == pages[0]
+        again = client.contacts.list(directory, page_url=visited[2])
+        assert [c["contactId"] for c in again.items] == pages[2]
+        first = client.contacts.list(directory, page_size=50, page_url=visited[0])
+        assert [c["contactId"] for c in first.items] == pages[0]

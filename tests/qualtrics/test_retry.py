@@ -9,7 +9,7 @@ from email.utils import format_datetime as http_date
 import pytest
 import requests
 
-from connections.qualtrics import (
+from qualtrics import (
     ConnectionFailedError,
     NotFoundError,
     QualtricsTimeoutError,
@@ -110,7 +110,7 @@ class TestClientRetries:
     def test_it_does_not_retry_permanent_errors(self, client, transport, sleeps):
         transport.on("GET", "/users/{id}", envelope(status=404, error_message="gone"))
         with pytest.raises(NotFoundError):
-            client.get_user("UR_123456789012345")
+            client.users.get("UR_123456789012345")
         assert len(transport.sent) == 1 and sleeps == []
 
     @pytest.mark.parametrize("method", ["PUT", "DELETE"])
@@ -122,7 +122,7 @@ class TestClientRetries:
     def test_it_does_not_resend_a_post_after_a_read_timeout(self, client, transport, sleeps):
         transport.on("POST", "/directories/{d}/mailinglists", requests.ReadTimeout("slow"), envelope({"id": "CG_1"}))
         with pytest.raises(QualtricsTimeoutError) as caught:
-            client.create_mailing_list("POOL_123456789012345", name="Panel")
+            client.mailing_lists.create("POOL_123456789012345", name="Panel")
         assert caught.value.may_have_reached_server
         assert len(transport.sent) == 1 and sleeps == []
 
@@ -142,7 +142,7 @@ class TestClientRetries:
             requests.ConnectTimeout("no route"),
             envelope({"id": "CG_123456789012345"}),
         )
-        result = client.create_mailing_list("POOL_123456789012345", name="Panel")
+        result = client.mailing_lists.create("POOL_123456789012345", name="Panel")
         assert result == {"id": "CG_123456789012345"}
         assert len(transport.sent) == 3
         assert sleeps == [0.5, 1.0]
@@ -154,7 +154,11 @@ class TestClientRetries:
             envelope(status=429, headers={"Retry-After": "2"}),
             envelope({"id": "SUB_123456789012345"}),
         )
-        client.create_event_subscription(topics="surveyengine.completedResponse.SV_1", publication_url="https://x")
+        client.request(
+            "POST",
+            "/eventsubscriptions",
+            json={"topics": "surveyengine.completedResponse.SV_1", "publicationUrl": "https://x"},
+        )
         assert sleeps == [2.0]
         assert len(transport.sent) == 2
 
@@ -165,10 +169,10 @@ class TestClientRetries:
             server_error(),
             envelope({"elements": [{"id": "CID_1"}]}),
         )
-        page = client.search_directory_contacts(
+        page = client.contacts.search(
             "POOL_123456789012345", filter={"filterType": "extRef", "comparison": "eq", "value": "7"}
         )
-        assert page.elements == [{"id": "CID_1"}]
+        assert page.items == [{"id": "CID_1"}]
 
     def test_a_retried_delete_that_finds_nothing_counts_as_done(self, client, transport):
         transport.on(
@@ -177,13 +181,13 @@ class TestClientRetries:
             server_error(),
             envelope(status=404, error_message="Could not find mailing list"),
         )
-        assert client.delete_mailing_list("POOL_123456789012345", "CG_123456789012345") is None
+        assert client.mailing_lists.delete("POOL_123456789012345", "CG_123456789012345") is None
         assert len(transport.sent) == 2
 
     def test_a_first_delete_that_finds_nothing_still_fails(self, client, transport):
         transport.on("DELETE", "/directories/{d}/mailinglists/{m}", envelope(status=404, error_message="nope"))
         with pytest.raises(NotFoundError):
-            client.delete_mailing_list("POOL_123456789012345", "CG_123456789012345")
+            client.mailing_lists.delete("POOL_123456789012345", "CG_123456789012345")
 
 
 class TestNoWaiting:

@@ -1,0 +1,28 @@
+"""One module per kind of thing in Qualtrics; each class is reached as an attribute of the client."""
+
+from .contacts import Contacts
+from .directories import Directories
+from .distributions import Distributions
+from .groups import GroupMembers, Groups
+from .imports import ContactImports
+from .libraries import Libraries, LibraryMessages
+from .mailing_lists import MailingListMembers, MailingLists
+from .sms import SmsDistributions
+from .surveys import Surveys
+from .users import Users
+
+__all__ = [
+    "ContactImports",
+    "Contacts",
+    "Directories",
+    "Distributions",
+    "GroupMembers",
+    "Groups",
+    "Libraries",
+    "LibraryMessages",
+    "MailingListMembers",
+    "MailingLists",
+    "SmsDistributions",
+    "Surveys",
+    "Users",
+]
