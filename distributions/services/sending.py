@@ -111,13 +111,11 @@ def _enqueue(pk: int, token: str, countdown: float | None = None) -> None:
 
 def _enqueue_many(pks: list[int], token: str) -> None:
     """Like _enqueue for a whole sweep, publishing through one broker connection."""
-    from portal.celery import app
-
     from ..tasks import distribution_send_task
 
     def publish():
         try:
-            with app.producer_or_acquire() as producer:
+            with distribution_send_task.app.producer_or_acquire() as producer:
                 for pk in pks:
                     distribution_send_task.apply_async((pk, token), producer=producer)
         except Exception:  # the broker is down: the reaper enqueues them again later
