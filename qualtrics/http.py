@@ -42,7 +42,7 @@ from .retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("qualtrics")
 
-# SMS routes have a 16 s server-side timeout (QUALTRICS_API.md §10); leave room above it.
+# SMS routes have a 16 s server-side timeout (docs/qualtrics-api.md#sms-distributions); leave room above it.
 SMS_READ_TIMEOUT = 20.0
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 PROXIED_NOTICE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
