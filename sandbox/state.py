@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import config as settings
-from . import jobs, seed, sending
+from . import jobs, response_imports, seed, sending
 from .envelope import ApiError, bad_request
+from .hooks import Hooks
 from .ids import ALPHANUMERIC, IdFactory
 from .models import Brand, User
 from .ratelimit import RateLimiter
@@ -40,6 +41,8 @@ class State:
         self.extra_tokens = [_split_token(token) for token in tokens]
         self.seed_name = seed_name
         self.generation = 0
+        # Listeners to recorded responses and survey (de)activation; kept across resets (see sandbox.hooks).
+        self.hooks = Hooks()
         self.reset(seed_name)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -89,6 +92,7 @@ class State:
         """Let time-driven work happen: scheduled sends go out and finished imports land."""
         sending.send_due(self, brand)
         jobs.apply_due_imports(self, brand)
+        response_imports.apply_due(self, brand)
 
     # --- tokens ----------------------------------------------------------------------------------
     def authenticate(self, token: str) -> tuple[Brand, User] | None:
