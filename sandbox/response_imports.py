@@ -37,6 +37,11 @@ METADATA_NAMES = {
     "LocationLongitude": "locationLongitude", "DistributionChannel": "distributionChannel",
     "UserLanguage": "userLanguage",
 }
+METADATA_TEXTS = {
+    "StartDate": "Start Date", "EndDate": "End Date", "Status": "Response Type", "IPAddress": "IP Address",
+    "Progress": "Progress", "Duration (in seconds)": "Duration (in seconds)", "Finished": "Finished",
+    "RecordedDate": "Recorded Date", "ResponseId": "Response ID",
+}
 IGNORED = ("_recordId", "LastModifiedDate", "lastModifiedDate")
 
 
@@ -226,7 +231,12 @@ def _plan_from_name(survey: Survey, name: str) -> dict[str, Any] | None:
 
 def _is_text_row(survey: Survey, header: list[str], row: list[str]) -> bool:
     """The second row of an export holds texts ("Start Date", question texts), not a response."""
-    return bool(row) and bool(header) and header[0] == "StartDate" and row[0].strip() == "Start Date"
+    texts = dict(METADATA_TEXTS)
+    for qid in definitions.question_order(survey):
+        for breakout in (False, True):
+            for column in questions.columns(qid, survey.questions[qid], breakout=breakout):
+                texts.setdefault(column.name, column.text)
+    return any(texts.get(name.strip()) == cell.strip() for name, cell in zip(header, row, strict=False))
 
 
 def _response(state: State, survey: Survey, plan: list[dict[str, Any] | None], row: list[str]) -> Response:

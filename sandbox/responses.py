@@ -392,6 +392,8 @@ def _metadata_value(key: str, value: Any, time_zone: Any) -> Any:
             raise bad_request(f"{key} is not a valid date: {value!r}")
         return dates.iso(moment)
     if key in ("status", "progress", "duration", "finished"):
+        if key == "status" and value in STATUS_LABELS.values():
+            return next(code for code, label in STATUS_LABELS.items() if label == value)
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):

@@ -181,3 +181,18 @@ def test_idempotency_key(api, survey, stored, sandbox):
     assert len(new_responses(stored, before)) == 2
     rows = list(csv.reader(io.StringIO(CSV)))
     assert len(rows) == 4
+
+
+def test_labelled_files_and_question_text_rows(api, survey, stored, sandbox):
+    sandbox.configure(job_seconds=0)
+    before = set(stored.responses)
+    # Exported with useLabels, without the ImportId row: answers and the response type are texts.
+    labelled = ("Status,Finished,Q3,Q5_2,Q4_3\r\n"
+                "Response Type,Finished,\"Overall, how satisfied are you with Acme?\",Phone,Pricing\r\n"
+                "IP Address,True,Very satisfied,Phone,Agree\r\n")
+    started = api.post(f"/surveys/{survey}/import-responses", data=labelled.encode(),
+                       headers={"Content-Type": "text/csv"})
+    assert wait_for(api, survey, started.json()["result"]["progressId"], sandbox)["status"] == "complete"
+    [made] = new_responses(stored, before)
+    assert (made.values["status"], made.values["finished"], made.values["QID3"]) == (0, 1, 5)
+    assert (made.values["QID5"], made.values["QID4_3"]) == ([2], 4)
