@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import dates, questions
+from . import dates, logic, questions
 from .models import Brand, Quota, Survey
 
 if TYPE_CHECKING:
@@ -266,8 +266,6 @@ def metadata(brand: Brand, survey: Survey) -> dict[str, Any]:
 
 
 def quota_definition(survey: Survey, quota: Quota) -> dict[str, Any]:
-    from . import logic  # logic needs questions only; imported here to keep this module's imports light
-
     shown: dict[str, Any] = {
         "Name": quota.name, "Occurrences": quota.occurrences, "Count": quota.count, "LogicType": quota.logic_type,
         "QuotaAction": quota.action,

@@ -285,8 +285,6 @@ class ExportJob:
     content: bytes
     content_type: str
     continuation_token: str | None = None
-    # Continuation tokens ask for changes after this survey sequence number; the export covers up to `sequence`.
-    sequence: int = 0
 
 
 @dataclass

@@ -266,7 +266,7 @@ def start_export(call: ApiCall) -> dict[str, Any]:
     ids = call.state.ids
     job = ExportJob(
         id=ids.make("ES"), survey_id=survey.id, started=call.now, file_id=f"{ids.uuid()}-def",
-        filename=filename, content=content, content_type=content_type, sequence=survey.sequence,
+        filename=filename, content=content, content_type=content_type,
     )
     if continues:
         token = ids.chars(56)
