@@ -137,7 +137,7 @@ class SandboxApp:
             state.catch_up(brand)
             failing = state.config["fail_rate"] > 0 and state.fault_rng.random() < state.config["fail_rate"]
             if failing and state.config["fail_mode"] == "before":
-                raise _transient(rest)
+                raise _transient(path)
             prefix = f"/{datacenter}/API/v3" if datacenter else "/API/v3"
             call = ApiCall(
                 state=state, brand=brand, user=user, method=request.method, path=path, params=params,
