@@ -1,8 +1,10 @@
 """Reproducible starting worlds.
 
 `demo`: brand `acme` (iad1) with an XM Directory of 500 contacts, five mailing lists, 20 users, 5 groups,
-3 surveys with responses, a user library and a group library with messages, and a sent invitation with
-its reminder; brand `globex` (fra1), small. `empty`: the same brands, users with tokens and directories,
+3 surveys (blocks, a block randomizer, NPS, matrix, single and multi-select and text questions, display
+logic, required questions; complete, partial and in-progress responses; quotas and saved filters on the
+first), a user library and a group library with messages, and a sent invitation with its reminder; brand
+`globex` (fra1), small. `empty`: the same brands, users with tokens and directories,
 nothing else. Each brand's core (token users, user types, directory) comes from its own fixed random
 source, so tokens and directory IDs are the same under both seeds and across restarts.
 """
