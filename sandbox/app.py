@@ -31,6 +31,7 @@ from .routing import ApiCall, FileReply
 from .state import State
 
 API_PATH = re.compile(r"^(?:/(?P<dc>[a-z]{2,4}[0-9]{1,2}))?/API/v3(?P<rest>/.*)?$")
+REPEATED_SLASHES = re.compile(r"/{2,}")
 PROXY_NOTICE = "Request proxied. For faster response times, use this host instead: {dc}.qualtrics.com"
 
 
@@ -115,7 +116,9 @@ class SandboxApp:
         try:
             found = API_PATH.match(request.path)
             rest = (found.group("rest") or "/") if found else request.path
-            routed = API.match(request.method, rest.rstrip("/") or "/") if found else None
+            # Qualtrics answers `…/POOL_x//contacts` and `…/mailinglists/` as if the slashes were single.
+            path = REPEATED_SLASHES.sub("/", rest).rstrip("/") or "/"
+            routed = API.match(request.method, path) if found else None
             if found is None or routed is None:
                 shown = f"/API/v3{rest}" if found else request.path
                 raise ApiError(404, f"API call does not exist: {request.method} {shown}", None)
@@ -136,21 +139,22 @@ class SandboxApp:
                 oauth.check_scope(state, grant, request.method, route.pattern)
             if route.admin and not user.is_admin:
                 raise forbidden("This call requires a brand administrator's token.")
-            if not body_is_json:
+            if not body_is_json and not route.raw:
                 raise ApiError(400, "The request body is not valid JSON")
             state.catch_up(brand)
             failing = state.config["fail_rate"] > 0 and state.fault_rng.random() < state.config["fail_rate"]
             if failing and state.config["fail_mode"] == "before":
-                raise _transient(rest)
+                raise _transient(path)
             prefix = f"/{datacenter}/API/v3" if datacenter else "/API/v3"
             call = ApiCall(
-                state=state, brand=brand, user=user, method=request.method, path=rest, params=params,
+                state=state, brand=brand, user=user, method=request.method, path=path, params=params,
                 query=dict(parse_qsl(request.query_string, keep_blank_values=True)), body=body,
                 root=request.root, prefix=prefix, request_id=rid, datacenter=datacenter, proxied=proxied,
+                headers=request.headers, raw_body=request.body if route.raw else b"",
             )
             result = route.handler(call)
             if failing:
-                raise _transient(rest)
+                raise _transient(path)
             if isinstance(result, FileReply):
                 headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
                 return Reply(200, result.content, result.content_type, headers), body, brand_id

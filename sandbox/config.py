@@ -29,6 +29,8 @@ ROUTE_LIMITS: dict[str, int] = {
     "export_responses_progress": 1000,
     "export_responses_file": 100,
     "response_get": 240,
+    "response_create": 120,
+    "response_delete": 60,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -73,6 +75,14 @@ DEFAULTS: dict[str, Any] = {
     "oauth_missing_scope_status": 403,
     # HTTP status of a JSON event sent to a workflow that does not exist: 404 or 400.
     "workflow_unknown_status": 404,
+    # What a breakoutSets column of a multi-select question holds for a chosen answer: 1, or the choice's recode.
+    "multiselect_export_value": "one",
+    # Result key of POST /surveys/{id}/responses: "responseId", "id" or "both".
+    "create_response_result_key": "responseId",
+    # PUT /responses/{id}: whether the body must name the survey ("required") or may leave it out ("optional").
+    "response_update_survey_id": "required",
+    # Label columns of includeLabelColumns: the same name as the value column ("same") or "<name>_labels".
+    "label_column_names": "same",
 }
 
 _CHOICES = {
@@ -83,6 +93,10 @@ _CHOICES = {
     "webhook_message_fields": ("documented", "observed"),
     "oauth_missing_scope_status": (403, 401),
     "workflow_unknown_status": (404, 400),
+    "multiselect_export_value": ("one", "recode"),
+    "create_response_result_key": ("responseId", "id", "both"),
+    "response_update_survey_id": ("required", "optional"),
+    "label_column_names": ("same", "suffix"),
 }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
@@ -48,3 +49,33 @@ def parse(value: object) -> datetime | None:
         offset_minutes = int(digits[:2]) * 60 + int(digits[2:])
         moment -= sign * timedelta(minutes=offset_minutes)
     return moment
+
+
+def zone(name: str) -> tzinfo | None:
+    """The time zone of an IANA name (`America/Chicago`), or None when there is no such zone."""
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def parse_in_zone(value: object, where: tzinfo) -> datetime | None:
+    """Like `parse`, but a date without a zone of its own is read as local time in `where`."""
+    if not isinstance(value, str):
+        return None
+    match = _ISO.match(value.strip())
+    if not match or match.group(8):
+        return parse(value)
+    naive = parse(value)
+    if naive is None:
+        return None
+    return naive.replace(tzinfo=where).astimezone(UTC)
+
+
+def local(moment: datetime | None, where: tzinfo | None = None) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in `where` (UTC when None), as export files show dates."""
+    if moment is None:
+        return ""
+    return moment.astimezone(where or UTC).strftime("%Y-%m-%d %H:%M:%S")

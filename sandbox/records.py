@@ -153,6 +153,88 @@ class Response:
     distribution_id: str | None = None
     contact_id: str | None = None
     lookup_id: str | None = None
+    # Embedded data fields, shown among `values` by the API.
+    embedded: dict[str, Any] = field(default_factory=dict)
+    # What the respondent saw: value keys (`displayedFields`) and, per question, the choices offered.
+    displayed: list[str] = field(default_factory=list)
+    displayed_values: dict[str, list[Any]] = field(default_factory=dict)
+    # Randomised orders: a question's choice IDs, or a block randomizer's block names (keyed by its FlowID).
+    display_order: dict[str, list[str]] = field(default_factory=dict)
+    modified: datetime | None = None
+    # Positions in the survey's record of changes (when recorded, when last changed); a continuation token
+    # remembers the last position it covered.
+    sequence: int = 0
+    modified_sequence: int = 0
+    quota_ids: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.values.get("finished"))
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.modified or self.recorded
+
+
+@dataclass
+class Condition:
+    """One test on a response: a question's answer, an embedded data field or a metadata value."""
+
+    field: str
+    operator: str  # "Selected" | "NotSelected" | "EqualTo" | "GreaterThanOrEqual" | "LessThanOrEqual"
+    value: Any
+    source: str = "question"  # "question" | "embedded" | "metadata"
+
+
+@dataclass
+class QuotaCombination:
+    description: str
+    occurrences: int
+    conditions: list[Condition]
+    count: int = 0
+
+
+@dataclass
+class Quota:
+    id: str
+    name: str
+    occurrences: int
+    logic_type: str  # "Simple" | "Cross"
+    conditions: list[Condition] = field(default_factory=list)
+    combinations: list[QuotaCombination] = field(default_factory=list)
+    count: int = 0
+    action: str = "EndCurrentSurvey"
+
+
+@dataclass
+class SavedFilter:
+    id: str
+    name: str
+    conditions: list[Condition]
+    created: datetime
+
+
+@dataclass
+class Continuation:
+    token: str
+    created: datetime
+    sequence: int
+
+
+@dataclass
+class ResponseImportJob:
+    id: str
+    survey_id: str
+    started: datetime
+    format: str  # "csv" | "tsv"
+    text: str | None = None
+    url: str | None = None
+    error: str | None = None
+    applied: bool = False
+    response_ids: list[str] = field(default_factory=list)
+    # Idempotency-Key header and a digest of the file: a repeated request is answered with the same job.
+    idempotency_key: str | None = None
+    digest: str = ""
 
 
 @dataclass
@@ -163,10 +245,34 @@ class Survey:
     is_active: bool
     created: datetime
     modified: datetime
+    # The definition as Qualtrics keeps it: questions by QID, blocks by block ID and the flow's elements,
+    # each in the shape the survey-definitions API shows.
     questions: dict[str, dict[str, Any]]
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flow: list[dict[str, Any]] = field(default_factory=list)
+    flow_count: int = 1
+    language: str = "EN"
+    project_category: str = "CORE"
+    description: str | None = None
+    creator_id: str | None = None
+    response_set_id: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    last_activated: datetime | None = None
     expiration_start: datetime | None = None
     expiration_end: datetime | None = None
     responses: dict[str, Response] = field(default_factory=dict)
+    # Sessions not recorded yet (exported only with exportResponsesInProgress).
+    in_progress: dict[str, Response] = field(default_factory=dict)
+    quotas: dict[str, Quota] = field(default_factory=dict)
+    filters: dict[str, SavedFilter] = field(default_factory=dict)
+    continuations: dict[str, Continuation] = field(default_factory=dict)
+    imports: dict[str, ResponseImportJob] = field(default_factory=dict)
+    deleted_responses: int = 0
+    sequence: int = 0
+
+    def next_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence
 
 
 @dataclass

@@ -42,6 +42,9 @@ class ApiCall:
     request_id: str
     datacenter: str | None = None
     proxied: bool = False
+    headers: Any = None
+    # The request body as sent; filled only for routes registered with `raw=True` (files, CSV, multipart).
+    raw_body: bytes = b""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,6 +81,10 @@ class ApiCall:
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() == "true"
 
+    def header(self, name: str) -> str | None:
+        """A request header, by case-insensitive name."""
+        return self.headers.get(name) if self.headers is not None else None
+
 
 Handler = Callable[[ApiCall], Any]
 
@@ -89,6 +96,7 @@ class Route:
     handler: Handler
     limit: str | None
     admin: bool
+    raw: bool = False
     regex: re.Pattern[str] = field(init=False)
     literals: int = field(init=False)
 
@@ -101,10 +109,12 @@ class RouteTable:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def add(self, method: str, pattern: str, *, limit: str | None = None,
-            admin: bool = False) -> Callable[[Handler], Handler]:
+    def add(self, method: str, pattern: str, *, limit: str | None = None, admin: bool = False,
+            raw: bool = False) -> Callable[[Handler], Handler]:
+        """`raw=True`: the route also takes bodies that are not JSON, from `ApiCall.raw_body`."""
+
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, pattern, handler, limit, admin))
+            self.routes.append(Route(method, pattern, handler, limit, admin, raw))
             return handler
 
         return register

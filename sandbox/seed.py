@@ -1,8 +1,10 @@
 """Reproducible starting worlds.
 
 `demo`: brand `acme` (iad1) with an XM Directory of 500 contacts, five mailing lists, 20 users, 5 groups,
-3 surveys with responses, a user library and a group library with messages, and a sent invitation with
-its reminder; brand `globex` (fra1), small. `empty`: the same brands, users with tokens and directories,
+3 surveys (blocks, a block randomizer, NPS, matrix, single and multi-select and text questions, display
+logic, required questions; complete, partial and in-progress responses; quotas and saved filters on the
+first), a user library and a group library with messages, and a sent invitation with its reminder; brand
+`globex` (fra1), small. `empty`: the same brands, users with tokens and directories,
 nothing else. Each brand's core (token users, user types, directory) comes from its own fixed random
 source, so tokens and directory IDs are the same under both seeds and across restarts.
 """
@@ -13,17 +15,21 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import contacts, responses, sending
+from . import contacts, definitions, questions, responses, sending
 from .ids import IdFactory
 from .records import (
     ADMIN_USER_TYPE,
     Brand,
+    Condition,
     Directory,
     Distribution,
     Group,
     MailingList,
     Membership,
     Message,
+    Quota,
+    QuotaCombination,
+    SavedFilter,
     Survey,
     User,
 )
@@ -218,48 +224,136 @@ def _demo_libraries(brand: Brand, ids: IdFactory, admin: User, group: Group) -> 
     add(group.id, "smsInvite", "CX Team SMS invitation", "Acme CX: 1 minute survey ${l://SurveyLink}")
 
 
-def _scale(labels: tuple[str, ...], start: int = 1) -> dict[str, dict[str, Any]]:
-    return {str(i + 1): {"recode": str(start + i), "description": text, "choiceText": text}
-            for i, text in enumerate(labels)}
+SATISFACTION = ("Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied")
+AGREEMENT = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
 
 
-def _question(text: str, kind: str, selector: str, choices: dict[str, Any] | None = None) -> dict[str, Any]:
-    question: dict[str, Any] = {"questionText": text, "questionType": {"type": kind, "selector": selector,
-                                                                      "subSelector": None}}
-    if choices is not None:
-        question["choices"] = choices
-    return question
+def _survey(ids: IdFactory, *, name: str, owner: User, active: bool, created: datetime,
+            blocks: list[tuple[str, list[dict[str, Any]]]], embedded: tuple[str, ...] = (),
+            randomized: tuple[int, int] | None = None) -> Survey:
+    """A survey with these blocks in flow order; `randomized` = (first, end) block indexes shown in random order."""
+    survey = definitions.blank(ids, name=name, owner_id=owner.id, now=created)
+    survey.is_active = active
+    survey.modified = created + timedelta(days=5)
+    survey.last_activated = created + timedelta(days=5) if active else None
+    survey.flow, survey.flow_count = [], 1
+    if embedded:
+        survey.flow.append({
+            "Type": "EmbeddedData", "FlowID": definitions.next_flow_id(survey),
+            "EmbeddedData": [{"Description": field, "Type": "Recipient", "Field": field, "VariableType": "String",
+                              "DataVisibility": [], "AnalyzeText": False} for field in embedded],
+        })
+    elements = []
+    for index, (description, block_questions) in enumerate(blocks):
+        block_id = definitions.default_block_id(survey) if index == 0 else ids.make("BL")
+        assert block_id is not None
+        block = survey.blocks.get(block_id) or {
+            "Type": "Standard", "SubType": "", "ID": block_id,
+            "Options": {"BlockLocking": "false", "RandomizeQuestions": "false", "BlockVisibility": "Expanded"}}
+        block["Description"] = description
+        block["BlockElements"] = [{"Type": "Question", "QuestionID": q["QuestionID"]} for q in block_questions]
+        survey.blocks[block_id] = block
+        for question in block_questions:
+            survey.questions[question["QuestionID"]] = question
+        elements.append({"ID": block_id, "Type": "Block", "FlowID": definitions.next_flow_id(survey)})
+    if randomized is not None:
+        first, end = randomized
+        randomizer = {"Type": "BlockRandomizer", "FlowID": definitions.next_flow_id(survey),
+                      "SubSet": end - first, "EvenPresentation": True, "Flow": elements[first:end]}
+        elements[first:end] = [randomizer]
+    survey.flow.extend(elements)
+    return survey
+
+
+def _respond(survey: Survey, ids: IdFactory, rng: random.Random, created: datetime, complete: int,
+             partial: int = 0, in_progress: int = 0) -> None:
+    def moment() -> datetime:
+        return created + timedelta(days=rng.randint(6, 200), minutes=rng.randint(0, 1440))
+
+    for _ in range(partial):
+        responses.record(survey, ids, finished=moment(), rng=rng, complete=False)
+    for _ in range(complete):
+        responses.record(survey, ids, finished=moment(), rng=rng)
+    for _ in range(in_progress):
+        session = responses.generate(survey, ids, finished=moment(), rng=rng, in_progress=True)
+        survey.in_progress[session.id] = session
 
 
 def _demo_surveys(brand: Brand, ids: IdFactory, rng: random.Random, admin: User, member: User) -> list[Survey]:
-    nps = _scale(tuple(str(n) for n in range(11)), start=0)
-    satisfaction = _scale(("Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"))
-    ease = _scale(("Very hard", "Hard", "Neither", "Easy", "Very easy"))
-    specs = (
-        ("Customer Satisfaction 2025", admin, True, 25, {
-            "QID1": _question("How likely are you to recommend Acme to a friend?", "MC", "NPS", nps),
-            "QID2": _question("Overall, how satisfied are you with Acme?", "MC", "SAVR", satisfaction),
-            "QID3": _question("What could we do better?", "TE", "ESTB"),
-        }),
-        ("Onboarding Pulse", member, True, 12, {
-            "QID1": _question("How easy was it to get started?", "MC", "SAVR", ease),
-            "QID2": _question("Anything we should change in onboarding?", "TE", "ESTB"),
-        }),
-        ("Product Feedback (archived)", admin, False, 30, {
-            "QID1": _question("How satisfied are you with the product?", "MC", "SAVR", satisfaction),
-            "QID2": _question("Which feature would you add?", "TE", "SL"),
-        }),
-    )
-    surveys = []
-    for number, (name, owner, active, count, questions) in enumerate(specs):
-        created = EPOCH - timedelta(days=300 - number * 60)
-        survey = Survey(id=ids.make("SV"), name=name, owner_id=owner.id, is_active=active, created=created,
-                        modified=created + timedelta(days=5), questions=questions)
+    created = EPOCH - timedelta(days=300)
+    csat = _survey(ids, name="Customer Satisfaction 2025", owner=admin, active=True, created=created, blocks=[
+        ("Recommendation", [
+            questions.net_promoter("QID1", "Q1", "How likely are you to recommend Acme to a friend or colleague?"),
+            questions.text_entry("QID2", "Q2", "What is the main reason for your score?",
+                                 shown_if_selected=("QID1", [str(n) for n in range(9)])),
+        ]),
+        ("Satisfaction", [
+            questions.multiple_choice("QID3", "Q3", "Overall, how satisfied are you with Acme?", SATISFACTION,
+                                      required=True),
+            questions.matrix("QID4", "Q4", "How much do you agree with the following statements?",
+                             ("Support resolved my issue quickly", "The product is easy to use",
+                              "Pricing is fair for what we get"), AGREEMENT),
+        ]),
+        ("Contact channels", [
+            questions.multiple_choice("QID5", "Q5", "Which channels have you used to contact us?",
+                                      ("Email", "Phone", "Live chat", "Help center", "In person"), multi=True,
+                                      randomize=True),
+        ]),
+        ("Final thoughts", [questions.text_entry("QID6", "Q6", "What could we do better?")]),
+    ], embedded=("Region", "CustomerTier"), randomized=(1, 3))
+    very_satisfied = Condition("QID3", "Selected", 5)
+    for name, occurrences, conditions in (("Very satisfied customers", 50, [very_satisfied]),
+                                          ("Gold tier", 40, [Condition("CustomerTier", "EqualTo", "Gold",
+                                                                       "embedded")])):
+        quota = Quota(id=ids.make("QO"), name=name, occurrences=occurrences, logic_type="Simple",
+                      conditions=conditions)
+        csat.quotas[quota.id] = quota
+    regions = Quota(id=ids.make("QO"), name="Responses per region", occurrences=80, logic_type="Cross",
+                    combinations=[QuotaCombination(f"Region is {region}", 20,
+                                                   [Condition("Region", "EqualTo", region, "embedded")])
+                                  for region in ("NA", "EMEA", "APAC", "LATAM")])
+    csat.quotas[regions.id] = regions
+    for name, conditions in (
+        ("Promoters", [Condition("QID1", "GreaterThanOrEqual", 9)]),
+        ("Detractors", [Condition("QID1", "LessThanOrEqual", 6)]),
+        ("E-mail invitations", [Condition("distributionChannel", "EqualTo", "email", "metadata")]),
+        ("Gold customers", [Condition("CustomerTier", "EqualTo", "Gold", "embedded")]),
+    ):
+        saved = SavedFilter(id=ids.uuid(), name=name, conditions=conditions, created=created + timedelta(days=30))
+        csat.filters[saved.id] = saved
+
+    created = EPOCH - timedelta(days=240)
+    onboarding = _survey(ids, name="Onboarding Pulse", owner=member, active=True, created=created, blocks=[
+        ("Getting started", [
+            questions.multiple_choice("QID1", "Q1", "How easy was it to get started?",
+                                      ("Very hard", "Hard", "Neither", "Easy", "Very easy"), required=True),
+            questions.multiple_choice("QID2", "Q2", "Which resources did you use during onboarding?",
+                                      ("Welcome call", "Video tutorials", "Help center articles", "Community forum"),
+                                      multi=True),
+        ]),
+        ("Suggestions", [questions.text_entry("QID3", "Q3", "Anything we should change in onboarding?")]),
+    ], embedded=("Department",))
+    saved = SavedFilter(id=ids.uuid(), name="Finished responses",
+                        conditions=[Condition("finished", "EqualTo", 1, "metadata")], created=created)
+    onboarding.filters[saved.id] = saved
+
+    created = EPOCH - timedelta(days=180)
+    archived = _survey(ids, name="Product Feedback (archived)", owner=admin, active=False, created=created, blocks=[
+        ("Product", [
+            questions.multiple_choice("QID1", "Q1", "How satisfied are you with the product?", SATISFACTION,
+                                      required=True),
+            questions.matrix("QID2", "Q2", "How would you rate these features?", ("Reports", "Integrations",
+                                                                                  "Mobile app"),
+                             ("Poor", "Fair", "Good", "Very good", "Excellent")),
+        ]),
+        ("Ideas", [questions.text_entry("QID3", "Q3", "Which feature would you add?", selector="SL")]),
+    ])
+    surveys = [csat, onboarding, archived]
+    for survey in surveys:
         brand.surveys[survey.id] = survey
-        for _ in range(count):
-            finished = created + timedelta(days=rng.randint(6, 200), minutes=rng.randint(0, 1440))
-            responses.record(survey, ids, finished=finished, rng=rng)
-        surveys.append(survey)
+    _respond(csat, ids, rng, EPOCH - timedelta(days=300), 25, partial=3, in_progress=2)
+    _respond(onboarding, ids, rng, EPOCH - timedelta(days=240), 12, in_progress=1)
+    _respond(archived, ids, rng, EPOCH - timedelta(days=180), 30, partial=2)
     return surveys
 
 
@@ -314,13 +408,13 @@ def _globex_demo(brand: Brand, core_ids: IdFactory) -> None:
         mailing_list.members[contact.id] = Membership(lookup_id=ids.make("CGC"), contact_id=contact.id,
                                                       added=created)
     directory.lists[mailing_list.id] = mailing_list
-    survey = Survey(
-        id=ids.make("SV"), name="Partner Satisfaction", owner_id=admin.id, is_active=True, created=created,
-        modified=created,
-        questions={"QID1": _question("How satisfied are you with Globex?", "MC", "SAVR",
-                                     _scale(("Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied",
-                                             "Very satisfied")))},
-    )
+    survey = _survey(ids, name="Partner Satisfaction", owner=admin, active=True, created=created, blocks=[
+        ("Partnership", [
+            questions.multiple_choice("QID1", "Q1", "How satisfied are you with Globex?", SATISFACTION,
+                                      required=True),
+            questions.text_entry("QID2", "Q2", "What should we improve in our partnership?"),
+        ]),
+    ])
     brand.surveys[survey.id] = survey
     for _ in range(5):
         responses.record(survey, ids, finished=created + timedelta(days=rng.randint(1, 30)), rng=rng)

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import config as settings
-from . import jobs, oauth, seed, sending, webhooks, workflows
+from . import jobs, oauth, response_imports, seed, sending, webhooks, workflows
 from .envelope import ApiError, bad_request
+from .hooks import Hooks
 from .ids import ALPHANUMERIC, IdFactory
 from .ratelimit import RateLimiter
 from .records import Brand, User
@@ -41,6 +42,17 @@ class State:
         self.seed_name = seed_name
         self.generation = 0
         self.deliveries = webhooks.Dispatcher(self)
+        # Listeners to recorded responses and survey (de)activation; kept across resets (see sandbox.hooks).
+        self.hooks = Hooks()
+        # Event subscriptions hear of what the API and response imports record (the control API's own
+        # recording of responses publishes directly).
+        self.hooks.response_recorded.append(
+            lambda _brand, survey, response, _source: webhooks.response_recorded(self, survey.id, response,
+                                                                                 response.finished)
+        )
+        self.hooks.survey_status_changed.append(
+            lambda brand, survey, _active, _source: webhooks.survey_activation_changed(self, brand, survey)
+        )
         self.reset(seed_name)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -93,6 +105,7 @@ class State:
         """Let time-driven work happen: scheduled sends go out and finished imports land."""
         sending.send_due(self, brand)
         jobs.apply_due_imports(self, brand)
+        response_imports.apply_due(self, brand)
 
     # --- tokens ----------------------------------------------------------------------------------
     def authenticate(self, token: str) -> tuple[Brand, User] | None:

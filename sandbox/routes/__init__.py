@@ -13,6 +13,8 @@ from . import (
     mailing_lists,
     sms,
     subscriptions,
+    survey_definitions,
+    survey_responses,
     surveys,
     users,
 )
@@ -29,4 +31,6 @@ API = RouteTable.combine(
     sms.table,
     surveys.table,
     subscriptions.table,
+    survey_definitions.table,
+    survey_responses.table,
 )

@@ -235,3 +235,21 @@ def test_import_into_a_transaction_batch_then_send_to_the_batch(api, pool, acme,
     history = api.ok("GET", f"/distributions/{distribution}/history")["elements"]
     assert len(history) == 3
     assert api.ok("GET", f"/distributions/{distribution}", params={"surveyId": survey})["stats"]["sent"] == 3
+
+
+def test_doubled_and_trailing_slashes_are_answered_as_single(api, pool, sandbox):
+    # Widely used clients join `…/directories/{id}/` with `/contacts`; Qualtrics treats `//` as `/`.
+    created = api.ok("POST", f"/directories/{pool}//contacts", {"firstName": "Ada", "email": "ada.slash@example.com"})
+    assert api.ok("GET", f"/directories/{pool}//contacts/{created['id']}")["email"] == "ada.slash@example.com"
+    listed = api.ok("GET", f"/directories/{pool}//contacts", params={"pageSize": 5})
+    assert len(listed["elements"]) == 5
+    assert "//" not in listed["nextPage"].split("://", 1)[1]
+    made = api.ok("POST", f"/directories/{pool}//mailinglists/", {"name": "Slashed list"})
+    assert made["id"].startswith("CG_")
+    lists = api.ok("GET", f"/directories/{pool}//mailinglists")["elements"]
+    assert "Slashed list" in {row["name"] for row in lists}
+    assert api.ok("GET", f"//directories/{pool}/mailinglists/{made['id']}/")["name"] == "Slashed list"
+    missing = api.get(f"/directories/{pool}//nothing-here")
+    assert missing.status_code == 404
+    shown = f"/API/v3/directories/{pool}//nothing-here"
+    assert error_of(missing) == {"errorMessage": f"API call does not exist: GET {shown}"}

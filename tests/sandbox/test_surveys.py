@@ -24,7 +24,13 @@ def test_list_and_get_surveys(api, survey):
     assert {s["isActive"] for s in surveys} == {True, False}
     detail = api.ok("GET", f"/surveys/{survey}")
     assert detail["name"] == "Customer Satisfaction 2025"
-    assert set(detail["questions"]) == {"QID1", "QID2", "QID3"}
+    assert set(detail["questions"]) == {"QID1", "QID2", "QID3", "QID4", "QID5", "QID6"}
+    assert detail["questions"]["QID1"]["questionType"] == {"type": "MC", "selector": "NPS", "subSelector": None}
+    assert detail["questions"]["QID3"]["validation"] == {"doesForceResponse": True}
+    assert set(detail["questions"]["QID4"]["subQuestions"]) == {"1", "2", "3"}
+    assert detail["exportColumnMap"]["Q4_2"] == {"question": "QID4", "subQuestion": "QID4.subQuestions.2"}
+    assert [element["type"] for element in detail["flow"]] == ["EmbeddedData", "Block", "BlockRandomizer", "Block"]
+    assert {field["name"] for field in detail["embeddedData"]} == {"Region", "CustomerTier"}
     assert detail["responseCounts"]["auditable"] >= 25
     assert set(detail["expiration"]) == {"startDate", "endDate"}
 
