@@ -243,7 +243,7 @@ def member_page(
     which: str = "all",
 ) -> ContactPage:
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
-    method = getattr(_client(connection, actor), MEMBER_VIEWS[which])
+    method = getattr(_client(connection, actor).mailing_lists.members, MEMBER_VIEWS[which])
     page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
     return ContactPage(page.items, page.next_page)
 
