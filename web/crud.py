@@ -38,7 +38,7 @@ from django.template import Context
 from django.template.loader import get_template, select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -51,7 +51,6 @@ from .htmx import is_partial
 CURSOR_SALT = "portal.crud.cursor"
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
-TABLE_SLOT = mark_safe("<!--crud-table-slot-->")
 
 
 def value_of(item: Any, attr: str | Callable) -> Any:
@@ -235,21 +234,20 @@ class CrudListView(ResourceMixin, TemplateView):
         cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
         fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
-        answer_later = self.fetch_in_background and not is_partial(request)
-        if answer_later:
+        if self.fetch_in_background and not is_partial(request):
             answer = background.start(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
-        fetched = _Fetched(self, answer, trail, cursor_param)
+        table_data = _TableData(self, answer, trail, cursor_param)
         context = self.get_context_data(
-            page=fetched.lazy("page"),
-            rows=fetched.lazy("rows"),
+            page=table_data.lazy("page"),
+            rows=table_data.lazy("rows"),
             columns=self.page_columns,
             search_form=search_form,
-            error=fetched.lazy("error"),
-            next_query=fetched.lazy("next_query"),
+            error=table_data.lazy("error"),
+            next_query=table_data.lazy("next_query"),
             prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
             page_number=len(trail) + 1,
             page_sizes=self.page_sizes,
@@ -258,20 +256,16 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
-        response = self.render_page_then_table(context) if answer_later else self.render_page(context)
-        fetched.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        context["table"] = RenderedWhenShown(lambda: self.render_table(context))
+        response = self.render_page(context)
+        table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
         return response
 
-    def render_page_then_table(self, context):
-        """The page with a slot where the table goes (everything but the table renders while Qualtrics
-        answers), then the table partial, once the answer is in."""
-        page = get_template(self.template_name).render({**context, "table_slot": TABLE_SLOT}, self.request)
-        if TABLE_SLOT in page:
-            # The page's context processors already ran: the table needs only the view's context.
-            table_context = Context({**context, "request": self.request, "csrf_token": get_token(self.request)})
-            table = self.partial_template().template.render(table_context)
-            page = page.replace(TABLE_SLOT, table, 1)
-        return HttpResponse(page)
+    def render_table(self, context) -> str:
+        """The table partial, rendered where the page outputs `{{ table }}`. The page's context processors
+        have already run for the layout around it: the table needs only the view's context."""
+        table_context = Context({**context, "request": self.request, "csrf_token": get_token(self.request)})
+        return self.partial_template().template.render(table_context)
 
     def create_url(self) -> str | None:
         if not self.can_write:
@@ -301,10 +295,28 @@ class CrudListView(ResourceMixin, TemplateView):
         return q.urlencode()
 
 
-class _Fetched:
-    """A list page's answer from Qualtrics (or its error) and the rows built from it, worked out when
-    the template first needs them: with the fetch running in the background, everything rendered
-    before the table (layout, navigation, search form) overlaps the wait for Qualtrics."""
+class RenderedWhenShown:
+    """HTML that a template outputs where it stands (`{{ table }}`), rendered only then: a list page
+    renders its layout, navigation and search form first, while a read started in the background is
+    under way, and waits for the answer only where the table goes."""
+
+    def __init__(self, render: Callable[[], str]):
+        self._render = render
+
+    @cached_property
+    def html(self) -> SafeString:
+        return mark_safe(self._render())  # noqa: S308 - the output of a template, escaped by it
+
+    def __html__(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+class _TableData:
+    """What a list page's table shows: the page a screen fetched (or the error explaining why not) and
+    the rows built from it, worked out when the template first needs them."""
 
     def __init__(self, view: CrudListView, answer: Callable[[], Page], trail: list[str], cursor_param: str):
         self.view = view
