@@ -148,7 +148,6 @@ class QualtricsFormMixin(BrandAdminMixin):
 
     template_name = "brandadmin/form.html"
     partial_template_name = "crud/form.html"
-    read_role = Role.OPERATOR  # a form a viewer could never submit is not shown to them
     choices_error = None
 
     def save(self, form):
@@ -372,7 +371,6 @@ class UserFormView(QualtricsFormMixin, CrudFormView):
 
 
 class UserDeleteView(BrandAdminMixin, CrudDeleteView):
-    read_role = Role.OPERATOR
     resource = "brandadmin:user"
     verbose_name = "user"
     object_kwarg = "user_id"
@@ -421,7 +419,6 @@ class UserTokenView(BrandAdminMixin, CrudFormView):
     form_class = TokenForm
     template_name = "brandadmin/user_token.html"
     partial = "token"
-    read_role = Role.MANAGER
     write_role = Role.MANAGER
     tab = "users"
 
@@ -730,7 +727,6 @@ class GroupFormView(QualtricsFormMixin, GroupMixin, CrudFormView):
 
 
 class GroupDeleteView(GroupMixin, CrudDeleteView):
-    read_role = Role.OPERATOR
 
     def consequences(self, group):
         members, _error = explained(selectors.group_members_all, **self.selector_kwargs(),

@@ -184,8 +184,7 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
 
     template_name = "distributions/distribution_form.html"
     partial = "form"
-    read_role = Role.OPERATOR
-    write_role = Role.OPERATOR
+    write_screen = True
     channel: str = Channel.EMAIL
     kind: str = Kind.INVITE
 
@@ -343,7 +342,6 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
 class DistributionCancelView(DistributionMixin, CrudDeleteView):
     template_name = "distributions/distribution_cancel.html"
     partial = "confirm"
-    read_role = Role.OPERATOR
     success_message = "Cancelled “{name}”."
 
     def object_label(self, obj) -> str:

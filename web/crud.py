@@ -8,6 +8,8 @@ These views know nothing of where a resource lives (which connection, which user
 composes them with a mixin that tells them, through a small protocol:
 
 - `can_write` (bool): the user may create, change and delete here; lists offer "New …" only then;
+- `write_screen` (bool, declared here): a form or a confirmation, which even opening needs the right to
+  write (a form its user could never submit is not shown to them); the scoping mixin enforces it;
 - `url_kwargs(**extra)`: the keyword arguments of this screen's routes. The generic version gives the
   `parent_kwargs_names` taken from the URL plus `extra`; a scoping mixin adds its own (for example
   the connection's id) around `super().url_kwargs(**extra)`;
@@ -115,6 +117,7 @@ class ResourceMixin:
     # partial but cannot render it by its own name).
     partial_template_name: str = ""
     can_write: bool  # given by the scoping mixin the screen is composed with (see above)
+    write_screen: bool = False  # forms and confirmations say True (see above)
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -377,6 +380,7 @@ class CrudFormView(ObjectScreenMixin, FormView):
     template_name = "crud/form.html"
     partial_template_name = "crud/form.html"
     partial = "form"
+    write_screen = True
     success_message = "Saved “{name}”."
     cancel_to_detail = True
 
@@ -467,6 +471,7 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     template_name = "crud/confirm_delete.html"
     partial_template_name = "crud/confirm_delete.html"
     partial = "confirm"
+    write_screen = True
     success_message = "Deleted “{name}”."
 
     def get_object(self):

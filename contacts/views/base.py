@@ -1,10 +1,9 @@
-"""What every XM Directory screen shares: the directory in the URL, and who may open write screens."""
+"""What every XM Directory screen shares: the directory in the URL and its name in the heading."""
 
 from __future__ import annotations
 
 import re
 
-from connections.models import Role
 from connections.scoping import ConnectionViewMixin
 from web.htmx import is_partial
 
@@ -47,8 +46,3 @@ class DirectoryMixin(ConnectionViewMixin):
             context["directory_name"] = selectors.directory_name(**self.reads(), directory_id=self.directory_id)
         return context
 
-
-class WriteScreen:
-    """Forms and confirmations: even opening them needs the operator role (viewers only read)."""
-
-    read_role = Role.OPERATOR

@@ -12,7 +12,7 @@ from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudL
 from .. import selectors, services
 from .. import validation as v
 from ..forms import ContactForm, ContactSearchForm
-from .base import DirectoryMixin, WriteScreen, _words, full_name
+from .base import DirectoryMixin, _words, full_name
 
 # --- Directory contacts -------------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ class EmbeddedEditorMixin:
         form.add_error(None, str(exc))
 
 
-class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, CrudFormView):
+class ContactFormView(EmbeddedEditorMixin, ContactMixin, CrudFormView):
     form_class = ContactForm
     unsubscribed_key = "directoryUnsubscribed"
 
@@ -153,7 +153,7 @@ class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, CrudFormVi
         return self.kwargs["contact_id"]
 
 
-class ContactDeleteView(WriteScreen, ContactMixin, CrudDeleteView):
+class ContactDeleteView(ContactMixin, CrudDeleteView):
     def object_label(self, obj) -> str:
         name = full_name(obj)
         return f"{name} ({obj['email']})" if obj.get("email") and obj.get("email") != name else name

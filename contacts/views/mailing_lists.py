@@ -12,7 +12,7 @@ from web.crud import Column, CrudDeleteView, CrudFormView, CrudListView, Page
 
 from .. import selectors, services
 from ..forms import MailingListForm
-from .base import DirectoryMixin, WriteScreen
+from .base import DirectoryMixin
 
 # --- Mailing lists ------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class MailingListListView(MailingListMixin, CrudListView):
     row_url_name = "contacts:member_list"
 
 
-class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
+class MailingListFormView(MailingListMixin, CrudFormView):
     form_class = MailingListForm
     template_name = "contacts/mailinglist_form.html"
 
@@ -95,7 +95,7 @@ class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
         return context
 
 
-class MailingListDeleteView(WriteScreen, MailingListMixin, CrudDeleteView):
+class MailingListDeleteView(MailingListMixin, CrudDeleteView):
     def consequences(self, obj):
         count = obj.get("contactCount")
         if count is None:

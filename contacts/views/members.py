@@ -10,7 +10,7 @@ from web.htmx import is_partial
 
 from .. import selectors, services
 from ..forms import MemberForm
-from .base import DirectoryMixin, WriteScreen, full_name
+from .base import DirectoryMixin, full_name
 from .contacts import EmbeddedEditorMixin
 
 # --- Mailing-list members -----------------------------------------------------------------------
@@ -103,7 +103,7 @@ class MemberDetailView(MemberMixin, CrudDetailView):
         return context
 
 
-class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView):
+class MemberFormView(EmbeddedEditorMixin, MemberMixin, CrudFormView):
     form_class = MemberForm
     unsubscribed_key = "mailingListUnsubscribed"
 
@@ -142,7 +142,7 @@ class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView
         return context
 
 
-class MemberDeleteView(WriteScreen, MemberMixin, CrudDeleteView):
+class MemberDeleteView(MemberMixin, CrudDeleteView):
     template_name = "contacts/member_remove.html"
     success_message = "Removed “{name}” from the list."
 
