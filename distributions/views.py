@@ -18,12 +18,12 @@ from connections.access import connection_view
 from connections.models import Role
 from connections.qualtrics_client import connection_client
 from connections.scoping import ConnectionViewMixin
+from qualtrics import Page
 from web.crud import (
     Column,
     CrudDeleteView,
     CrudDetailView,
     CrudListView,
-    Page,
     ResourceMixin,
     sign_cursor,
     unsign_cursor,
@@ -97,7 +97,7 @@ class DistributionListView(DistributionMixin, CrudListView):
             offset = 0
         items = list(qs[offset: offset + page_size + 1])
         more = len(items) > page_size
-        return Page(items[:page_size], next_cursor=str(offset + page_size) if more else None, total=qs.count())
+        return Page(items[:page_size], str(offset + page_size) if more else None, total=qs.count())
 
     def row_url(self, item) -> str:
         return item.get_absolute_url()

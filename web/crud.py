@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +43,8 @@ from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
+
+from qualtrics import Page
 
 from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
@@ -77,17 +79,6 @@ class Column:
     link: bool = False
     kind: str = "text"  # text | mono | bool | date | datetime | badge | number
     css: str = ""
-
-
-@dataclass
-class Page:
-    """One page of a list: its items and the cursor (Qualtrics' nextPage URL) of the next one."""
-
-    items: list
-    next_cursor: str | None = None
-    total: int | None = None
-    notice: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def sign_cursor(cursor: str) -> str:
@@ -177,7 +168,10 @@ class ResourceMixin:
 
 
 class CrudListView(ResourceMixin, TemplateView):
-    """A paged table. Subclasses set `columns` and implement `fetch_page`."""
+    """A paged table. Subclasses set `columns` and implement `fetch_page`, which returns a `qualtrics.Page`:
+    the client's page as a selector hands it over, or one the screen builds (of the portal's own records,
+    or of a list read and filtered), whose `next_page` is the cursor the screen gets back for the next
+    page, signed in the URL. The page's `notice` and `total` are shown with the table."""
 
     template_name = "crud/list.html"
     partial_template_name = "crud/list.html"
@@ -341,8 +335,8 @@ class _TableData:
             "page": page,
             "error": error,
             "rows": [{"item": item, "url": view.row_url(item), "cells": view.cells(item)} for item in page.items],
-            "next_query": view.query(cursor=sign_cursor(page.next_cursor), trail=[*self.trail, self.cursor_param])
-            if page.next_cursor
+            "next_query": view.query(cursor=sign_cursor(page.next_page), trail=[*self.trail, self.cursor_param])
+            if page.next_page
             else None,
         }
 

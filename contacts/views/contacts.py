@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from connections.access import connection_view
 from connections.models import Role
-from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 
 from .. import selectors, services
 from .. import validation as v
@@ -47,14 +47,12 @@ class ContactListView(ContactMixin, CrudListView):
     def fetch_page(self, *, cursor, page_size, search):
         if search.get("q"):
             offset = len(self.request.GET.getlist("trail")) * page_size  # pages before this one
-            found = selectors.contact_search_page(
+            return selectors.contact_search_page(
                 **self.reads(), directory_id=self.directory_id, field=search["field"], value=search["q"],
                 comparison=search["comparison"], page_size=page_size, skip_token=cursor, offset=offset,
             )
-        else:
-            found = selectors.contact_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
-                                           cursor=cursor)
-        return Page(items=found.items, next_cursor=found.next_cursor, notice=found.notice)
+        return selectors.contact_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
+                                      cursor=cursor)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

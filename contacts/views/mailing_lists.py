@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 
 from connections.access import connection_view
 from connections.models import Role
-from web.crud import Column, CrudDeleteView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudFormView, CrudListView
 
 from .. import selectors, services
 from ..forms import MailingListForm
@@ -54,9 +54,8 @@ class MailingListListView(MailingListMixin, CrudListView):
         ]
 
     def fetch_page(self, *, cursor, page_size, search):
-        found = selectors.mailing_list_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
-                                            cursor=cursor)
-        return Page(items=found.items, next_cursor=found.next_cursor)
+        return selectors.mailing_list_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
+                                           cursor=cursor)
 
     row_url_name = "contacts:member_list"
 

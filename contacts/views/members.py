@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 from web.errors import explained
 from web.htmx import is_partial
 
@@ -61,10 +61,9 @@ class MemberListView(MemberMixin, CrudListView):
     empty_message = "Nobody is on this list yet. Add a member or import a CSV file."
 
     def fetch_page(self, *, cursor, page_size, search):
-        found = selectors.member_page(**self.reads(), directory_id=self.directory_id,
-                                      mailing_list_id=self.mailing_list_id, page_size=page_size, cursor=cursor,
-                                      which=self.which)
-        return Page(items=found.items, next_cursor=found.next_cursor)
+        return selectors.member_page(**self.reads(), directory_id=self.directory_id,
+                                     mailing_list_id=self.mailing_list_id, page_size=page_size, cursor=cursor,
+                                     which=self.which)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
