@@ -18,13 +18,13 @@ from connections.access import connection_view
 from connections.models import Role
 from connections.qualtrics_client import connection_client
 from connections.scoping import ConnectionViewMixin
-from qualtrics import Page
 from web.crud import (
     Column,
     CrudDeleteView,
     CrudDetailView,
     CrudListView,
     ResourceMixin,
+    queryset_page,
     sign_cursor,
     unsign_cursor,
 )
@@ -81,7 +81,7 @@ class DistributionListView(DistributionMixin, CrudListView):
         Column("Qualtrics ID", "qualtrics_id", kind="mono"),
     ]
 
-    def fetch_page(self, *, cursor, page_size, search) -> Page:
+    def fetch_page(self, *, cursor, page_size, search):
         qs = selectors.distribution_list(
             connection=self.connection,
             state=search.get("state", ""),
@@ -91,13 +91,7 @@ class DistributionListView(DistributionMixin, CrudListView):
             sent_to=search.get("sent_to"),
             search=search.get("q", ""),
         )
-        try:
-            offset = max(int(cursor or 0), 0)
-        except ValueError:
-            offset = 0
-        items = list(qs[offset: offset + page_size + 1])
-        more = len(items) > page_size
-        return Page(items[:page_size], str(offset + page_size) if more else None, total=qs.count())
+        return queryset_page(qs, cursor=cursor, page_size=page_size)
 
     def row_url(self, item) -> str:
         return item.get_absolute_url()

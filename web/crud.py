@@ -81,6 +81,17 @@ class Column:
     css: str = ""
 
 
+def queryset_page(queryset, *, cursor: str | None, page_size: int) -> Page:
+    """One page of the portal's own records for a list screen: the cursor is the offset of its first row."""
+    try:
+        offset = max(int(cursor or 0), 0)
+    except ValueError:
+        offset = 0
+    items = list(queryset[offset: offset + page_size + 1])
+    more = len(items) > page_size
+    return Page(items[:page_size], str(offset + page_size) if more else None, total=queryset.count())
+
+
 def sign_cursor(cursor: str) -> str:
     return signing.dumps(cursor, salt=CURSOR_SALT, compress=True)
 
@@ -376,6 +387,7 @@ class CrudFormView(ObjectScreenMixin, FormView):
     partial = "form"
     write_screen = True
     success_message = "Saved “{name}”."
+    submit_label = ""  # the button's words; default "Create" or "Save changes"
     cancel_to_detail = True
 
     @property
@@ -416,19 +428,29 @@ class CrudFormView(ObjectScreenMixin, FormView):
                 return str(data[key])
         return self.verbose_name
 
+    def get(self, request, *args, **kwargs):
+        return self.render_page(self.get_context_data())
+
     def form_valid(self, form):
         try:
             result = self.save(form)
         except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
-            add_service_error(form, exc, explain=self.explain_error)
+            self.show_refusal(form, exc)
             return self.form_invalid(form)
         if form.errors:  # the service may add field errors (e.g. a duplicate found first)
             return self.form_invalid(form)
         return self.saved_response(form, result)
 
+    def show_refusal(self, form, exc: Exception) -> None:
+        """What the service refused, on the form (its fields' errors on them, the rest above the form)."""
+        add_service_error(form, exc, explain=self.explain_error)
+
+    def success_text(self, form, result) -> str:
+        return self.success_message.format(name=self.object_name(form, result))
+
     def saved_response(self, form, result):
         """The answer once saved: a message, then the object's page."""
-        messages.success(self.request, self.success_message.format(name=self.object_name(form, result)))
+        messages.success(self.request, self.success_text(form, result))
         url = self.success_url_for(result)
         if is_partial(self.request):
             return HttpResponseClientRedirect(url)
@@ -450,6 +472,7 @@ class CrudFormView(ObjectScreenMixin, FormView):
             is_create=self.is_create,
             cancel_url=cancel or self.list_url(),
             form_title=self.form_title(),
+            submit_label=self.submit_label or ("Create" if self.is_create else "Save changes"),
         )
         return context
 
@@ -471,8 +494,12 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     def get_object(self):
         raise NotImplementedError
 
-    def delete(self, obj) -> None:
+    def delete(self, obj) -> Any:
+        """Call the service; what it returns reaches `success_text` (what else the deletion did)."""
         raise NotImplementedError
+
+    def success_text(self, obj, result) -> str:
+        return self.success_message.format(name=self.object_label(obj))
 
     def object_label(self, obj) -> str:
         for key in ("name", "username", "email"):
@@ -504,10 +531,10 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         try:
-            self.delete(obj)
+            result = self.delete(obj)
         except EXPLAINABLE_ERRORS as exc:
             return self.render_page(self.context_for(obj, error=self.explain_error(exc)))
-        messages.success(request, self.success_message.format(name=self.object_label(obj)))
+        messages.success(request, self.success_text(obj, result))
         url = self.after_delete_url(obj)
         if is_partial(request):
             return HttpResponseClientRedirect(url)
