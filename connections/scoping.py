@@ -48,6 +48,10 @@ class ConnectionViewMixin:
     def client(self):
         return connection_client(self.connection, actor=self.request.user)
 
+    def connection_and_actor(self) -> dict:
+        """The arguments every selector and service takes: the connection, and who acts through it."""
+        return {"connection": self.connection, "actor": self.request.user}
+
     @property
     def can_write(self) -> bool:
         return self.role >= self.write_role

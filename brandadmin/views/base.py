@@ -99,9 +99,6 @@ class BrandAdminMixin(ConnectionViewMixin):
         context["tab"] = getattr(self, "tab", "")
         return context
 
-    def selector_kwargs(self) -> dict:
-        return {"connection": self.connection, "actor": self.request.user}
-
 
 class BrandAdminListMixin(BrandAdminMixin):
     """Lists read in the background; a 403 replaces the whole page with the explanation (no empty table,

@@ -24,7 +24,7 @@ class GroupMixin(BrandAdminMixin):
         return reverse("brandadmin:group_list", kwargs={"connection_id": self.connection.pk})
 
     def get_object(self):
-        return selectors.group_get(**self.selector_kwargs(), group_id=self.kwargs["group_id"])
+        return selectors.group_get(**self.connection_and_actor(), group_id=self.kwargs["group_id"])
 
 
 class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
@@ -45,7 +45,7 @@ class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
         return "This brand has no groups yet."
 
     def fetch_page(self, *, cursor, page_size, search):
-        return selectors.group_list(**self.selector_kwargs(), cursor=cursor, page_size=page_size,
+        return selectors.group_list(**self.connection_and_actor(), cursor=cursor, page_size=page_size,
                                     query=search.get("q", ""))
 
 
@@ -58,7 +58,7 @@ class GroupFormView(BrandAdminFormMixin, GroupMixin, CrudFormView):
 
     @cached_property
     def choices(self):
-        return self.load_choices(lambda: selectors.group_form_choices(**self.selector_kwargs()), None)
+        return self.load_choices(lambda: selectors.group_form_choices(**self.connection_and_actor()), None)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -76,10 +76,10 @@ class GroupFormView(BrandAdminFormMixin, GroupMixin, CrudFormView):
     def save(self, form):
         data = form.cleaned_data
         if self.is_create:
-            return services.group_create(**self.selector_kwargs(), group_type=data["group_type"],
+            return services.group_create(**self.connection_and_actor(), group_type=data["group_type"],
                                          name=data["name"], division_id=data.get("division_id") or "")
         fields = {"group_type": data["group_type"], "name": data["name"], "division_id": data.get("division_id")}
-        services.group_update(**self.selector_kwargs(), group_id=self.kwargs["group_id"],
+        services.group_update(**self.connection_and_actor(), group_id=self.kwargs["group_id"],
                               **changed_only(fields, form.initial))
         return self.kwargs["group_id"]
 
@@ -87,7 +87,7 @@ class GroupFormView(BrandAdminFormMixin, GroupMixin, CrudFormView):
 class GroupDeleteView(GroupMixin, CrudDeleteView):
 
     def consequences(self, group):
-        members, _error = explained(selectors.group_members_all, **self.selector_kwargs(),
+        members, _error = explained(selectors.group_members_all, **self.connection_and_actor(),
                                     group_id=self.kwargs["group_id"])
         count = None if members is None else len(members)
         if count == 0:
@@ -101,4 +101,4 @@ class GroupDeleteView(GroupMixin, CrudDeleteView):
         return [first, "The users themselves are not deleted."]
 
     def delete(self, group):
-        services.group_delete(**self.selector_kwargs(), group_id=self.kwargs["group_id"])
+        services.group_delete(**self.connection_and_actor(), group_id=self.kwargs["group_id"])

@@ -73,7 +73,7 @@ class GroupMemberListView(BrandAdminListMixin, GroupMixin, CrudListView):
         )
 
     def fetch_page(self, *, cursor, page_size, search):
-        return selectors.group_member_list(**self.selector_kwargs(), group_id=self.kwargs["group_id"],
+        return selectors.group_member_list(**self.connection_and_actor(), group_id=self.kwargs["group_id"],
                                            cursor=cursor, page_size=page_size)
 
     def create_url(self):

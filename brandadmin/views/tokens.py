@@ -29,7 +29,7 @@ class UserTokenView(BrandAdminMixin, CrudFormView):
     tab = "users"
 
     def get_object(self):
-        return selectors.user_get(**self.selector_kwargs(), user_id=self.kwargs["user_id"])
+        return selectors.user_get(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
     def get_initial(self):
         user = self.object or {}
@@ -57,7 +57,7 @@ class UserTokenView(BrandAdminMixin, CrudFormView):
         data = form.cleaned_data
         save_as = data["connection_name"] if data["destination"] == TokenForm.SAVE else ""
         return services.user_token_issue(
-            **self.selector_kwargs(), user_id=self.kwargs["user_id"], username=self.username, save_as=save_as
+            **self.connection_and_actor(), user_id=self.kwargs["user_id"], username=self.username, save_as=save_as
         )
 
     def saved_response(self, form, issued):

@@ -56,7 +56,7 @@ class UserListView(BrandAdminListMixin, CrudListView):
 
     def fetch_page(self, *, cursor, page_size, search):
         return selectors.user_list(
-            **self.selector_kwargs(), cursor=cursor, page_size=page_size,
+            **self.connection_and_actor(), cursor=cursor, page_size=page_size,
             query=search.get("q", ""), status=search.get("status", ""),
         )
 
@@ -69,7 +69,7 @@ class UserDetailView(BrandAdminMixin, CrudDetailView):
     tab = "users"
 
     def get_object(self):
-        return selectors.user_get(**self.selector_kwargs(), user_id=self.kwargs["user_id"])
+        return selectors.user_get(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -144,7 +144,7 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
     saved_id = ""
 
     def get_object(self):
-        return selectors.user_get(**self.selector_kwargs(), user_id=self.kwargs["user_id"])
+        return selectors.user_get(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
     def initial_from(self, user):
         expires = as_datetime(user.get("accountExpirationDate"))
@@ -162,7 +162,7 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
 
     @cached_property
     def choices(self):
-        return self.load_choices(lambda: selectors.user_form_choices(**self.selector_kwargs()), None)
+        return self.load_choices(lambda: selectors.user_form_choices(**self.connection_and_actor()), None)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -195,11 +195,11 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
         if data.get("generate_password"):
             password = self.generated_password = services.password_generate()
         if not self.is_create:
-            services.user_update(**self.selector_kwargs(), user_id=self.kwargs["user_id"], password=password,
+            services.user_update(**self.connection_and_actor(), user_id=self.kwargs["user_id"], password=password,
                                  **changed_only(fields, form.initial))
             self.saved_id = self.kwargs["user_id"]
         else:
-            self.saved_id = services.user_create(**self.selector_kwargs(), password=password, **fields)
+            self.saved_id = services.user_create(**self.connection_and_actor(), password=password, **fields)
         return self.saved_id
 
     def object_name(self, form, result):
@@ -217,7 +217,7 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
                 detail_url=self.detail_url(self.saved_id),
             )
             services.password_shown_record(
-                **self.selector_kwargs(), user_id=self.saved_id, username=form.cleaned_data["username"]
+                **self.connection_and_actor(), user_id=self.saved_id, username=form.cleaned_data["username"]
             )
             template = "brandadmin/password_once.html"
             response = render(self.request, f"{template}#once" if is_partial(self.request) else template, context)
@@ -233,7 +233,7 @@ class UserDeleteView(BrandAdminMixin, CrudDeleteView):
     tab = "users"
 
     def get_object(self):
-        return selectors.user_get(**self.selector_kwargs(), user_id=self.kwargs["user_id"])
+        return selectors.user_get(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
     def object_label(self, obj):
         return obj.get("username") or obj.get("id")
@@ -248,7 +248,7 @@ class UserDeleteView(BrandAdminMixin, CrudDeleteView):
         )
 
     def delete(self, obj):
-        services.user_delete(**self.selector_kwargs(), user_id=self.kwargs["user_id"])
+        services.user_delete(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
 
 @require_POST

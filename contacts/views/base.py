@@ -17,7 +17,7 @@ def full_name(item: dict) -> str:
     return name or item.get("email") or item.get("extRef") or item.get("phone") or "(no name)"
 
 
-def _words(key: str) -> str:
+def label_from_key(key: str) -> str:
     """"AvgTimeToRespond" -> "Avg time to respond"."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).capitalize()
 
@@ -36,13 +36,11 @@ class DirectoryMixin(ConnectionViewMixin):
     def mailing_list_id(self) -> str | None:
         return self.kwargs.get("mailing_list_id")
 
-    def reads(self) -> dict:
-        return {"connection": self.connection, "actor": self.request.user}
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(directory_id=self.directory_id, tab=self.tab)
         if not is_partial(self.request):
-            context["directory_name"] = selectors.directory_name(**self.reads(), directory_id=self.directory_id)
+            context["directory_name"] = selectors.directory_name(**self.connection_and_actor(),
+                                                                 directory_id=self.directory_id)
         return context
 

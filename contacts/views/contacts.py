@@ -12,7 +12,7 @@ from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudL
 from .. import selectors, services
 from .. import validation as v
 from ..forms import ContactForm, ContactSearchForm
-from .base import DirectoryMixin, _words, full_name
+from .base import DirectoryMixin, full_name, label_from_key
 
 # --- Directory contacts -------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ class ContactMixin(DirectoryMixin):
     object_kwarg = "contact_id"
 
     def get_object(self):
-        return selectors.contact_get(**self.reads(), directory_id=self.directory_id,
+        return selectors.contact_get(**self.connection_and_actor(), directory_id=self.directory_id,
                                      contact_id=self.kwargs["contact_id"])
 
 
@@ -48,11 +48,11 @@ class ContactListView(ContactMixin, CrudListView):
         if search.get("q"):
             offset = len(self.request.GET.getlist("trail")) * page_size  # pages before this one
             return selectors.contact_search_page(
-                **self.reads(), directory_id=self.directory_id, field=search["field"], value=search["q"],
+                **self.connection_and_actor(), directory_id=self.directory_id, field=search["field"], value=search["q"],
                 comparison=search["comparison"], page_size=page_size, skip_token=cursor, offset=offset,
             )
-        return selectors.contact_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
-                                      cursor=cursor)
+        return selectors.contact_page(**self.connection_and_actor(), directory_id=self.directory_id,
+                                      page_size=page_size, cursor=cursor)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -74,7 +74,7 @@ class ContactDetailView(ContactMixin, CrudDetailView):
             name=full_name(contact),
             memberships=selectors.contact_memberships(contact),
             embedded=sorted((contact.get("embeddedData") or {}).items(), key=lambda kv: kv[0].lower()),
-            stats=[(_words(key), key, value) for key, value in sorted((contact.get("stats") or {}).items())],
+            stats=[(label_from_key(key), key, value) for key, value in sorted((contact.get("stats") or {}).items())],
             private_embedded=sorted((contact.get("privateEmbeddedData") or {}).items()),
         )
         return context
@@ -138,16 +138,17 @@ class ContactFormView(EmbeddedEditorMixin, ContactMixin, CrudFormView):
         data = form.contact_data()
         if self.is_create:
             try:
-                result = services.contact_create(**self.reads(), directory_id=self.directory_id, data=data,
-                                                 on_duplicate=form.cleaned_data["on_duplicate"])
+                result = services.contact_create(**self.connection_and_actor(), directory_id=self.directory_id,
+                                                 data=data, on_duplicate=form.cleaned_data["on_duplicate"])
             except services.DuplicateContactError as exc:
                 self.offer_duplicate(form, exc)
                 return None
             if result["updated"]:
                 self.success_message = "Updated the existing contact “{name}”."
             return result["id"]
-        services.contact_update(**self.reads(), directory_id=self.directory_id, contact_id=self.kwargs["contact_id"],
-                                data=data, removed_embedded=form.cleaned_data.get("removed_embedded", ()))
+        services.contact_update(**self.connection_and_actor(), directory_id=self.directory_id,
+                                contact_id=self.kwargs["contact_id"], data=data,
+                                removed_embedded=form.cleaned_data.get("removed_embedded", ()))
         return self.kwargs["contact_id"]
 
 
@@ -167,7 +168,8 @@ class ContactDeleteView(ContactMixin, CrudDeleteView):
         yield "Distributions already sent keep their history; it gets no reminders or new invitations."
 
     def delete(self, obj):
-        services.contact_delete(**self.reads(), directory_id=self.directory_id, contact_id=self.kwargs["contact_id"])
+        services.contact_delete(**self.connection_and_actor(), directory_id=self.directory_id,
+                                contact_id=self.kwargs["contact_id"])
 
 
 @connection_view(Role.OPERATOR)
