@@ -5,7 +5,7 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
-    path("teams/", views.team_list, name="team_list"),
-    path("teams/new/", views.team_edit, name="team_create"),
-    path("teams/<int:team_id>/", views.team_edit, name="team_edit"),
+    path("teams/", views.TeamListView.as_view(), name="team_list"),
+    path("teams/new/", views.TeamFormView.as_view(), name="team_create"),
+    path("teams/<int:team_id>/", views.TeamFormView.as_view(), name="team_edit"),
 ]

@@ -21,7 +21,7 @@ from django.core.cache import cache
 
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
-from web.crud import Page
+from qualtrics import Page
 
 SCAN_PAGE_SIZE = 100
 SCAN_MAX_PAGES = 10  # per request: at most 1,000 users or groups read to fill one screen
@@ -108,6 +108,10 @@ class ScanResult:
     next_cursor: ScanCursor | None
     checked: int  # items checked in all, from the first page
     complete: bool  # the whole list was read
+
+    def page(self, *, notice: str) -> Page:
+        """The matches as one page of a list screen, the next one resuming where the scan stopped."""
+        return Page(self.items, self.next_cursor.dumps() if self.next_cursor else None, notice=notice)
 
 
 def scan(
@@ -203,8 +207,7 @@ def user_list(
     """One screen of users. Unfiltered: one Qualtrics page. Filtered: scanned (see the module doc)."""
     if not query and not status:
         page_url = cursor if cursor and not cursor.startswith(ScanCursor.PREFIX) else None
-        page = _client(connection, actor).users.list(page_size=page_size, page_url=page_url)
-        return Page(items=list(page.items), next_cursor=page.next_page)
+        return _client(connection, actor).users.list(page_size=page_size, page_url=page_url)
     result = scan(
         _user_pages(connection, actor),
         user_matcher(query=query, status=status),
@@ -216,12 +219,7 @@ def user_list(
         what.append(f"“{query}”")
     if status:
         what.append(f"status “{dict(USER_STATUSES).get(status, status)}”")
-    return Page(
-        items=result.items,
-        next_cursor=result.next_cursor.dumps() if result.next_cursor else None,
-        notice=_scan_notice(result, "users", " and ".join(what)),
-        extra={"filtered": True, "complete": result.complete, "checked": result.checked},
-    )
+    return result.page(notice=_scan_notice(result, "users", " and ".join(what)))
 
 
 def user_search(
@@ -380,20 +378,14 @@ def _group_pages(connection: Connection, actor) -> Callable[[str | None], tuple[
 def group_list(*, connection: Connection, actor, cursor: str | None, page_size: int, query: str = "") -> Page:
     if not query:
         page_url = cursor if cursor and not cursor.startswith(ScanCursor.PREFIX) else None
-        page = _client(connection, actor).groups.list(page_size=page_size, page_url=page_url)
-        return Page(items=list(page.items), next_cursor=page.next_page)
+        return _client(connection, actor).groups.list(page_size=page_size, page_url=page_url)
     result = scan(
         _group_pages(connection, actor),
         _text_matcher(query, GROUP_SEARCH_KEYS),
         start=ScanCursor.loads(cursor),
         want=page_size,
     )
-    return Page(
-        items=result.items,
-        next_cursor=result.next_cursor.dumps() if result.next_cursor else None,
-        notice=_scan_notice(result, "groups", f"“{query}”"),
-        extra={"filtered": True, "complete": result.complete, "checked": result.checked},
-    )
+    return result.page(notice=_scan_notice(result, "groups", f"“{query}”"))
 
 
 def group_all(*, connection: Connection, actor, limit: int = MEMBERSHIP_MAX_GROUPS) -> list[dict]:
@@ -423,8 +415,7 @@ def group_types_seen(*, connection: Connection, actor) -> Seen:
 def group_member_list(
     *, connection: Connection, actor, group_id: str, cursor: str | None, page_size: int
 ) -> Page:
-    page = _client(connection, actor).groups.members.list(group_id, page_size=page_size, page_url=cursor or None)
-    return Page(items=list(page.items), next_cursor=page.next_page)
+    return _client(connection, actor).groups.members.list(group_id, page_size=page_size, page_url=cursor or None)
 
 
 def group_members_all(*, connection: Connection, actor, group_id: str) -> list[dict]:

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from .views import groups, members, tokens, user_groups, users
 
 
 class QualtricsIdConverter:
@@ -29,30 +29,30 @@ register_converter(GroupIdConverter, "qualtrics_group")
 app_name = "brandadmin"
 
 urlpatterns = [
-    path("users/", views.UserListView.as_view(), name="user_list"),
-    path("users/new/", views.UserFormView.as_view(), name="user_create"),
-    path("users/search/", views.user_search, name="user_search"),
-    path("users/<qualtrics_user:user_id>/", views.UserDetailView.as_view(), name="user_detail"),
-    path("users/<qualtrics_user:user_id>/edit/", views.UserFormView.as_view(), name="user_edit"),
-    path("users/<qualtrics_user:user_id>/status/", views.user_toggle, name="user_toggle"),
-    path("users/<qualtrics_user:user_id>/delete/", views.UserDeleteView.as_view(), name="user_delete"),
-    path("users/<qualtrics_user:user_id>/api-token/", views.UserTokenView.as_view(), name="user_token"),
-    path("users/<qualtrics_user:user_id>/groups/", views.user_groups, name="user_groups"),
-    path("users/<qualtrics_user:user_id>/groups/add/", views.user_group_add, name="user_group_add"),
+    path("users/", users.UserListView.as_view(), name="user_list"),
+    path("users/new/", users.UserFormView.as_view(), name="user_create"),
+    path("users/search/", members.user_search, name="user_search"),
+    path("users/<qualtrics_user:user_id>/", users.UserDetailView.as_view(), name="user_detail"),
+    path("users/<qualtrics_user:user_id>/edit/", users.UserFormView.as_view(), name="user_edit"),
+    path("users/<qualtrics_user:user_id>/status/", users.user_toggle, name="user_toggle"),
+    path("users/<qualtrics_user:user_id>/delete/", users.UserDeleteView.as_view(), name="user_delete"),
+    path("users/<qualtrics_user:user_id>/api-token/", tokens.UserTokenView.as_view(), name="user_token"),
+    path("users/<qualtrics_user:user_id>/groups/", user_groups.user_groups_card, name="user_groups"),
+    path("users/<qualtrics_user:user_id>/groups/add/", user_groups.user_group_add, name="user_group_add"),
     path(
         "users/<qualtrics_user:user_id>/groups/<qualtrics_group:group_id>/remove/",
-        views.user_group_remove,
+        user_groups.user_group_remove,
         name="user_group_remove",
     ),
-    path("groups/", views.GroupListView.as_view(), name="group_list"),
-    path("groups/new/", views.GroupFormView.as_view(), name="group_create"),
-    path("groups/<qualtrics_group:group_id>/", views.GroupDetailView.as_view(), name="group_detail"),
-    path("groups/<qualtrics_group:group_id>/edit/", views.GroupFormView.as_view(), name="group_edit"),
-    path("groups/<qualtrics_group:group_id>/delete/", views.GroupDeleteView.as_view(), name="group_delete"),
-    path("groups/<qualtrics_group:group_id>/members/add/", views.group_member_add, name="group_member_add"),
+    path("groups/", groups.GroupListView.as_view(), name="group_list"),
+    path("groups/new/", groups.GroupFormView.as_view(), name="group_create"),
+    path("groups/<qualtrics_group:group_id>/", members.GroupMemberListView.as_view(), name="group_detail"),
+    path("groups/<qualtrics_group:group_id>/edit/", groups.GroupFormView.as_view(), name="group_edit"),
+    path("groups/<qualtrics_group:group_id>/delete/", groups.GroupDeleteView.as_view(), name="group_delete"),
+    path("groups/<qualtrics_group:group_id>/members/add/", members.group_member_add, name="group_member_add"),
     path(
         "groups/<qualtrics_group:group_id>/members/<qualtrics_user:user_id>/remove/",
-        views.group_member_remove,
+        members.group_member_remove,
         name="group_member_remove",
     ),
 ]

@@ -19,13 +19,22 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class ConnectionViewMixin:
-    """Resolves the connection in the URL through the one access function."""
+    """Resolves the connection in the URL through the one access function.
+
+    Reading needs `read_role`; writing, and opening a write screen (a generic form or confirmation,
+    which declares `write_screen`), needs `write_role`. A screen that needs more sets `write_role`
+    (for example `Role.MANAGER`), nothing else.
+    """
 
     read_role: Role = Role.VIEWER
     write_role: Role = Role.OPERATOR
 
     def required_role(self) -> Role:
-        return self.read_role if self.request.method in SAFE_METHODS else self.write_role
+        # Not a class attribute here: this mixin comes first in the bases and would hide the generic
+        # view's own declaration.
+        if self.request.method in SAFE_METHODS and not getattr(self, "write_screen", False):
+            return self.read_role
+        return self.write_role
 
     def dispatch(self, request, *args, **kwargs):
         self.connection, self.role = connection_for(
@@ -38,6 +47,10 @@ class ConnectionViewMixin:
     @cached_property
     def client(self):
         return connection_client(self.connection, actor=self.request.user)
+
+    def connection_and_actor(self) -> dict:
+        """The arguments every selector and service takes: the connection, and who acts through it."""
+        return {"connection": self.connection, "actor": self.request.user}
 
     @property
     def can_write(self) -> bool:

@@ -1,4 +1,8 @@
-"""Connection screens. Thin: the access function decides, services and selectors do the work."""
+"""Connection screens. Thin: the access function decides, services and selectors do the work.
+
+The connection's detail, its forms (create, edit, rotate the token) and its deletion are the generic
+views of web/crud.py; the list, the share dialog and the audit trail are function views (each says why),
+as are the actions that answer a button (test, switch, apply the datacenter, remove a share)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from qualtrics.errors import AuthenticationError
+from web.crud import CrudDeleteView, CrudDetailView, CrudFormView
 from web.csv import csv_response
-from web.errors import EXPLAINABLE_ERRORS, error_text, explain
+from web.errors import error_text, explain
 from web.forms import add_service_error
 from web.htmx import is_partial, template_for
 
@@ -25,6 +31,7 @@ from .access import connection_view
 from .context_processors import SECTIONS, section_url
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
+from .scoping import ConnectionViewMixin
 
 SECTION_LABELS = {name: label for name, label, _url in SECTIONS}
 AUDIT_PAGE_SIZE = 50
@@ -36,21 +43,12 @@ def _redirect(request, url: str):
     return HttpResponseRedirect(url)
 
 
-def _show_refusal(form, exc: Exception) -> None:
-    """What a service refused, on the form. A token of another brand waits for the user to confirm the
-    change; a token Qualtrics rejects is the token field's error."""
-    if isinstance(exc, services.BrandMismatchError):
-        form.ask_brand_confirmation()
-        form.add_error(None, exc.message_dict["token"][0])
-    elif isinstance(exc, AuthenticationError) and "token" in form.fields:
-        form.add_error("token", error_text(exc))
-    else:
-        add_service_error(form, exc)
-
-
 # --- list / detail -----------------------------------------------------------------------------
 
 
+# Not a generic list: the connections a user may use are one page, every one of them (no cursor to page
+# through), each row several facts and badges, and the same page doubles as the picker a section link
+# opens when no connection is current.
 @require_GET
 def connection_list(request):
     search = (request.GET.get("q") or "").strip()[:100]
@@ -74,28 +72,46 @@ def connection_list(request):
     return render(request, template_for(request, "connections/connection_list.html", "table"), context)
 
 
-@require_GET
-@connection_view(Role.VIEWER)
-def connection_detail(request, connection_id):
-    connection = request.connection
-    context = {
-        "connection": connection,
-        "role": request.connection_role,
-        "is_manager": request.connection_role >= Role.MANAGER,
-        "shares": selectors.shares_of(connection),
-        "recipients": services.alert_recipients(connection) if request.connection_role >= Role.MANAGER else [],
-        "dependents": [work for work in selectors.dependents_of(connection) if work.items],
-        "sections": [
-            {"label": label, "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={name}"}
-            for name, label, _url in SECTIONS
-            if name != "audit"  # the audit trail has its own button (managers only)
-        ],
-    }
-    partial = request.GET.get("partial")
-    if is_partial(request):
-        partial = partial if partial in {"shares", "status"} else "content"
-        return render(request, f"connections/connection_detail.html#{partial}", context)
-    return render(request, "connections/connection_detail.html", context)
+class ConnectionScreenMixin:
+    """A connection's own screens: the connection is the object (its id in the URL is the object's id),
+    and their list is the connection list."""
+
+    resource = "connections:connection"
+    verbose_name = "connection"
+    object_kwarg = "connection_id"
+
+    def list_url(self) -> str:
+        return reverse("connections:connection_list")
+
+
+class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetailView):
+    template_name = "connections/connection_detail.html"
+    partials = {"shares", "status"}  # parts of the page refreshed on their own (after a share, a test)
+
+    def get_object(self):
+        return self.connection
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("partial") in self.partials:
+            self.partial = request.GET["partial"]
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        connection, is_manager = self.connection, self.role >= Role.MANAGER
+        context.update(
+            is_manager=is_manager,
+            shares=selectors.shares_of(connection),
+            recipients=services.alert_recipients(connection) if is_manager else [],
+            dependents=[work for work in selectors.dependents_of(connection) if work.items],
+            sections=[
+                {"label": label,
+                 "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={name}"}
+                for name, label, _url in SECTIONS
+                if name != "audit"  # the audit trail has its own button (managers only)
+            ],
+        )
+        return context
 
 
 @require_GET
@@ -110,89 +126,117 @@ def connection_switch(request, connection_id):
     return _redirect(request, url or request.connection.get_absolute_url())
 
 
-# --- create / edit -----------------------------------------------------------------------------
+# --- create / edit / rotate --------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-def connection_create(request):
-    pending = PendingToken(request, "create")
-    if request.method == "GET":
-        pending.clear()
-    form = ConnectionForm(request.POST or None, pending=pending)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connection = services.connection_create(
-                owner=request.user, token=form.cleaned_data["token"], **_create_fields(form)
-            )
-        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
-            _show_refusal(form, exc)
-            if isinstance(exc, AuthenticationError):
-                form.forget_pending_token()
+class TokenFormScreenMixin(ConnectionScreenMixin):
+    """The forms that take an API token (create, edit, rotate). The service checks the token with Qualtrics
+    before saving. A token typed into a form that fails for another reason is kept, encrypted, in the
+    session (`PendingToken`), so the user need not paste it again; a token of another brand waits for the
+    user to confirm the change (the form then shows the confirmation box, and the next submit may leave
+    the token blank)."""
+
+    pending_purpose = ""  # the session key of the pending token: one per form (and connection)
+
+    @cached_property
+    def pending(self) -> PendingToken:
+        purpose = self.pending_purpose if self.is_create else f"{self.pending_purpose}:{self.connection.pk}"
+        return PendingToken(self.request, purpose)
+
+    def get(self, request, *args, **kwargs):
+        self.pending.clear()  # a form opened afresh forgets a token typed into an earlier one
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "pending": self.pending}
+
+    def get_object(self):
+        return self.connection
+
+    def show_refusal(self, form, exc: Exception) -> None:
+        if isinstance(exc, services.BrandMismatchError):
+            form.ask_brand_confirmation()
+            form.add_error(None, exc.message_dict["token"][0])
+        elif isinstance(exc, AuthenticationError):
+            form.add_error("token", error_text(exc))
+            form.forget_pending_token()  # Qualtrics refused it: not worth keeping
         else:
-            form.forget_pending_token()
-            request.session[selectors.SESSION_KEY] = connection.pk
-            messages.success(
-                request,
-                f"Connection “{connection.name}” saved: Qualtrics accepted the token "
-                f"(brand {connection.brand_id or '?'}, user {connection.qualtrics_user_name or '?'}).",
-            )
-            return _redirect(request, connection.get_absolute_url())
-    if request.method == "POST":
+            super().show_refusal(form, exc)
+
+    def form_invalid(self, form):
         form.keep_pending_token()
-    context = {
-        "form": form,
-        "is_create": True,
-        "form_title": "New connection",
-        "cancel_url": reverse("connections:connection_list"),
-        "limit_reached": services.connection_limit_reached(),
-        "limit_message": services.connection_limit_message(),
-    }
-    return render(request, template_for(request, "connections/connection_form.html", "form"), context)
+        return super().form_invalid(form)
+
+    def saved_response(self, form, result):
+        form.forget_pending_token()
+        return super().saved_response(form, result)
+
+    def success_url_for(self, connection) -> str:
+        return connection.get_absolute_url()
 
 
-def _create_fields(form) -> dict:
+def _connection_fields(form) -> dict:
     fields = form.service_fields()
     fields.pop("confirm_brand_change", None)
     return fields
 
 
-@require_http_methods(["GET", "POST"])
-@connection_view(Role.MANAGER)
-def connection_edit(request, connection_id):
-    connection = request.connection
-    pending = PendingToken(request, f"edit:{connection.pk}")
-    if request.method == "GET":
-        pending.clear()
-    form = ConnectionForm(request.POST or None, instance=connection, pending=pending)
-    if request.method == "POST" and form.is_valid():
-        fields = _create_fields(form)
-        try:
-            connection = services.connection_update(
-                connection=connection,
-                actor=request.user,
-                token=form.cleaned_data["token"],
-                confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
-                **fields,
-            )
-        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
-            _show_refusal(form, exc)
-            if isinstance(exc, AuthenticationError):
-                form.forget_pending_token()
-        else:
-            form.forget_pending_token()
-            messages.success(request, f"Connection “{connection.name}” saved.")
-            return _redirect(request, connection.get_absolute_url())
-    if request.method == "POST":
-        form.keep_pending_token()
-    context = {
-        "form": form,
-        "connection": connection,
-        "object": connection,
-        "is_create": False,
-        "form_title": f"Edit “{connection.name}”",
-        "cancel_url": connection.get_absolute_url(),
-    }
-    return render(request, template_for(request, "connections/connection_form.html", "form"), context)
+class ConnectionCreateView(TokenFormScreenMixin, CrudFormView):
+    """A new connection, owned by whoever creates it (any user may)."""
+
+    template_name = "connections/connection_form.html"
+    form_class = ConnectionForm
+    pending_purpose = "create"
+    can_write = True
+
+    def form_title(self) -> str:
+        return "New connection"
+
+    def save(self, form):
+        connection = services.connection_create(
+            owner=self.request.user, token=form.cleaned_data["token"], **_connection_fields(form)
+        )
+        self.request.session[selectors.SESSION_KEY] = connection.pk
+        return connection
+
+    def success_text(self, form, connection) -> str:
+        return (
+            f"Connection “{connection.name}” saved: Qualtrics accepted the token "
+            f"(brand {connection.brand_id or '?'}, user {connection.qualtrics_user_name or '?'})."
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            limit_reached=services.connection_limit_reached(),
+            limit_message=services.connection_limit_message(),
+        )
+        return context
+
+
+class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView):
+    template_name = "connections/connection_form.html"
+    form_class = ConnectionForm
+    pending_purpose = "edit"
+    write_role = Role.MANAGER
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.connection}
+
+    def form_title(self) -> str:
+        return f"Edit “{self.connection.name}”"
+
+    def save(self, form):
+        return services.connection_update(
+            connection=self.connection,
+            actor=self.request.user,
+            token=form.cleaned_data["token"],
+            confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
+            **_connection_fields(form),
+        )
+
+    def success_text(self, form, connection) -> str:
+        return f"Connection “{connection.name}” saved."
 
 
 # --- test / rotate / datacenter ------------------------------------------------------------------
@@ -222,46 +266,32 @@ def connection_test(request, connection_id):
     return HttpResponseRedirect(connection.get_absolute_url())
 
 
-@require_http_methods(["GET", "POST"])
-@connection_view(Role.MANAGER)
-def connection_rotate(request, connection_id):
-    connection = request.connection
-    pending = PendingToken(request, f"rotate:{connection.pk}")
-    if request.method == "GET":
-        pending.clear()
-    form = RotateForm(request.POST or None, pending=pending, initial={"expires_on": connection.expires_on})
-    if request.method == "POST" and form.is_valid():
-        try:
-            connection = services.connection_rotate(
-                connection=connection,
-                actor=request.user,
-                token=form.cleaned_data["token"],
-                confirm_brand_change=form.cleaned_data["confirm_brand_change"],
-                expires_on=form.cleaned_data["expires_on"],
-            )
-        except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
-            _show_refusal(form, exc)
-            if isinstance(exc, AuthenticationError):
-                form.forget_pending_token()
-        else:
-            form.forget_pending_token()
-            messages.success(
-                request,
-                f"Token of “{connection.name}” replaced ({connection.token_mask}). Work already under way "
-                "continues with the new token.",
-            )
-            return _redirect(request, connection.get_absolute_url())
-    if request.method == "POST":
-        form.keep_pending_token()
-    context = {
-        "form": form,
-        "connection": connection,
-        "object": connection,
-        "is_create": False,
-        "form_title": f"Rotate the token of “{connection.name}”",
-        "cancel_url": connection.get_absolute_url(),
-    }
-    return render(request, template_for(request, "connections/connection_rotate.html", "form"), context)
+class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView):
+    template_name = "connections/connection_rotate.html"
+    form_class = RotateForm
+    pending_purpose = "rotate"
+    write_role = Role.MANAGER
+
+    def initial_from(self, connection) -> dict:
+        return {"expires_on": connection.expires_on}
+
+    def form_title(self) -> str:
+        return f"Rotate the token of “{self.connection.name}”"
+
+    def save(self, form):
+        return services.connection_rotate(
+            connection=self.connection,
+            actor=self.request.user,
+            token=form.cleaned_data["token"],
+            confirm_brand_change=form.cleaned_data["confirm_brand_change"],
+            expires_on=form.cleaned_data["expires_on"],
+        )
+
+    def success_text(self, form, connection) -> str:
+        return (
+            f"Token of “{connection.name}” replaced ({connection.token_mask}). Work already under way "
+            "continues with the new token."
+        )
 
 
 @require_POST
@@ -281,6 +311,9 @@ def connection_fix_datacenter(request, connection_id):
 # --- sharing -----------------------------------------------------------------------------------
 
 
+# Not a generic form: the share dialog lists the shares and adds one in place, staying open (for htmx)
+# and telling the page behind it ("shares-changed") after each change, where a generic form leaves for
+# the object's page once saved.
 @require_http_methods(["GET", "POST"])
 @connection_view(Role.MANAGER)
 def connection_share(request, connection_id):
@@ -345,30 +378,31 @@ def connection_unshare(request, connection_id, share_id):
 # --- delete ------------------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@connection_view(Role.MANAGER)
-def connection_delete(request, connection_id):
-    connection = request.connection
-    if request.method == "POST":
-        name = connection.name
-        cancelled = services.connection_delete(connection=connection, actor=request.user)
-        if request.session.get(selectors.SESSION_KEY) == int(connection_id):
-            request.session.pop(selectors.SESSION_KEY, None)
-        request.connection = None  # gone: the layout must not offer it as the current connection
-        text = f"Connection “{name}” deleted."
-        text += "".join(f" Cancelled {work.summary()}." for work in cancelled)
-        messages.success(request, text)
-        return _redirect(request, reverse("connections:connection_list"))
-    context = {
-        "connection": connection,
-        "object": connection,
-        "object_label": connection.name,
-        "verbose_name": "connection",
-        "consequences": _delete_consequences(connection),
-        "error": None,
-        "cancel_url": connection.get_absolute_url(),
-    }
-    return render(request, template_for(request, "crud/confirm_delete.html", "confirm"), context)
+class ConnectionDeleteView(ConnectionViewMixin, ConnectionScreenMixin, CrudDeleteView):
+    write_role = Role.MANAGER
+
+    def get_object(self):
+        return self.connection
+
+    def object_label(self, connection) -> str:
+        return connection.name
+
+    def consequences(self, connection):
+        return _delete_consequences(connection)
+
+    def delete(self, connection):
+        """Delete it; what the other apps cancelled with it (their answers to the deletion)."""
+        pk = connection.pk
+        cancelled = services.connection_delete(connection=connection, actor=self.request.user)
+        if self.request.session.get(selectors.SESSION_KEY) == pk:
+            self.request.session.pop(selectors.SESSION_KEY, None)
+        self.request.connection = None  # gone: the layout must not offer it as the current connection
+        return cancelled
+
+    def success_text(self, connection, cancelled) -> str:
+        return f"Connection “{connection.name}” deleted." + "".join(
+            f" Cancelled {work.summary()}." for work in cancelled
+        )
 
 
 def _delete_consequences(connection) -> list[str]:
@@ -410,6 +444,9 @@ def _start_of_day(day: datetime.date | None):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_current_timezone())
 
 
+# Not a generic list: the audit trail is the portal's own table, paged by page number with "events 1 to 50
+# of 55", its filters explain a wrong date range instead of ignoring it, and its CSV export takes the same
+# filters; the generic list pages forward through cursors, as Qualtrics lists do.
 @require_GET
 @connection_view(Role.MANAGER)
 def connection_audit(request, connection_id):

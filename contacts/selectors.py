@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.core.cache import cache
 
 from connections.qualtrics_client import connection_client
-from qualtrics import PermissionDeniedError, QualtricsError
+from qualtrics import Page, PermissionDeniedError, QualtricsError
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -33,13 +32,6 @@ DEDUP_FIELD_NAMES = {"externalDataReference": "extRef"}
 
 def _client(connection, actor):
     return connection_client(connection, actor=actor)
-
-
-@dataclass
-class ContactPage:
-    items: list
-    next_cursor: str | None
-    notice: str = ""
 
 
 # --- Directories ------------------------------------------------------------------------------
@@ -89,23 +81,21 @@ def directory_dedup_label(directory: dict) -> str:
 # --- Directory contacts -----------------------------------------------------------------------
 
 
-def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
+def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
-    page = _client(connection, actor).contacts.list(
-        directory_id, page_size=page_size, page_url=cursor
-    )
-    return ContactPage(page.items, page.next_page)
+    return _client(connection, actor).contacts.list(directory_id, page_size=page_size, page_url=cursor)
 
 
 def contact_search_page(
     *, connection, actor, directory_id: str, field: str, value: str, comparison: str = "eq",
     page_size: int, skip_token: str | None, offset: int = 0,
-) -> ContactPage:
-    """One page of a search (the search route). Qualtrics stops paging at 10,000 results."""
+) -> Page:
+    """One page of a search (the search route). Qualtrics stops paging at 10,000 results: the page's
+    notice says so once a search reaches that."""
     from qualtrics import BadRequestError
 
     if offset >= SEARCH_CAP:
-        return ContactPage([], None, notice=_search_cap_notice())
+        return Page([], notice=_search_cap_notice())
     try:
         page = _client(connection, actor).contacts.search(
             directory_id,
@@ -116,14 +106,14 @@ def contact_search_page(
     except BadRequestError as exc:
         message = exc.message or ""
         if skip_token and ("10,000" in message or "10000" in message):
-            return ContactPage([], None, notice=_search_cap_notice())
+            return Page([], notice=_search_cap_notice())
         raise
     items = [_with_contact_id(item) for item in page.items]
     notice = ""
     following = page.next_page
     if following and offset + len(items) >= SEARCH_CAP:
         following, notice = None, _search_cap_notice()
-    return ContactPage(items, following, notice)
+    return Page(items, following, notice=notice)
 
 
 def _search_cap_notice() -> str:
@@ -172,11 +162,10 @@ def contact_memberships(contact: dict) -> list[dict]:
 # --- Mailing lists ----------------------------------------------------------------------------
 
 
-def mailing_list_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> ContactPage:
-    page = _client(connection, actor).mailing_lists.list(
+def mailing_list_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
+    return _client(connection, actor).mailing_lists.list(
         directory_id, page_size=page_size, page_url=cursor, include_count=True
     )
-    return ContactPage(page.items, page.next_page)
 
 
 def mailing_list_get(*, connection, actor, directory_id: str, mailing_list_id: str) -> dict:
@@ -241,11 +230,10 @@ MEMBER_VIEWS = {
 def member_page(
     *, connection, actor, directory_id: str, mailing_list_id: str, page_size: int, cursor: str | None,
     which: str = "all",
-) -> ContactPage:
+) -> Page:
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
     method = getattr(_client(connection, actor).mailing_lists.members, MEMBER_VIEWS[which])
-    page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
-    return ContactPage(page.items, page.next_page)
+    return method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
 
 
 def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from connections.access import connections_for
 from connections.models import Connection
+from qualtrics import Page
 
 from .models import Channel, Distribution, Kind, State
 from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
@@ -105,29 +105,18 @@ def follow_ups_of(distribution: Distribution) -> QuerySet[Distribution]:
     return distribution.follow_ups.order_by("send_at", "pk")
 
 
-@dataclass
-class HistoryPage:
-    rows: list[dict[str, Any]]
-    next_page: str | None = None
-    available: bool = True
-    note: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 def distribution_history_page(*, client, distribution: Distribution, page_url: str | None = None,
-                              page_size: int = 50) -> HistoryPage:
-    """One page of per-recipient history (e-mail only: Qualtrics keeps none for SMS)."""
+                              page_size: int = 50) -> Page:
+    """One page of per-recipient history, each row with the contact's name when known. E-mail only:
+    where Qualtrics keeps none (SMS, or not sent yet), an empty page whose notice says why."""
     if distribution.channel == Channel.SMS:
-        return HistoryPage([], available=False, note="Qualtrics keeps no per-recipient history for SMS "
-                                                     "distributions; see the stats above.")
+        return Page([], notice="Qualtrics keeps no per-recipient history for SMS distributions; see the stats above.")
     if not distribution.qualtrics_id:
-        return HistoryPage([], available=False, note="History appears once Qualtrics has created it.")
+        return Page([], notice="History appears once Qualtrics has created it.")
     page = client.distributions.list_history(distribution.qualtrics_id, page_size=page_size, page_url=page_url)
-    rows = [dict(row) for row in page.items]
     names = _recipient_names(distribution)
-    for row in rows:
-        row["name"] = names.get(row.get("contactLookupId") or "", "")
-    return HistoryPage(rows, page.next_page)
+    rows = [{**row, "name": names.get(row.get("contactLookupId") or "", "")} for row in page.items]
+    return replace(page, items=rows)
 
 
 def _recipient_names(distribution: Distribution) -> dict[str, str]:

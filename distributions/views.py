@@ -23,8 +23,8 @@ from web.crud import (
     CrudDeleteView,
     CrudDetailView,
     CrudListView,
-    Page,
     ResourceMixin,
+    queryset_page,
     sign_cursor,
     unsign_cursor,
 )
@@ -81,7 +81,7 @@ class DistributionListView(DistributionMixin, CrudListView):
         Column("Qualtrics ID", "qualtrics_id", kind="mono"),
     ]
 
-    def fetch_page(self, *, cursor, page_size, search) -> Page:
+    def fetch_page(self, *, cursor, page_size, search):
         qs = selectors.distribution_list(
             connection=self.connection,
             state=search.get("state", ""),
@@ -91,13 +91,7 @@ class DistributionListView(DistributionMixin, CrudListView):
             sent_to=search.get("sent_to"),
             search=search.get("q", ""),
         )
-        try:
-            offset = max(int(cursor or 0), 0)
-        except ValueError:
-            offset = 0
-        items = list(qs[offset: offset + page_size + 1])
-        more = len(items) > page_size
-        return Page(items[:page_size], next_cursor=str(offset + page_size) if more else None, total=qs.count())
+        return queryset_page(qs, cursor=cursor, page_size=page_size)
 
     def row_url(self, item) -> str:
         return item.get_absolute_url()
@@ -184,8 +178,7 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
 
     template_name = "distributions/distribution_form.html"
     partial = "form"
-    read_role = Role.OPERATOR
-    write_role = Role.OPERATOR
+    write_screen = True
     channel: str = Channel.EMAIL
     kind: str = Kind.INVITE
 
@@ -343,7 +336,6 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
 class DistributionCancelView(DistributionMixin, CrudDeleteView):
     template_name = "distributions/distribution_cancel.html"
     partial = "confirm"
-    read_role = Role.OPERATOR
     success_message = "Cancelled “{name}”."
 
     def object_label(self, obj) -> str:
@@ -453,7 +445,7 @@ def distribution_history(request, connection_id: int, distribution_id: int):
 # --- pickers ----------------------------------------------------------------------------------
 
 
-def _options(request, items, selected: str, *, empty: str = "—", note: str = ""):
+def _picker_options(request, items, selected: str, *, empty: str = "—", note: str = ""):
     return render(request, "distributions/picker_options.html",
                   {"items": items, "selected": selected, "empty": empty, "note": note})
 
@@ -469,29 +461,31 @@ def _picker(fetch):
     @handles_errors(_picker_error)
     def view(request, connection_id: int):
         items, empty = fetch(request, request.connection)
-        return _options(request, items, _selected(request), empty=empty)
+        return _picker_options(request, items, _selected(request), empty=empty)
 
     view.__name__ = fetch.__name__
     return require_GET(connection_view(Role.OPERATOR)(view))
 
 
-def _field(request) -> str:
+def _picker_field(request) -> str:
     return (request.GET.get("field") or "").strip()
 
 
-def _q(request) -> str:
-    field = _field(request)
+def _search_text(request) -> str:
+    """What the user typed into the picker's search box."""
+    field = _picker_field(request)
     return (request.GET.get("q") or request.GET.get(f"q_{field}") or "").strip()[:100]
 
 
 def _selected(request) -> str:
-    field = _field(request)
+    """The value the picker's field holds now."""
+    field = _picker_field(request)
     return (request.GET.get("selected") or (request.GET.get(field) if field else "") or "").strip()
 
 
 @_picker
 def picker_surveys(request, connection):
-    return pickers.surveys_for_picker(connection, _q(request), _selected(request)), "— choose a survey —"
+    return pickers.surveys_for_picker(connection, _search_text(request), _selected(request)), "— choose a survey —"
 
 
 @_picker
@@ -501,7 +495,7 @@ def picker_directories(request, connection):
 
 @_picker
 def picker_libraries(request, connection):
-    return pickers.libraries_for_picker(connection, _q(request), _selected(request)), "— no library message —"
+    return pickers.libraries_for_picker(connection, _search_text(request), _selected(request)), "— no library message —"
 
 
 @_picker
@@ -510,7 +504,7 @@ def picker_messages(request, connection):
     if not library_id:
         return [], "— choose a library first —"
     category = request.GET.get("category", "")
-    items = pickers.messages_for_picker(connection, library_id, category, _q(request), _selected(request))
+    items = pickers.messages_for_picker(connection, library_id, category, _search_text(request), _selected(request))
     return items, "— choose a message —"
 
 
@@ -519,7 +513,7 @@ def picker_mailing_lists(request, connection):
     directory_id = request.GET.get("directory_id", "")
     if not directory_id:
         return [], "— choose a directory first —"
-    items = pickers.mailing_lists_for_picker(connection, directory_id, _q(request), _selected(request))
+    items = pickers.mailing_lists_for_picker(connection, directory_id, _search_text(request), _selected(request))
     return items, "— choose a mailing list —"
 
 
@@ -529,7 +523,8 @@ def picker_contacts(request, connection):
     mailing_list_id = request.GET.get("mailing_list_id", "")
     if not directory_id or not mailing_list_id:
         return [], "— choose a mailing list first —"
-    items = pickers.contacts_for_picker(connection, directory_id, mailing_list_id, _q(request), _selected(request))
+    items = pickers.contacts_for_picker(connection, directory_id, mailing_list_id, _search_text(request),
+                                        _selected(request))
     return items, "— everyone in the list —"
 
 

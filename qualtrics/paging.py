@@ -25,10 +25,18 @@ class Page:
 
     A screen shows one page and hands ``next_page`` back as its cursor; code that needs everything
     calls ``iter_all()``, which fetches the following pages only as they are reached.
+
+    The same type carries any one page a screen shows, also of lists the caller builds itself (a
+    filtered read, its own records): ``next_page`` is then whatever cursor resumes that list. What the
+    caller adds travels with the page: ``total``, the number of items in the whole list when known, and
+    ``notice``, a remark on how the page was obtained (a capped search, a list filtered by reading it),
+    shown with it. ``dataclasses.replace(page, notice=...)`` adds one and keeps the way to the next page.
     """
 
-    items: list[dict[str, Any]]
+    items: list[Any]
     next_page: str | None = None
+    total: int | None = field(default=None, kw_only=True)
+    notice: str = field(default="", kw_only=True)
     fetch_next: Callable[[str], Page] | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def iter_all(self) -> Iterator[dict[str, Any]]:

@@ -8,6 +8,8 @@ These views know nothing of where a resource lives (which connection, which user
 composes them with a mixin that tells them, through a small protocol:
 
 - `can_write` (bool): the user may create, change and delete here; lists offer "New …" only then;
+- `write_screen` (bool, declared here): a form or a confirmation, which even opening needs the right to
+  write (a form its user could never submit is not shown to them); the scoping mixin enforces it;
 - `url_kwargs(**extra)`: the keyword arguments of this screen's routes. The generic version gives the
   `parent_kwargs_names` taken from the URL plus `extra`; a scoping mixin adds its own (for example
   the connection's id) around `super().url_kwargs(**extra)`;
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -38,9 +40,11 @@ from django.template import Context
 from django.template.loader import get_template, select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
+
+from qualtrics import Page
 
 from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
@@ -51,7 +55,6 @@ from .htmx import is_partial
 CURSOR_SALT = "portal.crud.cursor"
 FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
 MAX_TRAIL = 25
-TABLE_SLOT = mark_safe("<!--crud-table-slot-->")
 
 
 def value_of(item: Any, attr: str | Callable) -> Any:
@@ -78,15 +81,15 @@ class Column:
     css: str = ""
 
 
-@dataclass
-class Page:
-    """One page of a list: its items and the cursor (Qualtrics' nextPage URL) of the next one."""
-
-    items: list
-    next_cursor: str | None = None
-    total: int | None = None
-    notice: str = ""
-    extra: dict = field(default_factory=dict)
+def queryset_page(queryset, *, cursor: str | None, page_size: int) -> Page:
+    """One page of the portal's own records for a list screen: the cursor is the offset of its first row."""
+    try:
+        offset = max(int(cursor or 0), 0)
+    except ValueError:
+        offset = 0
+    items = list(queryset[offset: offset + page_size + 1])
+    more = len(items) > page_size
+    return Page(items[:page_size], str(offset + page_size) if more else None, total=queryset.count())
 
 
 def sign_cursor(cursor: str) -> str:
@@ -116,6 +119,7 @@ class ResourceMixin:
     # partial but cannot render it by its own name).
     partial_template_name: str = ""
     can_write: bool  # given by the scoping mixin the screen is composed with (see above)
+    write_screen: bool = False  # forms and confirmations say True (see above)
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -175,7 +179,10 @@ class ResourceMixin:
 
 
 class CrudListView(ResourceMixin, TemplateView):
-    """A paged table. Subclasses set `columns` and implement `fetch_page`."""
+    """A paged table. Subclasses set `columns` and implement `fetch_page`, which returns a `qualtrics.Page`:
+    the client's page as a selector hands it over, or one the screen builds (of the portal's own records,
+    or of a list read and filtered), whose `next_page` is the cursor the screen gets back for the next
+    page, signed in the URL. The page's `notice` and `total` are shown with the table."""
 
     template_name = "crud/list.html"
     partial_template_name = "crud/list.html"
@@ -235,21 +242,20 @@ class CrudListView(ResourceMixin, TemplateView):
         cursor_param = request.GET.get("cursor") or FIRST_PAGE
         trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
         fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
-        answer_later = self.fetch_in_background and not is_partial(request)
-        if answer_later:
+        if self.fetch_in_background and not is_partial(request):
             answer = background.start(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
-        fetched = _Fetched(self, answer, trail, cursor_param)
+        table_data = _TableData(self, answer, trail, cursor_param)
         context = self.get_context_data(
-            page=fetched.lazy("page"),
-            rows=fetched.lazy("rows"),
+            page=table_data.lazy("page"),
+            rows=table_data.lazy("rows"),
             columns=self.page_columns,
             search_form=search_form,
-            error=fetched.lazy("error"),
-            next_query=fetched.lazy("next_query"),
+            error=table_data.lazy("error"),
+            next_query=table_data.lazy("next_query"),
             prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
             page_number=len(trail) + 1,
             page_sizes=self.page_sizes,
@@ -258,20 +264,16 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
-        response = self.render_page_then_table(context) if answer_later else self.render_page(context)
-        fetched.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        context["table"] = RenderedWhenShown(lambda: self.render_table(context))
+        response = self.render_page(context)
+        table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
         return response
 
-    def render_page_then_table(self, context):
-        """The page with a slot where the table goes (everything but the table renders while Qualtrics
-        answers), then the table partial, once the answer is in."""
-        page = get_template(self.template_name).render({**context, "table_slot": TABLE_SLOT}, self.request)
-        if TABLE_SLOT in page:
-            # The page's context processors already ran: the table needs only the view's context.
-            table_context = Context({**context, "request": self.request, "csrf_token": get_token(self.request)})
-            table = self.partial_template().template.render(table_context)
-            page = page.replace(TABLE_SLOT, table, 1)
-        return HttpResponse(page)
+    def render_table(self, context) -> str:
+        """The table partial, rendered where the page outputs `{{ table }}`. The page's context processors
+        have already run for the layout around it: the table needs only the view's context."""
+        table_context = Context({**context, "request": self.request, "csrf_token": get_token(self.request)})
+        return self.partial_template().template.render(table_context)
 
     def create_url(self) -> str | None:
         if not self.can_write:
@@ -301,10 +303,28 @@ class CrudListView(ResourceMixin, TemplateView):
         return q.urlencode()
 
 
-class _Fetched:
-    """A list page's answer from Qualtrics (or its error) and the rows built from it, worked out when
-    the template first needs them: with the fetch running in the background, everything rendered
-    before the table (layout, navigation, search form) overlaps the wait for Qualtrics."""
+class RenderedWhenShown:
+    """HTML that a template outputs where it stands (`{{ table }}`), rendered only then: a list page
+    renders its layout, navigation and search form first, while a read started in the background is
+    under way, and waits for the answer only where the table goes."""
+
+    def __init__(self, render: Callable[[], str]):
+        self._render = render
+
+    @cached_property
+    def html(self) -> SafeString:
+        return mark_safe(self._render())  # noqa: S308 - the output of a template, escaped by it
+
+    def __html__(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+class _TableData:
+    """What a list page's table shows: the page a screen fetched (or the error explaining why not) and
+    the rows built from it, worked out when the template first needs them."""
 
     def __init__(self, view: CrudListView, answer: Callable[[], Page], trail: list[str], cursor_param: str):
         self.view = view
@@ -326,8 +346,8 @@ class _Fetched:
             "page": page,
             "error": error,
             "rows": [{"item": item, "url": view.row_url(item), "cells": view.cells(item)} for item in page.items],
-            "next_query": view.query(cursor=sign_cursor(page.next_cursor), trail=[*self.trail, self.cursor_param])
-            if page.next_cursor
+            "next_query": view.query(cursor=sign_cursor(page.next_page), trail=[*self.trail, self.cursor_param])
+            if page.next_page
             else None,
         }
 
@@ -365,7 +385,9 @@ class CrudFormView(ObjectScreenMixin, FormView):
     template_name = "crud/form.html"
     partial_template_name = "crud/form.html"
     partial = "form"
+    write_screen = True
     success_message = "Saved “{name}”."
+    submit_label = ""  # the button's words; default "Create" or "Save changes"
     cancel_to_detail = True
 
     @property
@@ -406,19 +428,29 @@ class CrudFormView(ObjectScreenMixin, FormView):
                 return str(data[key])
         return self.verbose_name
 
+    def get(self, request, *args, **kwargs):
+        return self.render_page(self.get_context_data())
+
     def form_valid(self, form):
         try:
             result = self.save(form)
         except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
-            add_service_error(form, exc, explain=self.explain_error)
+            self.show_refusal(form, exc)
             return self.form_invalid(form)
         if form.errors:  # the service may add field errors (e.g. a duplicate found first)
             return self.form_invalid(form)
         return self.saved_response(form, result)
 
+    def show_refusal(self, form, exc: Exception) -> None:
+        """What the service refused, on the form (its fields' errors on them, the rest above the form)."""
+        add_service_error(form, exc, explain=self.explain_error)
+
+    def success_text(self, form, result) -> str:
+        return self.success_message.format(name=self.object_name(form, result))
+
     def saved_response(self, form, result):
         """The answer once saved: a message, then the object's page."""
-        messages.success(self.request, self.success_message.format(name=self.object_name(form, result)))
+        messages.success(self.request, self.success_text(form, result))
         url = self.success_url_for(result)
         if is_partial(self.request):
             return HttpResponseClientRedirect(url)
@@ -440,6 +472,7 @@ class CrudFormView(ObjectScreenMixin, FormView):
             is_create=self.is_create,
             cancel_url=cancel or self.list_url(),
             form_title=self.form_title(),
+            submit_label=self.submit_label or ("Create" if self.is_create else "Save changes"),
         )
         return context
 
@@ -455,13 +488,18 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     template_name = "crud/confirm_delete.html"
     partial_template_name = "crud/confirm_delete.html"
     partial = "confirm"
+    write_screen = True
     success_message = "Deleted “{name}”."
 
     def get_object(self):
         raise NotImplementedError
 
-    def delete(self, obj) -> None:
+    def delete(self, obj) -> Any:
+        """Call the service; what it returns reaches `success_text` (what else the deletion did)."""
         raise NotImplementedError
+
+    def success_text(self, obj, result) -> str:
+        return self.success_message.format(name=self.object_label(obj))
 
     def object_label(self, obj) -> str:
         for key in ("name", "username", "email"):
@@ -493,10 +531,10 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         try:
-            self.delete(obj)
+            result = self.delete(obj)
         except EXPLAINABLE_ERRORS as exc:
             return self.render_page(self.context_for(obj, error=self.explain_error(exc)))
-        messages.success(request, self.success_message.format(name=self.object_label(obj)))
+        messages.success(request, self.success_text(obj, result))
         url = self.after_delete_url(obj)
         if is_partial(request):
             return HttpResponseClientRedirect(url)

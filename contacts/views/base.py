@@ -1,10 +1,9 @@
-"""What every XM Directory screen shares: the directory in the URL, and who may open write screens."""
+"""What every XM Directory screen shares: the directory in the URL and its name in the heading."""
 
 from __future__ import annotations
 
 import re
 
-from connections.models import Role
 from connections.scoping import ConnectionViewMixin
 from web.htmx import is_partial
 
@@ -18,7 +17,7 @@ def full_name(item: dict) -> str:
     return name or item.get("email") or item.get("extRef") or item.get("phone") or "(no name)"
 
 
-def _words(key: str) -> str:
+def label_from_key(key: str) -> str:
     """"AvgTimeToRespond" -> "Avg time to respond"."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).capitalize()
 
@@ -37,18 +36,11 @@ class DirectoryMixin(ConnectionViewMixin):
     def mailing_list_id(self) -> str | None:
         return self.kwargs.get("mailing_list_id")
 
-    def reads(self) -> dict:
-        return {"connection": self.connection, "actor": self.request.user}
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(directory_id=self.directory_id, tab=self.tab)
         if not is_partial(self.request):
-            context["directory_name"] = selectors.directory_name(**self.reads(), directory_id=self.directory_id)
+            context["directory_name"] = selectors.directory_name(**self.connection_and_actor(),
+                                                                 directory_id=self.directory_id)
         return context
 
-
-class WriteScreen:
-    """Forms and confirmations: even opening them needs the operator role (viewers only read)."""
-
-    read_role = Role.OPERATOR

@@ -7,12 +7,12 @@ from django.urls import reverse
 
 from connections.access import connection_view
 from connections.models import Role
-from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 
 from .. import selectors, services
 from .. import validation as v
 from ..forms import ContactForm, ContactSearchForm
-from .base import DirectoryMixin, WriteScreen, _words, full_name
+from .base import DirectoryMixin, full_name, label_from_key
 
 # --- Directory contacts -------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ class ContactMixin(DirectoryMixin):
     object_kwarg = "contact_id"
 
     def get_object(self):
-        return selectors.contact_get(**self.reads(), directory_id=self.directory_id,
+        return selectors.contact_get(**self.connection_and_actor(), directory_id=self.directory_id,
                                      contact_id=self.kwargs["contact_id"])
 
 
@@ -47,14 +47,12 @@ class ContactListView(ContactMixin, CrudListView):
     def fetch_page(self, *, cursor, page_size, search):
         if search.get("q"):
             offset = len(self.request.GET.getlist("trail")) * page_size  # pages before this one
-            found = selectors.contact_search_page(
-                **self.reads(), directory_id=self.directory_id, field=search["field"], value=search["q"],
+            return selectors.contact_search_page(
+                **self.connection_and_actor(), directory_id=self.directory_id, field=search["field"], value=search["q"],
                 comparison=search["comparison"], page_size=page_size, skip_token=cursor, offset=offset,
             )
-        else:
-            found = selectors.contact_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
-                                           cursor=cursor)
-        return Page(items=found.items, next_cursor=found.next_cursor, notice=found.notice)
+        return selectors.contact_page(**self.connection_and_actor(), directory_id=self.directory_id,
+                                      page_size=page_size, cursor=cursor)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -76,7 +74,7 @@ class ContactDetailView(ContactMixin, CrudDetailView):
             name=full_name(contact),
             memberships=selectors.contact_memberships(contact),
             embedded=sorted((contact.get("embeddedData") or {}).items(), key=lambda kv: kv[0].lower()),
-            stats=[(_words(key), key, value) for key, value in sorted((contact.get("stats") or {}).items())],
+            stats=[(label_from_key(key), key, value) for key, value in sorted((contact.get("stats") or {}).items())],
             private_embedded=sorted((contact.get("privateEmbeddedData") or {}).items()),
         )
         return context
@@ -127,7 +125,7 @@ class EmbeddedEditorMixin:
         form.add_error(None, str(exc))
 
 
-class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, CrudFormView):
+class ContactFormView(EmbeddedEditorMixin, ContactMixin, CrudFormView):
     form_class = ContactForm
     unsubscribed_key = "directoryUnsubscribed"
 
@@ -140,20 +138,21 @@ class ContactFormView(WriteScreen, EmbeddedEditorMixin, ContactMixin, CrudFormVi
         data = form.contact_data()
         if self.is_create:
             try:
-                result = services.contact_create(**self.reads(), directory_id=self.directory_id, data=data,
-                                                 on_duplicate=form.cleaned_data["on_duplicate"])
+                result = services.contact_create(**self.connection_and_actor(), directory_id=self.directory_id,
+                                                 data=data, on_duplicate=form.cleaned_data["on_duplicate"])
             except services.DuplicateContactError as exc:
                 self.offer_duplicate(form, exc)
                 return None
             if result["updated"]:
                 self.success_message = "Updated the existing contact “{name}”."
             return result["id"]
-        services.contact_update(**self.reads(), directory_id=self.directory_id, contact_id=self.kwargs["contact_id"],
-                                data=data, removed_embedded=form.cleaned_data.get("removed_embedded", ()))
+        services.contact_update(**self.connection_and_actor(), directory_id=self.directory_id,
+                                contact_id=self.kwargs["contact_id"], data=data,
+                                removed_embedded=form.cleaned_data.get("removed_embedded", ()))
         return self.kwargs["contact_id"]
 
 
-class ContactDeleteView(WriteScreen, ContactMixin, CrudDeleteView):
+class ContactDeleteView(ContactMixin, CrudDeleteView):
     def object_label(self, obj) -> str:
         name = full_name(obj)
         return f"{name} ({obj['email']})" if obj.get("email") and obj.get("email") != name else name
@@ -169,7 +168,8 @@ class ContactDeleteView(WriteScreen, ContactMixin, CrudDeleteView):
         yield "Distributions already sent keep their history; it gets no reminders or new invitations."
 
     def delete(self, obj):
-        services.contact_delete(**self.reads(), directory_id=self.directory_id, contact_id=self.kwargs["contact_id"])
+        services.contact_delete(**self.connection_and_actor(), directory_id=self.directory_id,
+                                contact_id=self.kwargs["contact_id"])
 
 
 @connection_view(Role.OPERATOR)

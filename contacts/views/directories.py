@@ -6,7 +6,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from connections.scoping import ConnectionViewMixin
-from web.crud import Column, CrudListView, Page
+from qualtrics import Page
+from web.crud import Column, CrudListView
 from web.errors import EXPLAINABLE_ERRORS
 
 from .. import selectors

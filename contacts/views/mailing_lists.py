@@ -8,11 +8,11 @@ from django.utils.functional import cached_property
 
 from connections.access import connection_view
 from connections.models import Role
-from web.crud import Column, CrudDeleteView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudFormView, CrudListView
 
 from .. import selectors, services
 from ..forms import MailingListForm
-from .base import DirectoryMixin, WriteScreen
+from .base import DirectoryMixin
 
 # --- Mailing lists ------------------------------------------------------------------------------
 
@@ -25,12 +25,12 @@ class MailingListMixin(DirectoryMixin):
     tab = "lists"
 
     def get_object(self):
-        return selectors.mailing_list_get(**self.reads(), directory_id=self.directory_id,
+        return selectors.mailing_list_get(**self.connection_and_actor(), directory_id=self.directory_id,
                                           mailing_list_id=self.kwargs["mailing_list_id"])
 
     @cached_property
     def owners(self) -> dict:
-        return selectors.owner_choices(**self.reads())
+        return selectors.owner_choices(**self.connection_and_actor())
 
     def owner_name(self, item) -> str:
         return selectors.owner_label(owners=self.owners, owner_id=item.get("ownerId") or "")
@@ -54,14 +54,13 @@ class MailingListListView(MailingListMixin, CrudListView):
         ]
 
     def fetch_page(self, *, cursor, page_size, search):
-        found = selectors.mailing_list_page(**self.reads(), directory_id=self.directory_id, page_size=page_size,
-                                            cursor=cursor)
-        return Page(items=found.items, next_cursor=found.next_cursor)
+        return selectors.mailing_list_page(**self.connection_and_actor(), directory_id=self.directory_id,
+                                           page_size=page_size, cursor=cursor)
 
     row_url_name = "contacts:member_list"
 
 
-class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
+class MailingListFormView(MailingListMixin, CrudFormView):
     form_class = MailingListForm
     template_name = "contacts/mailinglist_form.html"
 
@@ -79,9 +78,9 @@ class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
     def save(self, form):
         owner = form.owner_value()
         if self.is_create:
-            return services.mailing_list_create(**self.reads(), directory_id=self.directory_id,
+            return services.mailing_list_create(**self.connection_and_actor(), directory_id=self.directory_id,
                                                 name=form.cleaned_data["name"], owner_id=owner)
-        services.mailing_list_update(**self.reads(), directory_id=self.directory_id,
+        services.mailing_list_update(**self.connection_and_actor(), directory_id=self.directory_id,
                                      mailing_list_id=self.kwargs["mailing_list_id"], name=form.cleaned_data["name"],
                                      owner_id=owner)
         return self.kwargs["mailing_list_id"]
@@ -95,7 +94,7 @@ class MailingListFormView(WriteScreen, MailingListMixin, CrudFormView):
         return context
 
 
-class MailingListDeleteView(WriteScreen, MailingListMixin, CrudDeleteView):
+class MailingListDeleteView(MailingListMixin, CrudDeleteView):
     def consequences(self, obj):
         count = obj.get("contactCount")
         if count is None:
@@ -106,7 +105,7 @@ class MailingListDeleteView(WriteScreen, MailingListMixin, CrudDeleteView):
         yield "Distributions scheduled to this list will fail to send."
 
     def delete(self, obj):
-        services.mailing_list_delete(**self.reads(), directory_id=self.directory_id,
+        services.mailing_list_delete(**self.connection_and_actor(), directory_id=self.directory_id,
                                      mailing_list_id=self.kwargs["mailing_list_id"])
 
     def detail_url(self, obj):

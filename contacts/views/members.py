@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
 from web.errors import explained
 from web.htmx import is_partial
 
 from .. import selectors, services
 from ..forms import MemberForm
-from .base import DirectoryMixin, WriteScreen, full_name
+from .base import DirectoryMixin, full_name
 from .contacts import EmbeddedEditorMixin
 
 # --- Mailing-list members -----------------------------------------------------------------------
@@ -25,12 +25,12 @@ class MemberMixin(DirectoryMixin):
     tab = "lists"
 
     def get_object(self):
-        return selectors.member_get(**self.reads(), directory_id=self.directory_id,
+        return selectors.member_get(**self.connection_and_actor(), directory_id=self.directory_id,
                                     mailing_list_id=self.mailing_list_id, contact_id=self.kwargs["contact_id"])
 
     def mailing_list(self) -> dict | None:
-        mailing_list, _error = explained(selectors.mailing_list_get, **self.reads(), directory_id=self.directory_id,
-                                         mailing_list_id=self.mailing_list_id)
+        mailing_list, _error = explained(selectors.mailing_list_get, **self.connection_and_actor(),
+                                         directory_id=self.directory_id, mailing_list_id=self.mailing_list_id)
         return mailing_list
 
     def get_context_data(self, **kwargs):
@@ -61,10 +61,9 @@ class MemberListView(MemberMixin, CrudListView):
     empty_message = "Nobody is on this list yet. Add a member or import a CSV file."
 
     def fetch_page(self, *, cursor, page_size, search):
-        found = selectors.member_page(**self.reads(), directory_id=self.directory_id,
-                                      mailing_list_id=self.mailing_list_id, page_size=page_size, cursor=cursor,
-                                      which=self.which)
-        return Page(items=found.items, next_cursor=found.next_cursor)
+        return selectors.member_page(**self.connection_and_actor(), directory_id=self.directory_id,
+                                     mailing_list_id=self.mailing_list_id, page_size=page_size, cursor=cursor,
+                                     which=self.which)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -103,7 +102,7 @@ class MemberDetailView(MemberMixin, CrudDetailView):
         return context
 
 
-class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView):
+class MemberFormView(EmbeddedEditorMixin, MemberMixin, CrudFormView):
     form_class = MemberForm
     unsubscribed_key = "mailingListUnsubscribed"
 
@@ -119,15 +118,15 @@ class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView
         data = form.contact_data()
         if self.is_create:
             try:
-                result = services.member_create(**self.reads(), directory_id=self.directory_id,
+                result = services.member_create(**self.connection_and_actor(), directory_id=self.directory_id,
                                                 mailing_list_id=self.mailing_list_id, data=data,
                                                 on_duplicate=form.cleaned_data["on_duplicate"])
             except services.DuplicateContactError as exc:
                 self.offer_duplicate(form, exc)
                 return None
             return result["id"]
-        services.member_update(**self.reads(), directory_id=self.directory_id, mailing_list_id=self.mailing_list_id,
-                               contact_id=self.kwargs["contact_id"], data=data,
+        services.member_update(**self.connection_and_actor(), directory_id=self.directory_id,
+                               mailing_list_id=self.mailing_list_id, contact_id=self.kwargs["contact_id"], data=data,
                                removed_embedded=form.cleaned_data.get("removed_embedded", ()))
         return self.kwargs["contact_id"]
 
@@ -142,7 +141,7 @@ class MemberFormView(WriteScreen, EmbeddedEditorMixin, MemberMixin, CrudFormView
         return context
 
 
-class MemberDeleteView(WriteScreen, MemberMixin, CrudDeleteView):
+class MemberDeleteView(MemberMixin, CrudDeleteView):
     template_name = "contacts/member_remove.html"
     success_message = "Removed “{name}” from the list."
 
@@ -154,5 +153,5 @@ class MemberDeleteView(WriteScreen, MemberMixin, CrudDeleteView):
         yield "It stays in the directory, with its other mailing lists and its history."
 
     def delete(self, obj):
-        services.member_delete(**self.reads(), directory_id=self.directory_id, mailing_list_id=self.mailing_list_id,
-                               contact_id=self.kwargs["contact_id"])
+        services.member_delete(**self.connection_and_actor(), directory_id=self.directory_id,
+                               mailing_list_id=self.mailing_list_id, contact_id=self.kwargs["contact_id"])

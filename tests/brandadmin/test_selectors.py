@@ -71,8 +71,8 @@ class TestUserSelectors:
     def test_it_pages_unfiltered_lists_with_qualtrics_own_cursor(self, team):
         kwargs = {"connection": team.connection, "actor": team.owner}
         first = selectors.user_list(**kwargs, cursor=None, page_size=8)
-        assert len(first.items) == 8 and "offset=8" in first.next_cursor and not first.notice
-        second = selectors.user_list(**kwargs, cursor=first.next_cursor, page_size=8)
+        assert len(first.items) == 8 and "offset=8" in first.next_page and not first.notice
+        second = selectors.user_list(**kwargs, cursor=first.next_page, page_size=8)
         assert not {u["id"] for u in first.items} & {u["id"] for u in second.items}
 
     def test_it_caches_filter_pages_for_a_minute_and_forgets_them_after_a_write(self, team):

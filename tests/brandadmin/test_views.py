@@ -133,7 +133,7 @@ class TestUserList:
         assert "Page 1" in text
 
     def test_it_pages_offset_style_with_previous_and_next(self, team, login, settings):
-        from brandadmin.views import UserListView
+        from brandadmin.views.users import UserListView
 
         client = login(team.viewer)
         sizes = UserListView.page_sizes
@@ -175,7 +175,7 @@ class TestUserList:
         assert "No user matches this search." in page_text(none)
 
     def test_it_pages_through_filtered_results(self, team, login):
-        from brandadmin.views import UserListView
+        from brandadmin.views.users import UserListView
 
         client = login(team.viewer)
         sizes = UserListView.page_sizes

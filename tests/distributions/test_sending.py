@@ -372,7 +372,7 @@ class TestStats:
         assert d.stats_refreshed_at is not None
         assert d.events.filter(kind=EventKind.STATS).exists()
         page = distribution_history_page(client=connection_client(live.connection), distribution=d, page_size=5)
-        assert len(page.rows) == 5
+        assert len(page.items) == 5
         assert page.next_page
 
     def test_the_periodic_refresh_takes_stale_sent_ones(self, live, acme, enqueued):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Profile
-from tests.factories import PASSWORD, make_connection, make_user
+from tests.factories import PASSWORD, make_connection, make_team, make_user
 
 
 @pytest.mark.django_db
@@ -99,6 +99,32 @@ class TestTeams:
     def test_non_staff_cannot_manage_teams(self, login):
         response = login(make_user("plain")).get(reverse("accounts:team_list"))
         assert response.status_code == 302
+
+    def test_the_list_names_each_teams_members_and_opens_its_form(self, login):
+        ann, bob = make_user("ann"), make_user("bob")
+        field = make_team("Field", ann, bob)
+        make_team("Empty")
+        html = login(make_user("root", staff=True)).get(reverse("accounts:team_list")).content.decode()
+        edit = reverse("accounts:team_edit", args=[field.pk])
+        assert f'<a href="{edit}">Field</a></td><td>ann, bob</td>' in html
+        assert '<span class="text-body-secondary">nobody yet</span>' in html
+        assert f'href="{reverse("accounts:team_create")}"' in html
+
+    def test_staff_rename_a_team_and_change_its_members(self, login, hx):
+        ann, bob = make_user("ann"), make_user("bob")
+        team = make_team("Field", ann)
+        client = login(make_user("root", staff=True))
+        form = client.get(reverse("accounts:team_edit", args=[team.pk])).content.decode()
+        assert "Team “Field”" in form and 'value="Field"' in form and "Save team" in form
+        response = client.post(reverse("accounts:team_edit", args=[team.pk]),
+                               {"name": "Field ops", "members": [bob.pk]}, **hx)
+        assert response["HX-Redirect"] == reverse("accounts:team_list")
+        team.refresh_from_db()
+        assert team.name == "Field ops" and list(team.user_set.all()) == [bob]
+        assert "Team “Field ops” saved." in client.get(reverse("accounts:team_list")).content.decode()
+
+    def test_an_unknown_team_is_404(self, login):
+        assert login(make_user("root", staff=True)).get(reverse("accounts:team_edit", args=[999])).status_code == 404
 
 
 @pytest.mark.django_db

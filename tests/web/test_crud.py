@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from web import background
-from web.crud import Column, value_of
+from web.crud import Column, RenderedWhenShown, value_of
 from web.templatetags.crud import cell_html, crud_rows
 
 
@@ -78,3 +78,30 @@ class TestBackground:
         with pytest.raises(background.DatabaseFromBackground):
             background.start(User.objects.count).result(timeout=5)
         assert User.objects.count() == 0  # the request's own thread is untouched
+
+
+class TestTableRenderedWhereShown:
+    def test_the_layout_above_renders_first_and_the_table_once_unescaped(self):
+        from django.template import engines
+
+        order: list[str] = []
+
+        class Layout:
+            def __str__(self):
+                order.append("layout")
+                return "<nav>"
+
+        def table():
+            order.append("table")
+            return "<table></table>"
+
+        template = engines["django"].from_string("{{ layout }}|{{ table }}|{{ table }}")
+        html = template.render({"layout": Layout(), "table": RenderedWhenShown(table)})
+        assert html == "&lt;nav&gt;|<table></table>|<table></table>"
+        assert order == ["layout", "table"]
+
+    def test_a_page_that_does_not_show_it_does_not_render_it(self):
+        from django.template import engines
+
+        shown = RenderedWhenShown(lambda: pytest.fail("rendered"))
+        assert engines["django"].from_string("no table").render({"table": shown}) == "no table"
