@@ -122,7 +122,9 @@ def test_file_url(api, survey, stored, sandbox):
 def test_multipart_tsv_and_hook(api, survey, stored, sandbox):
     sandbox.configure(job_seconds=0)
     heard = []
-    sandbox.state.hooks.response_recorded.append(lambda b, s, r, source: heard.append((r.id, source)))
+    listeners = sandbox.state.hooks.response_recorded
+    kept = len(listeners)  # the sandbox's own listeners stay
+    listeners.append(lambda b, s, r, source: heard.append((r.id, source)))
     try:
         before = set(stored.responses)
         tsv = CSV.replace(",", "\t").replace('"Slow\t\nvery slow"', "Slow").encode("utf-16")
@@ -131,7 +133,7 @@ def test_multipart_tsv_and_hook(api, survey, stored, sandbox):
         assert started.status_code == 200, started.text
         assert wait_for(api, survey, started.json()["result"]["progressId"], sandbox)["status"] == "complete"
     finally:
-        sandbox.state.hooks.response_recorded.clear()
+        del listeners[kept:]
     made = new_responses(stored, before)
     assert len(made) == 2 and sorted(heard) == sorted((r.id, "import") for r in made)
 

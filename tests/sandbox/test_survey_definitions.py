@@ -102,7 +102,9 @@ def test_metadata_get_and_update(api, survey, sandbox):
     assert set(metadata) == METADATA_KEYS
     assert (metadata["SurveyStatus"], metadata["SurveyBrandID"]) == ("Active", "acme")
     changes = []
-    sandbox.state.hooks.survey_status_changed.append(
+    listeners = sandbox.state.hooks.survey_status_changed
+    kept = len(listeners)  # the sandbox's own listeners stay
+    listeners.append(
         lambda brand, changed, active, source: changes.append((changed.id, active, source)))
     try:
         response = api.put(f"/survey-definitions/{survey}/metadata", {
@@ -110,7 +112,7 @@ def test_metadata_get_and_update(api, survey, sandbox):
             "SurveyStartDate": "2025-04-01 00:00:00", "SurveyExpirationDate": "2025-12-31 23:59:59"})
         assert response.status_code == 200 and set(response.json()) == {"meta"}
     finally:
-        sandbox.state.hooks.survey_status_changed.clear()
+        del listeners[kept:]
     assert changes == [(survey, False, "api")]
     metadata = api.ok("GET", f"/survey-definitions/{survey}/metadata")
     assert (metadata["SurveyName"], metadata["SurveyDescription"], metadata["SurveyStatus"]) == (
@@ -127,13 +129,15 @@ def test_metadata_get_and_update(api, survey, sandbox):
 
 def test_put_surveys_activation_fires_the_status_hook_once(api, survey, sandbox):
     changes = []
-    sandbox.state.hooks.survey_status_changed.append(lambda b, s, active, source: changes.append(active))
+    listeners = sandbox.state.hooks.survey_status_changed
+    kept = len(listeners)  # the sandbox's own listeners stay
+    listeners.append(lambda b, s, active, source: changes.append(active))
     try:
         api.ok("PUT", f"/surveys/{survey}", {"isActive": False})
         api.ok("PUT", f"/surveys/{survey}", {"isActive": False, "name": "Paused"})
         api.ok("PUT", f"/surveys/{survey}", {"isActive": True})
     finally:
-        sandbox.state.hooks.survey_status_changed.clear()
+        del listeners[kept:]
     assert changes == [False, True]
     assert api.ok("GET", f"/survey-definitions/{survey}")["LastActivated"] is not None
 
