@@ -37,10 +37,13 @@ def _redirect(request, url: str):
 
 
 def _show_refusal(form, exc: Exception) -> None:
-    """What a service refused, on the form. A token of another brand waits for the user to confirm the
-    change; a token Qualtrics rejects is the token field's error."""
+    """What a service refused, on the form. A token of another brand, or of another Qualtrics user,
+    waits for the user to confirm the change; a token Qualtrics rejects is the token field's error."""
     if isinstance(exc, services.BrandMismatchError):
         form.ask_brand_confirmation()
+        form.add_error(None, exc.message_dict["token"][0])
+    elif isinstance(exc, services.UserChangeError):
+        form.ask_user_confirmation()
         form.add_error(None, exc.message_dict["token"][0])
     elif isinstance(exc, AuthenticationError) and "token" in form.fields:
         form.add_error("token", error_text(exc))
@@ -153,6 +156,7 @@ def connection_create(request):
 def _create_fields(form) -> dict:
     fields = form.service_fields()
     fields.pop("confirm_brand_change", None)
+    fields.pop("confirm_user_change", None)
     return fields
 
 
@@ -172,6 +176,7 @@ def connection_edit(request, connection_id):
                 actor=request.user,
                 token=form.cleaned_data["token"],
                 confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
+                confirm_user_change=form.cleaned_data.get("confirm_user_change", False),
                 **fields,
             )
         except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
@@ -237,6 +242,7 @@ def connection_rotate(request, connection_id):
                 actor=request.user,
                 token=form.cleaned_data["token"],
                 confirm_brand_change=form.cleaned_data["confirm_brand_change"],
+                confirm_user_change=form.cleaned_data["confirm_user_change"],
                 expires_on=form.cleaned_data["expires_on"],
             )
         except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
