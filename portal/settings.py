@@ -78,6 +78,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    # The wiring itself: listed so that every Django process, whatever its settings module, imports the
+    # `portal` package and so its Celery app; without it a task would be published to Celery's default
+    # broker instead of the configured one.
+    "portal",
     "web",
     "accounts",
     "connections",

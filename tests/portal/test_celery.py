@@ -1,6 +1,10 @@
 """A real Celery worker, on the configured broker, runs the portal's tasks."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +49,18 @@ def test_it_is_configured_for_json_and_one_prefetch():
 def test_it_merges_each_apps_beat_schedule():
     app.finalize()
     assert "worker-heartbeat" in app.conf.beat_schedule
+
+
+def test_a_process_on_other_settings_publishes_through_the_portal_app():
+    """A sweeper started with its own settings module (as the concurrency tests start theirs) must publish
+    tasks to the configured broker, not to Celery's default one."""
+    code = (
+        "import django; django.setup(); from distributions.tasks import distribution_send_task as t; "
+        "print(t.app.main, t.app.conf.broker_url)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.distributions.worker_settings",
+           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14"}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["portal", "redis://127.0.0.1:6379/14"]
