@@ -132,6 +132,9 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
     confirm_brand_change = forms.BooleanField(
         label="Use the other brand", required=False, widget=forms.HiddenInput()
     )
+    confirm_user_change = forms.BooleanField(
+        label="Use this token's user", required=False, widget=forms.HiddenInput()
+    )
 
     class Meta:
         model = Connection
@@ -194,6 +197,12 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
             "Tick this only if the connection should now act on the other brand."
         )
 
+    def ask_user_confirmation(self) -> None:
+        self.fields["confirm_user_change"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
+        self.fields["confirm_user_change"].help_text = (
+            "Tick this only if the connection should now act as the user this token belongs to."
+        )
+
     def service_fields(self) -> dict:
         data = self.cleaned_data
         return {name: data[name] for name in self.Meta.fields if name != "token"}
@@ -210,6 +219,9 @@ class RotateForm(TokenFormMixin, PortalForm):
     confirm_brand_change = forms.BooleanField(
         label="Use the other brand", required=False, widget=forms.HiddenInput()
     )
+    confirm_user_change = forms.BooleanField(
+        label="Use this token's user", required=False, widget=forms.HiddenInput()
+    )
     token_required = True
 
     def __init__(self, *args, pending: PendingToken | None = None, **kwargs):
@@ -218,6 +230,7 @@ class RotateForm(TokenFormMixin, PortalForm):
         self.fields["token"].marked_required = True
 
     ask_brand_confirmation = ConnectionForm.ask_brand_confirmation
+    ask_user_confirmation = ConnectionForm.ask_user_confirmation
 
 
 class ShareForm(PortalForm):

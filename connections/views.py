@@ -157,6 +157,9 @@ class TokenFormScreenMixin(ConnectionScreenMixin):
         if isinstance(exc, services.BrandMismatchError):
             form.ask_brand_confirmation()
             form.add_error(None, exc.message_dict["token"][0])
+        elif isinstance(exc, services.UserChangeError):
+            form.ask_user_confirmation()
+            form.add_error(None, exc.message_dict["token"][0])
         elif isinstance(exc, AuthenticationError):
             form.add_error("token", error_text(exc))
             form.forget_pending_token()  # Qualtrics refused it: not worth keeping
@@ -178,6 +181,7 @@ class TokenFormScreenMixin(ConnectionScreenMixin):
 def _connection_fields(form) -> dict:
     fields = form.service_fields()
     fields.pop("confirm_brand_change", None)
+    fields.pop("confirm_user_change", None)
     return fields
 
 
@@ -232,6 +236,7 @@ class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView
             actor=self.request.user,
             token=form.cleaned_data["token"],
             confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
+            confirm_user_change=form.cleaned_data.get("confirm_user_change", False),
             **_connection_fields(form),
         )
 
@@ -284,6 +289,7 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
             actor=self.request.user,
             token=form.cleaned_data["token"],
             confirm_brand_change=form.cleaned_data["confirm_brand_change"],
+            confirm_user_change=form.cleaned_data["confirm_user_change"],
             expires_on=form.cleaned_data["expires_on"],
         )
 

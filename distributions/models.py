@@ -45,6 +45,9 @@ class State(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
+    # A call to create it may have reached Qualtrics and no answer said whether it did: looked up
+    # there (again and again, with back-off) before anything else happens. Never failed meanwhile.
+    CHECKING = "checking", "Checking Qualtrics"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
@@ -54,7 +57,7 @@ class State(models.TextChoices):
 # States a distribution can still be changed in, and the ones that have not gone out yet.
 EDITABLE_STATES = (State.DRAFT, State.SCHEDULED, State.HELD)
 CANCELLABLE_STATES = (State.DRAFT, State.SCHEDULED, State.HELD, State.QUEUED)
-PENDING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.HELD)
+PENDING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.CHECKING, State.HELD)
 FINAL_STATES = (State.SENT, State.FAILED, State.CANCELLED)
 
 
@@ -194,7 +197,8 @@ class Distribution(models.Model):
 
     @property
     def is_cancellable(self) -> bool:
-        return self.state in CANCELLABLE_STATES
+        # One that may exist in Qualtrics is looked up first: cancelling it here would not stop it there.
+        return self.state in CANCELLABLE_STATES and not self.needs_lookup
 
     @property
     def is_pending(self) -> bool:
@@ -244,6 +248,7 @@ class EventKind(models.TextChoices):
     ATTEMPT = "attempt", "Send attempt"
     RETRY = "retry", "Will retry"
     LOOKUP = "lookup", "Looked up in Qualtrics"
+    CHECKING = "checking", "Checking Qualtrics"
     RECONCILED = "reconciled", "Reconciled"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"

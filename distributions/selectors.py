@@ -25,7 +25,7 @@ from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
 )
 from .preview import Preview, distribution_preview  # noqa: F401
 
-UPCOMING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.HELD)
+UPCOMING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.CHECKING, State.HELD)
 
 
 def _upcoming_first(qs: QuerySet[Distribution]) -> QuerySet[Distribution]:
@@ -112,6 +112,9 @@ def distribution_history_page(*, client, distribution: Distribution, page_url: s
     if distribution.channel == Channel.SMS:
         return Page([], notice="Qualtrics keeps no per-recipient history for SMS distributions; see the stats above.")
     if not distribution.qualtrics_id:
+        if distribution.state == State.CHECKING:
+            return Page([], notice="The portal is still checking whether Qualtrics created it; the history "
+                                   "appears once it has been found there.")
         return Page([], notice="History appears once Qualtrics has created it.")
     page = client.distributions.list_history(distribution.qualtrics_id, page_size=page_size, page_url=page_url)
     names = _recipient_names(distribution)

@@ -42,6 +42,7 @@ STATE_BADGES = {
     State.SCHEDULED: "text-bg-primary",
     State.QUEUED: "text-bg-info",
     State.SENDING: "text-bg-info",
+    State.CHECKING: "badge-soft-warn",
     State.SENT: "badge-soft-ok",
     State.FAILED: "badge-soft-bad",
     State.CANCELLED: "badge-soft-muted",

@@ -32,6 +32,7 @@ from .errors import (
     NotFoundError,
     QualtricsError,
     QualtricsTimeoutError,
+    RateLimitedError,
     ServerError,
     UnsafeRequestError,
     error_from_envelope,
@@ -433,6 +434,10 @@ class BaseClient:
         try:
             result = self._read(response, method, path)
         except QualtricsError as error:
+            if isinstance(error, RateLimitedError) and self.limiter is not None:
+                # Every process of the portal backs off from this brand (or route), not just this call.
+                assert self.brand_key is not None
+                self.limiter.note_rate_limited(self.brand_key, method, path, error.retry_after)
             self._record(method, path, response.status_code, started, attempt, error=error)
             logger.info(
                 "%s %s -> %s %s (request id %s)",

@@ -26,6 +26,23 @@ that includes the other's second. Take the held slot whose increment came last: 
 slot was counted before it read, none gave its count back, so its other-seconds total plus its
 place covers them all. A refused attempt only backs out its own increment, so the cost of a race is
 a retry, never an overrun. This assumes that the processes' clocks agree (as on one machine).
+
+What Qualtrics says overrides what the portal believes. A 429 means something else uses the brand,
+or the configured figures are too high, so ``note_rate_limited`` (the client calls it on every 429)
+makes the whole portal back off together, through the same store:
+
+* it **pauses** the scope the call counted against (the route's budget when the call has one, else
+  the brand's) for the ``Retry-After`` Qualtrics gave, or, without one, for a back-off that doubles
+  with each 429 that arrives after a pause has ended (1 s, 2 s, 4 s … at most a minute); every call
+  of that scope, in every process, waits for the pause instead of asking Qualtrics again;
+* it **lowers the scope's budget** to nine tenths of what Qualtrics accepted in the last minute
+  (the requests counted, less those refused with 429). Without that, every process would start
+  again together at the end of the pause and be refused again; with it the window paces them. The
+  lowered budget grows back by a twentieth a minute, up to the configured figure, so a limit that
+  was only crowded for a while is regained.
+
+429s that arrive while a pause holds (calls already in flight when the first one came back) extend
+nothing, so one burst of refusals counts as one.
 """
 
 from __future__ import annotations
@@ -56,6 +73,8 @@ class CounterBackend(Protocol):
     def decr(self, key: str, delta: int = 1) -> int: ...
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def set(self, key: str, value: Any, timeout: float | None = ...) -> None: ...
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -188,6 +207,16 @@ class RateLimiter:
     """Blocks or defers calls so that no 60-second window exceeds a brand's or a route's budget."""
 
     window_seconds = 60
+    # Back-off when a 429 names no Retry-After: doubles per 429 after a pause ended, up to the cap.
+    pause_base_seconds = 1.0
+    pause_max_seconds = 60.0
+    # A 429 this long after the previous one starts the back-off from the base again.
+    strike_memory_seconds = 120
+    # Share of what Qualtrics accepted in the last minute that a lowered budget allows.
+    learned_share = 0.9
+    # Share of a lowered budget it grows back by each minute without a 429.
+    recovery_per_minute = 0.05
+    learned_memory_seconds = 3600
 
     def __init__(
         self,
@@ -230,8 +259,37 @@ class RateLimiter:
                 scopes.append((f"r:{brand}:{_key_part(route.name)}", route.per_minute))
         return scopes
 
+    @staticmethod
+    def _narrowest(scopes: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The budgets a 429 is blamed on: the call's route budgets when it has any, else the brand's."""
+        return scopes[1:] or scopes[:1]
+
     def _key(self, scope: str, second: int) -> str:
         return f"{self.key_prefix}:{scope}:{second}"
+
+    def _state_key(self, kind: str, scope: str) -> str:
+        return f"{self.key_prefix}:{kind}:{scope}"
+
+    def _learned_budget(self, learned: Any, configured: int, now: float) -> int:
+        """A budget lowered after a 429, grown back with the time since, never above the configured one."""
+        if not isinstance(learned, tuple | list) or len(learned) != 2:
+            return configured
+        limit, since = int(learned[0]), float(learned[1])
+        grown = limit + int(max(now - since, 0.0) / 60.0 * max(1.0, limit * self.recovery_per_minute))
+        return max(1, min(configured, grown))
+
+    def _feedback(self, scopes: list[tuple[str, int]], now: float) -> tuple[float, list[tuple[str, int]]]:
+        """How long a pause still holds (0 when none), and the budgets as Qualtrics' 429s left them."""
+        keys = [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
+        found = self.backend.get_many(keys)
+        pause = 0.0
+        budgets = []
+        for scope, budget in scopes:
+            until = found.get(self._state_key("pause", scope))
+            if isinstance(until, int | float) and until > now:
+                pause = max(pause, float(until) - now)
+            budgets.append((scope, self._learned_budget(found.get(self._state_key("learned", scope)), budget, now)))
+        return pause, budgets
 
     def _window(self, second: int) -> range:
         return range(second - self.window_seconds, second + 2)
@@ -288,8 +346,11 @@ class RateLimiter:
         """0 when taken, the wait when refused, None when the second ended before we were done."""
         now = self.clock()
         second = math.floor(now)
+        pause, budgets = self._feedback(self.budgets_for(brand_key, method, path), now)
+        if pause > 0:
+            return pause
         taken: list[str] = []
-        for scope, budget in self.budgets_for(brand_key, method, path):
+        for scope, budget in budgets:
             key = self._key(scope, second)
             place = self._increment(key)
             counts = self._counts(scope, second)
@@ -328,6 +389,64 @@ class RateLimiter:
                 )
             self.sleep(wait)
             waited += wait
+
+    def note_rate_limited(self, brand_key: str, method: str, path: str, retry_after: float | None = None) -> float:
+        """Qualtrics answered 429 to this call: pause its scope for everyone and lower its budget.
+
+        Returns the pause in seconds (the one already holding, when the 429 came from a call that was
+        in flight before it began).
+        """
+        now = self.clock()
+        second = math.floor(now)
+        scopes = self._narrowest(self.budgets_for(brand_key, method, path))
+        configured = dict(scopes)
+        for scope, _budget in scopes:
+            self._increment(self._key(f"x:{scope}", second))  # refused: not part of what Qualtrics accepted
+        holding, budgets = self._feedback(scopes, now)
+        if holding > 0:
+            if retry_after is not None and retry_after > holding:
+                for scope, _budget in scopes:
+                    self._pause(scope, now + retry_after)
+                return retry_after
+            return holding
+        # Two 429s read "no pause" in the same second (two processes): only the first strikes and
+        # lowers the budget; the other only makes sure the pause is there.
+        if not self.backend.add(self._state_key("noted", f"{scopes[0][0]}:{second}"), now, timeout=5):
+            pause = max(retry_after or 0.0, self.pause_base_seconds)
+            for scope, _budget in scopes:
+                self._pause(scope, now + pause)
+            return pause
+        strikes = self._strike(scopes[0][0])
+        backoff = min(self.pause_max_seconds, self.pause_base_seconds * 2 ** (strikes - 1))
+        pause = max(retry_after or 0.0, backoff)
+        for scope, current in budgets:
+            self._pause(scope, now + pause)
+            counted = sum(self._counts(scope, second).values())
+            refused = sum(self._counts(f"x:{scope}", second).values())
+            accepted = max(counted - refused, 0)
+            lowered = max(configured[scope] // 100, 1, min(current, int(accepted * self.learned_share)))
+            self.backend.set(self._state_key("learned", scope), (lowered, now), timeout=self.learned_memory_seconds)
+            logger.warning(
+                "Qualtrics answered 429 for %s %s: every call counted as %s waits %.1f s, then at most %d a minute "
+                "(Qualtrics accepted %d in the last minute)",
+                method.upper(), path, scope, pause, lowered, accepted,
+            )
+        return pause
+
+    def _pause(self, scope: str, until: float) -> None:
+        self.backend.set(self._state_key("pause", scope), until, timeout=max(until - self.clock(), 0.0) + 5)
+
+    def _strike(self, scope: str) -> int:
+        """Count a 429 that came after any pause had ended; the count is forgotten after a quiet while."""
+        key = self._state_key("strikes", scope)
+        self.backend.add(key, 0, timeout=self.strike_memory_seconds)
+        try:
+            strikes = int(self.backend.incr(key))
+        except ValueError:
+            return 1
+        # Keep the count as long as 429s keep coming.
+        self.backend.set(key, strikes, timeout=self.strike_memory_seconds)
+        return strikes
 
     def usage(self, brand_key: str, method: str = "GET", path: str = "/") -> dict[str, int]:
         """Requests counted in the current window for each budget a call would consume."""

@@ -22,6 +22,19 @@ pytest_plugins = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def forget_what_the_rate_limiter_learned():
+    """A 429 in one test pauses the brand and lowers its budget in the cache (as it should, for every
+    process of the portal); the next test starts without that memory. Only a per-process cache is
+    cleared here: a shared one belongs to processes of other tests too (those tests clear it themselves).
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
 @dataclass
 class Personas:
     """Everyone a connection-scoped view must be tested with.

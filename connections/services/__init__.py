@@ -23,7 +23,7 @@ from .lifecycle import (
 )
 from .rotation import connection_apply_suggested_datacenter, connection_rotate
 from .sharing import connection_share, connection_unshare
-from .validation import BrandMismatchError
+from .validation import BrandMismatchError, UserChangeError
 from .whoami import WhoAmI, suggested_datacenter_from, whoami_for_connection, whoami_for_token
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "BrandMismatchError",
     "CheckResult",
     "ReencryptReport",
+    "UserChangeError",
     "WhoAmI",
     "alert_recipients",
     "connection_admin_save",

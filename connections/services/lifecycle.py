@@ -20,7 +20,7 @@ from ..crypto import decrypt_token
 from ..models import Connection
 from ..signals import Dependents, answers, connection_deleting
 from ..validators import validate_token_shape
-from .validation import check_name_free, ensure_same_brand, validate_connection
+from .validation import check_name_free, ensure_same_brand, ensure_same_user, validate_connection
 from .whoami import whoami_for_token
 
 logger = logging.getLogger(__name__)
@@ -125,11 +125,12 @@ def connection_create(
 
 
 def connection_update(*, connection: Connection, actor, token: str = "", confirm_brand_change: bool = False,
-                      retry=None, **fields: Any) -> Connection:
+                      confirm_user_change: bool = False, retry=None, **fields: Any) -> Connection:
     """Change the connection's settings. A blank token leaves the saved token unchanged.
 
     When the token or the datacenter changes, Qualtrics is asked first (whoami) and the brand must
-    stay the same unless `confirm_brand_change`.
+    stay the same unless `confirm_brand_change`; a new token must also belong to the same Qualtrics
+    user, with at least the same account type, unless `confirm_user_change` (as for a rotation).
     """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -151,6 +152,7 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
         check_token = token or decrypt_token(connection.token_encrypted)
         who = whoami_for_token(datacenter=connection.datacenter, token=check_token, retry=retry)
         ensure_same_brand(connection, who, confirm_brand_change)
+    user_changed = ensure_same_user(connection, who, confirm_user_change) if token else ""
     if not changed and not token:
         return connection
 
@@ -172,6 +174,8 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
         detail = ", ".join(_describe_change(name, before.get(name), current) for name in changed)
         if who is not None and connection.brand_id and who.brand_id != connection.brand_id:
             detail += f"; brand changed from {connection.brand_id} to {who.brand_id} (confirmed)"
+        elif user_changed:
+            detail += f"; {user_changed}"
         audit_record(
             actor=actor,
             connection=current,

@@ -13,13 +13,18 @@ from web.errors import error_text
 from ..audit import audit_record
 from ..models import AuditEvent, Connection
 from ..validators import validate_datacenter, validate_token_shape
-from .validation import ensure_same_brand
+from .validation import connection_user_label, ensure_same_brand, ensure_same_user, token_user_label
 from .whoami import whoami_for_token
 
 
 def connection_rotate(*, connection: Connection, actor, token: str, confirm_brand_change: bool = False,
-                      expires_on: Any = ..., retry=None) -> Connection:
-    """Replace the token after Qualtrics accepted the new one (same brand unless confirmed).
+                      confirm_user_change: bool = False, expires_on: Any = ..., retry=None) -> Connection:
+    """Replace the token after Qualtrics accepted the new one.
+
+    The new token must belong to the same brand unless `confirm_brand_change`, and to the same
+    Qualtrics user with at least the same account type unless `confirm_user_change`: otherwise the
+    connection would quietly act as someone else (a brand administrator's connection turned into a
+    standard user's). Both refusals name the users involved; a confirmed change is in the audit.
 
     Work in flight keeps running: every task builds its client when it calls Qualtrics, so it picks
     up the new token on its next call. `expires_on` (when given, None clears it) is the new token's
@@ -47,10 +52,12 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
         )
         raise
     ensure_same_brand(connection, who, confirm_brand_change)
+    user_changed = ensure_same_user(connection, who, confirm_user_change)
 
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
         old_mask, old_brand, old_expiry = connection.token_mask, connection.brand_id, connection.expires_on
+        old_user = connection_user_label(connection)
         connection.set_token(token)
         connection.record_whoami(who)
         if expires_on is not ...:
@@ -59,6 +66,9 @@ def connection_rotate(*, connection: Connection, actor, token: str, confirm_bran
         detail = f"token {old_mask} replaced by {connection.token_mask}"
         if old_brand and who.brand_id != old_brand:
             detail += f"; brand changed from {old_brand} to {who.brand_id} (confirmed)"
+            detail += f"; user changed from {old_user} to {token_user_label(who)}"
+        elif user_changed:
+            detail += f"; {user_changed}"
         if connection.expires_on != old_expiry:
             detail += f"; expiration date {old_expiry or '—'} → {connection.expires_on or '—'}"
         audit_record(

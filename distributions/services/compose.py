@@ -252,11 +252,16 @@ def distribution_schedule(*, distribution: Distribution, actor) -> Distribution:
 
 def distribution_cancel(*, distribution: Distribution, actor, reason: str = "") -> Distribution:
     """Cancel it unless it has started sending (a claimed-but-unsent row is still stopped in time)."""
-    updated = Distribution.objects.filter(pk=distribution.pk, state__in=CANCELLABLE_STATES).update(
-        state=State.CANCELLED, claim_token="", next_attempt_at=None, updated_at=timezone.now()
-    )
+    updated = Distribution.objects.filter(
+        pk=distribution.pk, state__in=CANCELLABLE_STATES, needs_lookup=False
+    ).update(state=State.CANCELLED, claim_token="", next_attempt_at=None, updated_at=timezone.now())
     distribution.refresh_from_db()
     if not updated:
+        if distribution.needs_lookup and distribution.state in (*CANCELLABLE_STATES, State.CHECKING):
+            raise DistributionStateError(
+                "A call to create it may have reached Qualtrics, so it cannot be cancelled here: the portal "
+                "looks it up there first."
+            )
         raise DistributionStateError(
             f"It is {distribution.get_state_display().lower()}, so it can no longer be cancelled."
         )

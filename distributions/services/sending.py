@@ -15,9 +15,17 @@ How a distribution goes out:
    (429, a connection that was never made, the local rate budget) clears the mark again.
 4. Transient failures go back to `queued` with a new token and a countdown (Celery retry); permanent
    ones (400, 403, 404) fail at once with Qualtrics' message; a rejected token holds the row.
-5. The **reaper** puts rows left `sending` by a dead worker back to `queued` (their `needs_lookup`
-   mark tells whether a call may have been made), and re-enqueues `queued` rows whose message was
-   lost. The database, not the broker, is the source of truth.
+5. A row whose call may have reached Qualtrics is **never failed** while its fate is unknown: it is
+   `checking` (Qualtrics) and looked up again with back-off until Qualtrics answers, however long
+   faults last. The lookup asks only for the distributions sent around the send date the attempt
+   gave (Qualtrics keeps that date) and picks the one carrying the reference; each page is asked
+   again at once after a fault rather than starting the lookup over.
+6. 429s: the client pauses the whole brand through the shared cache for Qualtrics' `Retry-After` and
+   lowers the brand's budget (see the rate limiter), so the other sends of the brand wait too; a task
+   told to wait by that budget is rescheduled without a request, and without it counting as a failure.
+7. The **reaper** puts rows left `sending` by a dead worker back to `queued`, or to `checking` when
+   their `needs_lookup` mark says a call may have been made, and re-enqueues `queued` and `checking`
+   rows whose message was lost. The database, not the broker, is the source of truth.
 """
 
 from __future__ import annotations
@@ -58,13 +66,28 @@ from .compose import _audit, event_add, when_text
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# Only for sends that surely never reached Qualtrics: one whose fate is unknown is never given up.
 MAX_TRANSIENT_FAILURES = 10
-# Waiting for the rate limit is the limiter doing its job, not a failure; still, not forever.
+# Waiting for Qualtrics' 429s is not a failure; still, not forever (the portal's own budget: no limit).
 MAX_RATE_LIMITED = 500
 MAX_BACKOFF_SECONDS = 300
-# Where to look for a distribution in Qualtrics around the send date it was given.
-LOOKUP_WINDOW = datetime.timedelta(hours=12)
-LOOKUP_DETAIL_LIMIT = 200
+# When Qualtrics' answer will not change by itself (a refused lookup, the token unreadable), look
+# again only now and then.
+SLOW_CHECK_SECONDS = 1800
+# Qualtrics keeps the send date it was given; the lookup asks for those sent this close to the one
+# the attempt gave. Rows from before that date was kept are looked for around their send time.
+LOOKUP_MARGIN = datetime.timedelta(minutes=1)
+LOOKUP_WIDE_MARGIN = datetime.timedelta(hours=12)
+# Listed distributions without their embedded data are read one by one, up to this many.
+LOOKUP_DETAIL_LIMIT = 20
+# A lookup page that fails is asked again at once (reads are safe to repeat), so one fault does not
+# start the whole lookup over; a 429 is not waited for here (the brand pause reschedules the task).
+LOOKUP_RETRY = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=2.0, max_total_wait=4.0,
+                           wait_for_budget=False)
+
+
+class LookupInconclusive(Exception):
+    """Qualtrics answered, but not in a way that tells whether it holds the distribution."""
 
 
 def stale_sending_after() -> datetime.timedelta:
@@ -221,13 +244,13 @@ def distributions_reap(
         token = new_token()
         with transaction.atomic():
             if not Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=d.claim_token).update(
-                state=State.QUEUED, claim_token=token, next_attempt_at=now, claimed_at=None, claimed_by="",
-                updated_at=now,
+                state=State.CHECKING if d.needs_lookup else State.QUEUED, claim_token=token, next_attempt_at=now,
+                claimed_at=None, claimed_by="", updated_at=now,
             ):
                 continue
             if d.needs_lookup:
                 text = (f"Left sending by {d.claimed_by or 'a worker'} that stopped answering. The call may have "
-                        "reached Qualtrics: it will be looked up there before anything is sent again.")
+                        "reached Qualtrics: checking Qualtrics before anything is sent again.")
             else:
                 text = (f"Left sending by {d.claimed_by or 'a worker'} that stopped before calling Qualtrics: "
                         "sending it again.")
@@ -236,10 +259,11 @@ def distributions_reap(
             _enqueue(d.pk, token)
         reclaimed += 1
     requeued = 0
-    for d in Distribution.objects.filter(state=State.QUEUED, next_attempt_at__lt=now - lost_after):
+    waiting = (State.QUEUED, State.CHECKING)
+    for d in Distribution.objects.filter(state__in=waiting, next_attempt_at__lt=now - lost_after):
         token = new_token()
         with transaction.atomic():
-            if Distribution.objects.filter(pk=d.pk, state=State.QUEUED, claim_token=d.claim_token).update(
+            if Distribution.objects.filter(pk=d.pk, state=d.state, claim_token=d.claim_token).update(
                 claim_token=token, next_attempt_at=now, updated_at=now
             ):
                 _enqueue(d.pk, token)
@@ -270,19 +294,28 @@ def _describe(exc: Exception) -> str:
     return f"{head}: “{text}”" + (f" ({code})" if code else "")
 
 
-def backoff_seconds(failures: int) -> float:
+def backoff_seconds(failures: int, ceiling: float = MAX_BACKOFF_SECONDS) -> float:
     """Exponential backoff with jitter: 5 s, 10 s, 20 s … (the base is a setting), at most 5 minutes."""
     base = float(settings.DISTRIBUTIONS_RETRY_BASE_SECONDS)
-    ceiling = min(MAX_BACKOFF_SECONDS, base * 2 ** max(failures - 1, 0))
-    return round(ceiling * (0.5 + random.random() / 2), 1)
+    top = min(ceiling, base * 2 ** min(max(failures - 1, 0), 30))
+    return round(top * (0.5 + random.random() / 2), 1)
+
+
+def _countdown(exc: QualtricsError | None, failures: int, ceiling: float = MAX_BACKOFF_SECONDS) -> float:
+    """Qualtrics' (or the budget's) Retry-After when it gave one, else the back-off."""
+    if exc is not None and exc.retry_after is not None:
+        # Spread the waiters out (by up to 5 s) so they do not all come back in the same second.
+        wait = float(exc.retry_after)
+        return round(wait + random.random() * min(max(wait, 2.0), 5.0), 1)
+    return backoff_seconds(failures, ceiling)
 
 
 def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "") -> SendOutcome:
     """Send one queued distribution if this caller wins its claim. Safe to call any number of times."""
     now = timezone.now()
-    if not Distribution.objects.filter(pk=distribution_id, state=State.QUEUED, claim_token=claim_token).update(
-        state=State.SENDING, claimed_at=now, claimed_by=(worker or worker_name())[:200], updated_at=now
-    ):
+    if not Distribution.objects.filter(
+        pk=distribution_id, state__in=(State.QUEUED, State.CHECKING), claim_token=claim_token
+    ).update(state=State.SENDING, claimed_at=now, claimed_by=(worker or worker_name())[:200], updated_at=now):
         return SendOutcome("skipped", message="not mine to send (cancelled, sent or claimed again)")
     d = Distribution.objects.select_related("connection", "parent", "created_by").get(pk=distribution_id)
     mine = Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=claim_token)
@@ -293,7 +326,11 @@ def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "
     try:
         client = connection_client(d.connection, actor=d.created_by, retry=RetryPolicy.none())
     except TokenDecryptionError as exc:
-        return _fail(d, mine, exc, "The connection's saved API token cannot be read: a manager must enter it again.")
+        text = "The connection's saved API token cannot be read: a manager must enter it again."
+        if d.needs_lookup:
+            return _check_later(d, mine, None, f"{text} Until then Qualtrics cannot be asked whether it was "
+                                "created, so nothing is sent.", slow=True)
+        return _fail(d, mine, exc, text)
 
     verified_absent = False
     if d.needs_lookup:
@@ -301,6 +338,9 @@ def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "
             found = find_in_qualtrics(client, d)
         except QualtricsError as exc:
             return _after_error(d, mine, exc, during_lookup=True, needs_lookup_before=True)
+        except LookupInconclusive as exc:
+            return _check_later(d, mine, None, f"{exc} Check in Qualtrics whether it exists (reference "
+                                f"{d.reference}); the portal keeps looking meanwhile and sends nothing.", slow=True)
         if found is not None:
             return _mark_sent(d, mine, found, client, reconciled=True)
         event_add(d, EventKind.LOOKUP, "Not found in Qualtrics, so it was never created: sending it now.")
@@ -311,7 +351,7 @@ def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "
     found_problems = rules.problems(d, now=send_date)
     if found_problems:
         text = " ".join(m for msgs in found_problems.values() for m in msgs)
-        return _fail(d, mine, None, f"It no longer passes the rules, so it was not sent: {text}")
+        return _fail(d, mine, None, f"It no longer passes the rules, so it was not sent: {text}", needs_lookup=False)
 
     if not mine.update(needs_lookup=True, qualtrics_send_date=send_date, attempts=F("attempts") + 1, updated_at=now):
         return SendOutcome("skipped", message="claim lost before the call")
@@ -409,7 +449,7 @@ def _fail(d: Distribution, mine, exc: Exception | None, text: str, *, needs_look
 
 def _after_error(d: Distribution, mine, exc: QualtricsError, *, needs_lookup_before: bool,
                  during_lookup: bool = False, attempt: int | None = None) -> SendOutcome:
-    """Decide what a failed call means: hold, retry later, or fail now."""
+    """Decide what a failed call means: hold, retry later, check Qualtrics again later, or fail now."""
     what = "Looking it up in Qualtrics" if during_lookup else f"Attempt {attempt}"
     if isinstance(exc, AuthenticationError):
         connection_mark_token_rejected(connection=d.connection)
@@ -425,75 +465,120 @@ def _after_error(d: Distribution, mine, exc: QualtricsError, *, needs_lookup_bef
         )
         needs_lookup = needs_lookup_before if surely_not_sent else True
         limited = isinstance(exc, RateLimitedError)
-        counts = not isinstance(exc, BudgetExhaustedError)  # the local budget: no request was made
+        local = isinstance(exc, BudgetExhaustedError)  # the portal's own budget: no request was made
         failures = d.transient_failures + (0 if limited else 1)
         waits = d.rate_limited + (1 if limited else 0)
-        if failures >= MAX_TRANSIENT_FAILURES or waits >= MAX_RATE_LIMITED:
+        if not needs_lookup and not local and (failures >= MAX_TRANSIENT_FAILURES or waits >= MAX_RATE_LIMITED):
+            # Nothing can exist in Qualtrics for it, so giving up creates no trap for a resend.
             text = (f"Gave up after {failures} temporary failures. Last: {_describe(exc)}." if not limited else
                     f"Gave up after waiting {waits} times for the rate limit. Last: {_describe(exc)}.")
-            if needs_lookup:
-                text += " It may have been created in Qualtrics: check there before sending it again."
-            return _fail(d, mine, exc, text, needs_lookup=needs_lookup)
-        if exc.retry_after is not None:
-            # Spread the waiters out (by up to 5 s) so they do not all come back in the same second.
-            wait = float(exc.retry_after)
-            countdown = round(wait + random.random() * min(max(wait, 2.0), 5.0), 1)
-        else:
-            countdown = backoff_seconds(failures)
-        token = new_token()
-        now = timezone.now()
-        updates: dict[str, Any] = {
-            "state": State.QUEUED,
-            "claim_token": token,
-            "next_attempt_at": now + datetime.timedelta(seconds=countdown),
-            "needs_lookup": needs_lookup,
-            "transient_failures": failures,
-            "rate_limited": waits,
-            "claimed_at": None,
-            "updated_at": now,
-        }
-        if counts:
-            updates.update(_error_fields(exc))
-        if isinstance(exc, BudgetExhaustedError):
-            updates["attempts"] = F("attempts") - (0 if during_lookup else 1)  # nothing was sent
-        with transaction.atomic():
-            if not mine.update(**updates):
-                return SendOutcome("skipped", message="claim lost")
-            if counts:
-                text = f"{what} failed for now: {_describe(exc)}. Trying again in {countdown:.0f} s"
-                text += " (after looking it up in Qualtrics)." if needs_lookup else "."
-                event_add(d, EventKind.RETRY, text, request_id=exc.request_id or "",
-                          detail={"status": exc.status, "code": exc.code or "", "countdown": countdown})
-        return SendOutcome("retry", retry_in=countdown, claim_token=token, message=str(exc))
+            return _fail(d, mine, exc, text + " It was not created in Qualtrics: send a copy when it works again.",
+                         needs_lookup=False)
+        countdown = _countdown(exc, failures)
+        if needs_lookup:
+            if during_lookup:
+                text = f"{what} failed for now: {_describe(exc)}. Checking again in {countdown:.0f} s."
+            else:
+                text = (f"{what} failed: {_describe(exc)}. The call may have reached Qualtrics, so it is looked up "
+                        f"there in {countdown:.0f} s before anything is sent again.")
+            return _retry(d, mine, exc, countdown, text, needs_lookup=True, failures=failures, waits=waits,
+                          record=not local, refund_attempt=local and not during_lookup)
+        text = f"{what} failed for now: {_describe(exc)}. Trying again in {countdown:.0f} s."
+        return _retry(d, mine, exc, countdown, text, needs_lookup=False, failures=failures, waits=waits,
+                      record=not local, refund_attempt=local and not during_lookup)
 
     if during_lookup:
-        text = f"Could not check in Qualtrics whether it was already created: {_describe(exc)}."
-        return _fail(d, mine, exc, text + " Check there before sending it again.", needs_lookup=True)
+        # Qualtrics refused the lookup itself (a permission, a survey it no longer finds): the send may
+        # still exist there, so it stays "checking" rather than failing, and says what blocks it.
+        return _check_later(d, mine, exc, f"Qualtrics refused the lookup: {_describe(exc)}. Check there whether it "
+                            f"exists (reference {d.reference}); the portal keeps looking meanwhile and sends nothing.",
+                            slow=True)
     return _fail(d, mine, exc, f"{what}: {_describe(exc)}. Not retried: fix the distribution and send a copy.",
                  needs_lookup=False)
+
+
+def _retry(d: Distribution, mine, exc: QualtricsError | None, countdown: float, text: str, *, needs_lookup: bool,
+           failures: int, waits: int, record: bool = True, refund_attempt: bool = False) -> SendOutcome:
+    """Back to `queued`, or to `checking` when its fate in Qualtrics is unknown, with a new claim token."""
+    token = new_token()
+    now = timezone.now()
+    updates: dict[str, Any] = {
+        "state": State.CHECKING if needs_lookup else State.QUEUED,
+        "claim_token": token,
+        "next_attempt_at": now + datetime.timedelta(seconds=countdown),
+        "needs_lookup": needs_lookup,
+        "transient_failures": failures,
+        "rate_limited": waits,
+        "claimed_at": None,
+        "updated_at": now,
+    }
+    if record and exc is not None:
+        updates.update(_error_fields(exc))
+    elif record:
+        updates.update(last_error=text[:2000], last_error_code="", last_error_status=None, last_error_request_id="")
+    if refund_attempt:
+        updates["attempts"] = F("attempts") - 1  # the local budget refused it: nothing was sent
+    with transaction.atomic():
+        if not mine.update(**updates):
+            return SendOutcome("skipped", message="claim lost")
+        if record:
+            detail = {"countdown": countdown}
+            if exc is not None:
+                detail.update(status=exc.status, code=exc.code or "")
+            event_add(d, EventKind.CHECKING if needs_lookup else EventKind.RETRY, text,
+                      request_id=getattr(exc, "request_id", "") or "", detail=detail)
+    return SendOutcome("retry", retry_in=countdown, claim_token=token, message=str(exc) if exc else text)
+
+
+def _check_later(d: Distribution, mine, exc: QualtricsError | None, text: str, *, slow: bool = False
+                 ) -> SendOutcome:
+    """Its fate in Qualtrics is unknown and nothing local can settle it: look again after a while."""
+    failures = d.transient_failures + 1
+    countdown = backoff_seconds(failures, SLOW_CHECK_SECONDS if slow else MAX_BACKOFF_SECONDS)
+    return _retry(d, mine, exc, countdown, f"{text} Next check in {countdown:.0f} s.", needs_lookup=True,
+                  failures=failures, waits=d.rate_limited)
 
 
 # --- lookup -----------------------------------------------------------------------------------
 
 
 def find_in_qualtrics(client, d: Distribution) -> dict | None:
-    """The distribution Qualtrics holds for `d`'s reference, or None when it surely has none."""
+    """The distribution Qualtrics holds for `d`'s reference, or None when it surely holds none.
+
+    Raises the client's QualtricsError when Qualtrics could not be asked, and LookupInconclusive when
+    its answer cannot tell.
+    """
+    reader = client.with_options(retry=LOOKUP_RETRY)
     if d.channel == Channel.SMS:
+        # Qualtrics filters SMS distributions by survey only: every page of the survey's is read.
         name = payloads.sms_qualtrics_name(d)
-        for element in client.sms_distributions.list(survey_id=d.survey_id).iter_all():
+        for element in reader.sms_distributions.list(survey_id=d.survey_id).iter_all():
             if element.get("name") == name:
                 return element
         return None
-    around = d.qualtrics_send_date or d.send_at or timezone.now()
+    if d.qualtrics_send_date:
+        around, margin = d.qualtrics_send_date, LOOKUP_MARGIN
+    else:
+        around, margin = d.send_at or timezone.now(), LOOKUP_WIDE_MARGIN
     reference = str(d.reference)
-    details = 0
-    for element in client.distributions.list(
-        survey_id=d.survey_id, send_start_date=around - LOOKUP_WINDOW, send_end_date=around + LOOKUP_WINDOW
+    unread = []
+    for element in reader.distributions.list(
+        survey_id=d.survey_id, send_start_date=around - margin, send_end_date=around + margin
     ).iter_all():
         data = element.get("embeddedData")
-        if data is None and element.get("id") and details < LOOKUP_DETAIL_LIMIT:
-            details += 1
-            data = (client.distributions.get(element["id"], survey_id=d.survey_id) or {}).get("embeddedData")
+        if isinstance(data, dict):
+            if data.get(rules.REFERENCE_KEY) == reference:
+                return element
+        elif element.get("id"):
+            unread.append(element["id"])
+    if len(unread) > LOOKUP_DETAIL_LIMIT:
+        raise LookupInconclusive(
+            f"Qualtrics listed {len(unread)} distributions sent around the same time without their embedded "
+            "data, too many to read one by one."
+        )
+    for distribution_id in unread:
+        found = reader.distributions.get(distribution_id, survey_id=d.survey_id) or {}
+        data = found.get("embeddedData")
         if isinstance(data, dict) and data.get(rules.REFERENCE_KEY) == reference:
-            return element
+            return found
     return None

@@ -147,6 +147,31 @@ def test_rotate_to_another_brand_needs_confirmation(browser_as, shot, portal_on_
     assert Connection.objects.get(pk=connection.pk).brand_id == "globex"
 
 
+def test_rotate_to_another_user_of_the_brand_needs_confirmation(browser_as, shot, portal_on_sandbox):
+    sandbox = portal_on_sandbox
+    owner = make_user("olivia")
+    rows = sandbox.brand("acme")["tokens"]
+    admin = next(r for r in rows if r["token"] == sandbox.admin_token)
+    standard = next(r for r in rows if r["token"] == sandbox.user_token)
+    connection = make_connection(owner, name="Acme", token=sandbox.admin_token, qualtrics_user_id=admin["userId"],
+                                 qualtrics_user_name=admin["userName"], account_type="UT_BRANDADMIN")
+    page = browser_as(owner)
+    page.goto(f"/c/{connection.pk}/rotate/")
+    page.get_by_label("New API token").fill(sandbox.user_token)
+    page.get_by_test_id("rotate-token").click()
+    errors = page.get_by_test_id("form-errors")
+    errors.wait_for()
+    assert f"belongs to the Qualtrics user “{standard['userName']}”" in errors.inner_text()
+    assert f"acts as “{admin['userName']}” (brand administrator)" in errors.inner_text()
+    assert Connection.objects.get(pk=connection.pk).qualtrics_user_id == admin["userId"]
+    shot(page, "connections-rotate-user-change")
+    page.get_by_label("Use this token's user").check()
+    page.get_by_test_id("rotate-token").click()
+    page.wait_for_url(f"**/c/{connection.pk}/")
+    saved = Connection.objects.get(pk=connection.pk)
+    assert saved.qualtrics_user_id == standard["userId"] and not saved.is_brand_admin
+
+
 def test_delete_lists_what_depends_on_it(browser_as, shot, portal_on_sandbox):
     owner = make_user("olivia")
     connection = make_connection(owner, name="Old brand")

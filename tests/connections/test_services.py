@@ -206,6 +206,21 @@ class TestConnectionTest:
         assert "An internal error occurred" in connection.last_check_error
 
 
+def _acme_users(sandbox):
+    """The acme brand administrator behind the admin token, and the standard user behind the user token."""
+    rows = sandbox.brand("acme")["tokens"]
+    admin = next(r for r in rows if r["token"] == sandbox.admin_token)
+    standard = next(r for r in rows if r["token"] == sandbox.user_token)
+    return admin, standard
+
+
+def _with_whoami(connection):
+    """The connection as the portal keeps it once Qualtrics said who is behind its token."""
+    assert services.connection_test(connection=connection).ok
+    connection.refresh_from_db()
+    return connection
+
+
 class TestConnectionRotate:
     def test_it_replaces_the_token_after_qualtrics_accepts_it(self, live):
         new = live.sandbox.add_token("acme", admin=True)
@@ -242,6 +257,83 @@ class TestConnectionRotate:
         assert event.outcome == AuditEvent.Outcome.DENIED
         assert "Unrecognized X-API-TOKEN." in event.detail
         assert bad not in event.detail
+
+    def test_a_token_of_another_user_of_the_brand_asks_first_naming_both_users(self, live):
+        admin, standard = _acme_users(live.sandbox)
+        connection = _with_whoami(live.connection)
+        with pytest.raises(services.UserChangeError) as caught:
+            services.connection_rotate(connection=connection, actor=live.manager, token=live.sandbox.user_token)
+        message = caught.value.message_dict["token"][0]
+        assert f"belongs to the Qualtrics user “{standard['userName']}” (account type UT_" in message
+        assert f"the connection acts as “{admin['userName']}” (brand administrator)" in message
+        assert "who may do less" in message
+        assert (caught.value.other_user, caught.value.lesser) == (True, True)
+        saved = Connection.objects.get(pk=connection.pk)
+        assert decrypt_token(saved.token_encrypted) == live.token
+        assert saved.qualtrics_user_id == admin["userId"] and saved.is_brand_admin
+        assert not AuditEvent.objects.filter(action="connection.rotate").exists()
+
+        rotated = services.connection_rotate(connection=connection, actor=live.manager,
+                                             token=live.sandbox.user_token, confirm_user_change=True)
+        assert rotated.qualtrics_user_id == standard["userId"]
+        assert not rotated.is_brand_admin
+        event = AuditEvent.objects.get(action="connection.rotate", outcome="ok")
+        assert (
+            f"user changed from “{admin['userName']}” (brand administrator) to “{standard['userName']}” "
+            f"(account type {rotated.account_type}) (less access) (confirmed)"
+        ) in event.detail
+        assert event.actor == live.manager
+
+    def test_another_user_with_the_same_account_type_asks_too(self, live):
+        _admin, standard = _acme_users(live.sandbox)
+        connection = _with_whoami(live.connection)
+        # The connection acts as another standard user of the brand than the token's.
+        Connection.objects.filter(pk=connection.pk).update(
+            qualtrics_user_id="UR_" + "o" * 15, qualtrics_user_name="someone.else@acme.example",
+            account_type="UT_STANDARD",
+        )
+        connection.refresh_from_db()
+        with pytest.raises(services.UserChangeError) as caught:
+            services.connection_rotate(connection=connection, actor=live.manager, token=live.sandbox.user_token)
+        assert caught.value.other_user and not caught.value.lesser
+        message = caught.value.message_dict["token"][0]
+        assert "“someone.else@acme.example” (account type UT_STANDARD)" in message
+        assert f"“{standard['userName']}”" in message and "may do less" not in message
+
+    def test_the_same_user_with_a_lesser_account_type_asks_first(self, live):
+        admin, _standard = _acme_users(live.sandbox)
+        connection = _with_whoami(live.connection)
+        new = live.sandbox.add_token("acme", admin=True)  # a second token of the same administrator ...
+        brand = live.sandbox.state.brands["acme"]
+        # ... who has since been made a standard user in Qualtrics.
+        brand.users[admin["userId"]].user_type = next(t for t in brand.user_types if t != "UT_BRANDADMIN")
+        with pytest.raises(services.UserChangeError) as caught:
+            services.connection_rotate(connection=connection, actor=live.manager, token=new)
+        assert (caught.value.other_user, caught.value.lesser) == (False, True)
+        message = caught.value.message_dict["token"][0]
+        assert f"This token's user is now “{admin['userName']}” (account type UT_" in message
+        assert f"set up as “{admin['userName']}” (brand administrator)" in message
+        services.connection_rotate(connection=connection, actor=live.manager, token=new, confirm_user_change=True)
+        event = AuditEvent.objects.get(action="connection.rotate", outcome="ok")
+        assert f"account type changed from “{admin['userName']}” (brand administrator)" in event.detail
+
+    def test_a_token_of_the_same_user_needs_no_confirmation(self, live):
+        admin, _standard = _acme_users(live.sandbox)
+        connection = _with_whoami(live.connection)
+        new = live.sandbox.add_token("acme", admin=True)
+        rotated = services.connection_rotate(connection=connection, actor=live.manager, token=new)
+        assert rotated.qualtrics_user_id == admin["userId"]
+
+    def test_editing_in_a_token_of_another_user_asks_first(self, live):
+        connection = _with_whoami(live.connection)
+        with pytest.raises(services.UserChangeError):
+            services.connection_update(connection=connection, actor=live.manager, token=live.sandbox.user_token)
+        assert decrypt_token(Connection.objects.get(pk=connection.pk).token_encrypted) == live.token
+        updated = services.connection_update(connection=connection, actor=live.manager,
+                                             token=live.sandbox.user_token, confirm_user_change=True)
+        assert not updated.is_brand_admin
+        event = AuditEvent.objects.get(action="connection.update")
+        assert "user changed from" in event.detail and "(confirmed)" in event.detail
 
     def test_it_can_set_the_new_expiration_date(self, live):
         import datetime

@@ -237,6 +237,33 @@ class TestEdit:
         assert Connection.objects.get(pk=live.connection.pk).brand_id == "globex"
 
 
+    def test_a_new_token_of_another_user_asks_for_confirmation(self, login, live):
+        _admin, standard = acme_users(live)
+        client = login(live.owner)
+        data = {"name": live.connection.name, "datacenter": "iad1", "token": live.sandbox.user_token,
+                "notify_days_before": 14, "enabled": "on"}
+        body = client.post(url("connection_edit", live.connection), data).content.decode()
+        assert f"belongs to the Qualtrics user “{standard['userName']}”" in body
+        assert 'type="checkbox" name="confirm_user_change"' in body
+        confirmed = client.post(url("connection_edit", live.connection),
+                                {**data, "token": "", "confirm_user_change": "on"})
+        assert confirmed.status_code == 302
+        assert Connection.objects.get(pk=live.connection.pk).qualtrics_user_id == standard["userId"]
+
+
+def acme_users(live):
+    """The acme administrator and standard user behind the sandbox's two tokens; the connection is
+    checked first, so it knows whom it acts as (as it does once created through the portal)."""
+    from connections import services
+
+    assert services.connection_test(connection=live.connection).ok
+    live.connection.refresh_from_db()
+    rows = live.sandbox.brand("acme")["tokens"]
+    admin = next(r for r in rows if r["token"] == live.sandbox.admin_token)
+    standard = next(r for r in rows if r["token"] == live.sandbox.user_token)
+    return admin, standard
+
+
 class TestTest:
     def test_htmx_shows_brand_user_and_account_type(self, login, live, hx):
         response = login(live.viewer).post(url("connection_test", live.connection), **hx)
@@ -277,6 +304,36 @@ class TestRotate:
         response = client.post(url("connection_rotate", live.connection), {"confirm_brand_change": "on"}, **hx)
         assert response["HX-Redirect"] == live.connection.get_absolute_url()
         assert Connection.objects.get(pk=live.connection.pk).brand_id == "globex"
+
+    def test_a_token_of_another_user_asks_naming_both_users_then_rotates_once_confirmed(self, login, live, hx):
+        admin, standard = acme_users(live)
+        client = login(live.manager)
+        response = client.post(url("connection_rotate", live.connection), {"token": live.sandbox.user_token}, **hx)
+        body = response.content.decode()
+        assert 'id="rotate-form"' in body and "<html" not in body  # the form, swapped in place
+        assert f"belongs to the Qualtrics user “{standard['userName']}” (account type UT_" in body
+        assert f"the connection acts as “{admin['userName']}” (brand administrator)" in body
+        assert 'type="checkbox" name="confirm_user_change"' in body
+        assert live.sandbox.user_token not in body
+        assert Connection.objects.get(pk=live.connection.pk).qualtrics_user_id == admin["userId"]
+
+        # The token typed a moment ago is kept (encrypted) for the confirmation.
+        response = client.post(url("connection_rotate", live.connection), {"confirm_user_change": "on"}, **hx)
+        assert response["HX-Redirect"] == live.connection.get_absolute_url()
+        connection = Connection.objects.get(pk=live.connection.pk)
+        assert connection.qualtrics_user_id == standard["userId"] and not connection.is_brand_admin
+        assert decrypt_token(connection.token_encrypted) == live.sandbox.user_token
+        event = AuditEvent.objects.get(action="connection.rotate", outcome="ok")
+        assert f"user changed from “{admin['userName']}” (brand administrator)" in event.detail
+
+    def test_without_htmx_another_user_is_refused_until_confirmed(self, login, live):
+        admin, standard = acme_users(live)
+        response = login(live.owner).post(url("connection_rotate", live.connection),
+                                          {"token": live.sandbox.user_token})
+        assert response.status_code == 200
+        text = main_text(response)
+        assert f"“{standard['userName']}”" in text and f"“{admin['userName']}” (brand administrator)" in text
+        assert decrypt_token(Connection.objects.get(pk=live.connection.pk).token_encrypted) == live.token
 
     def test_a_refused_token_is_shown_on_the_token_field(self, login, live):
         response = login(live.owner).post(url("connection_rotate", live.connection), {"token": random_token()})

@@ -214,7 +214,7 @@ class TestFailures:
         assert outcomes[0].status == "retry"
         assert outcomes[0].retry_in > 0
         d.refresh_from_db()
-        assert d.state == State.QUEUED
+        assert d.state == State.CHECKING  # it may exist in Qualtrics: looked up before anything else
         assert d.needs_lookup
         assert d.transient_failures == 1
         assert d.last_error_status == 500
@@ -257,24 +257,145 @@ class TestFailures:
         assert d.events.filter(kind=EventKind.LOOKUP).exists()
         assert per_reference(live.sandbox)[str(d.reference)] == 1
 
-    def test_it_gives_up_after_too_many_temporary_failures(self, live, acme, enqueued, monkeypatch):
+    def test_it_gives_up_after_too_many_temporary_failures_when_nothing_reached_qualtrics(
+        self, live, acme, enqueued, monkeypatch, settings
+    ):
         monkeypatch.setattr(sending, "MAX_TRANSIENT_FAILURES", 2)
         d = due(schedule(live, acme))
-        live.sandbox.configure(fail_rate=1.0, fail_mode="before")
+        # Nothing listens there: every call fails before a connection is made, so none reached Qualtrics.
+        settings.QUALTRICS_API_BASE_URL = f"http://127.0.0.1:{closed_port()}/{{datacenter}}/API/v3"
         outcome = sweep_and_send(enqueued)[0]
         while outcome.status == "retry":
             outcome = services.distribution_send(distribution_id=d.pk, claim_token=outcome.claim_token)
         assert outcome.status == "failed"
         d.refresh_from_db()
         assert d.state == State.FAILED
-        assert d.last_error_status == 500
+        assert not d.needs_lookup
         failed = d.events.get(kind=EventKind.FAILED).message
         assert failed.startswith("Gave up after 2 temporary failures.")
-        # The second failure was the look-up before a resend: it may exist in Qualtrics, so it says so.
-        assert "check there before sending it again" in failed
-        assert d.needs_lookup
-        assert d.attempts == 1
+        assert "It was not created in Qualtrics" in failed
         assert per_reference(live.sandbox)[str(d.reference)] == 0
+
+
+class TestCheckingQualtrics:
+    def test_it_never_fails_while_qualtrics_may_have_it_and_finds_it_once_qualtrics_answers(
+        self, live, acme, enqueued
+    ):
+        d = due(schedule(live, acme))
+        # Every call is processed by Qualtrics, then answered 500: the create, and each lookup after it.
+        live.sandbox.configure(fail_rate=1.0, fail_mode="after")
+        outcome = sweep_and_send(enqueued)[0]
+        for _ in range(sending.MAX_TRANSIENT_FAILURES + 5):
+            assert outcome.status == "retry"
+            d.refresh_from_db()
+            assert d.state == State.CHECKING and d.needs_lookup
+            outcome = services.distribution_send(distribution_id=d.pk, claim_token=outcome.claim_token)
+        assert outcome.status == "retry"
+        d.refresh_from_db()
+        assert d.transient_failures > sending.MAX_TRANSIENT_FAILURES
+        assert d.attempts == 1  # looked up each time, never sent again
+        assert not d.events.filter(kind=EventKind.FAILED).exists()
+        first = d.events.filter(kind=EventKind.CHECKING).first().message
+        assert "The call may have reached Qualtrics, so it is looked up there" in first
+
+        live.sandbox.configure(fail_rate=0.0)
+        assert services.distribution_send(distribution_id=d.pk, claim_token=outcome.claim_token).status == "sent"
+        d.refresh_from_db()
+        assert d.state == State.SENT and d.attempts == 1
+        assert per_reference(live.sandbox)[str(d.reference)] == 1
+
+    def test_the_lookup_asks_only_for_what_was_sent_around_the_attempts_send_date(self, live, acme, enqueued):
+        d = due(schedule(live, acme))
+        live.sandbox.configure(fail_rate=1.0, fail_mode="after")
+        first = sweep_and_send(enqueued)[0]
+        live.sandbox.configure(fail_rate=0.0)
+        live.sandbox.state.calls.clear()
+        assert services.distribution_send(distribution_id=d.pk, claim_token=first.claim_token).status == "sent"
+        lookups = live.sandbox.calls("GET", "/distributions")
+        assert len(lookups) == 1  # one page, not every distribution of the survey
+        query = dict(part.split("=", 1) for part in lookups[0]["query"].split("&"))
+        d.refresh_from_db()
+        start = datetime.datetime.fromisoformat(requests.utils.unquote(query["sendStartDate"]))
+        end = datetime.datetime.fromisoformat(requests.utils.unquote(query["sendEndDate"]))
+        assert start == d.qualtrics_send_date - sending.LOOKUP_MARGIN
+        assert end == d.qualtrics_send_date + sending.LOOKUP_MARGIN
+
+    def test_a_fault_on_a_lookup_page_asks_for_that_page_again_at_once(self, live, acme, enqueued):
+        d = due(schedule(live, acme))
+        live.sandbox.configure(fail_rate=0.5, fail_mode="after")
+        # The create fails after Qualtrics acted; the lookup's first answer fails; its second succeeds.
+        live.sandbox.state.fault_rng = Scripted(0.0, 0.0, 0.9)
+        first = sweep_and_send(enqueued)[0]
+        live.sandbox.state.calls.clear()
+        assert services.distribution_send(distribution_id=d.pk, claim_token=first.claim_token).status == "sent"
+        assert [c["status"] for c in live.sandbox.calls("GET", "/distributions")] == [500, 200]
+        d.refresh_from_db()
+        assert d.attempts == 1 and per_reference(live.sandbox)[str(d.reference)] == 1
+
+    def test_a_lookup_that_cannot_tell_keeps_checking_and_says_what_to_check(self, live, acme, enqueued):
+        d = due(schedule(live, acme))
+        live.sandbox.configure(fail_rate=1.0, fail_mode="after")
+        first = sweep_and_send(enqueued)[0]
+        live.sandbox.configure(fail_rate=0.0)
+        d.refresh_from_db()
+        # Distributions made elsewhere at the same moment, without embedded data: more than can be read one by one.
+        client = connection_client(live.connection, audit=False)
+        for _ in range(sending.LOOKUP_DETAIL_LIMIT + 1):
+            client.distributions.create(
+                message={"messageText": "Hi"}, recipients={"mailingListId": acme.small_list_id},
+                header={"fromEmail": "noreply@qualtrics.com", "fromName": "Other", "subject": "Other"},
+                survey_link={"surveyId": acme.survey_id, "type": "Individual"}, send_date=d.qualtrics_send_date,
+            )
+        # The reference is on the page too, but listed like the others: found at once.
+        sending_row = next(r for r in sandbox_rows(live.sandbox) if
+                           (r.get("embeddedData") or {}).get(REFERENCE_KEY) == str(d.reference))
+        live.sandbox.state.brands["acme"].distributions[sending_row["id"]].embedded = {}
+        outcome = services.distribution_send(distribution_id=d.pk, claim_token=first.claim_token)
+        assert outcome.status == "retry"
+        d.refresh_from_db()
+        assert d.state == State.CHECKING and d.attempts == 1
+        text = d.events.filter(kind=EventKind.CHECKING).last().message
+        assert "without their embedded data" in text and str(d.reference) in text
+
+
+class TestBrandBackoff:
+    def test_a_429_makes_the_brands_other_sends_wait_as_long_as_qualtrics_said_without_calling(
+        self, live, acme, enqueued
+    ):
+        for n in range(3):
+            due(schedule(live, acme, name=f"Invite {n}"))
+        live.sandbox.configure(rate_limit=1)  # the brand may make one call a minute
+        services.distributions_sweep()
+        outcomes = [(pk, services.distribution_send(distribution_id=pk, claim_token=token))
+                    for pk, token, _countdown in list(enqueued)]
+        (_, first), (limited_pk, second), (waiting_pk, third) = outcomes
+        assert first.status == "sent"
+        refused = [c for c in live.sandbox.calls("POST", "/distributions") if c["status"] == 429]
+        assert len(refused) == 1, "the third send asked Qualtrics again during the pause"
+        assert second.status == "retry" and second.retry_in >= 60  # Qualtrics' Retry-After
+        assert third.status == "retry" and third.retry_in >= 55  # waits out the same pause, no call made
+        waiting = Distribution.objects.get(pk=waiting_pk)
+        assert waiting.state == State.QUEUED and waiting.attempts == 0 and not waiting.needs_lookup
+        assert waiting.last_error == ""  # waiting for the brand is not a failure
+        assert Distribution.objects.get(pk=limited_pk).rate_limited == 1
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Scripted:
+    """Stands in for the sandbox's fault dice: the values given, then never a fault."""
+
+    def __init__(self, *values: float):
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0) if self.values else 0.99
 
 
 class TestHold:

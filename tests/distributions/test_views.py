@@ -352,6 +352,22 @@ class TestDetail:
         final = client.get(d.get_absolute_url() + "?partial=status&seen=sent", **hx)
         assert final.status_code == 286
 
+    def test_checking_qualtrics_is_said_in_plain_words_on_the_detail_and_the_list(self, login, live, hx):
+        d = make_distribution(live.connection, state=State.CHECKING, needs_lookup=True, attempts=1,
+                              transient_failures=3, next_attempt_at=timezone.now() + datetime.timedelta(seconds=40),
+                              last_error="An internal error occurred. Please try again.", last_error_status=500)
+        client = login(live.operator)
+        body = client.get(d.get_absolute_url()).content.decode()
+        assert 'data-state="checking">Checking Qualtrics</span>' in body
+        assert "A call to create it may have reached Qualtrics" in body
+        assert "It has not failed: do not send a copy meanwhile" in body
+        assert "next check at" in body
+        assert 'data-testid="action-cancel"' not in body  # cancelling here would not stop it in Qualtrics
+        status = client.get(d.get_absolute_url() + "?partial=status&seen=checking", **hx)
+        assert status.status_code == 200 and b"Checking Qualtrics" in status.content  # still polled
+        listing = client.get(url("distribution_list", live.connection)).content.decode()
+        assert 'data-state="checking">Checking Qualtrics</span>' in listing
+
     def test_held_reason_is_shown(self, login, live):
         d = make_distribution(live.connection, state=State.HELD, held_reason="Qualtrics stopped accepting the token")
         body = login(live.viewer).get(d.get_absolute_url()).content.decode()
@@ -464,6 +480,16 @@ class TestCancelStates:
         services.distribution_cancel(distribution=d, actor=live.operator)
         d.refresh_from_db()
         assert d.state == State.CANCELLED and d.claim_token == ""
+
+    @pytest.mark.parametrize("state", [State.QUEUED, State.HELD, State.CHECKING])
+    def test_what_may_exist_in_qualtrics_cannot(self, live, state):
+        d = make_distribution(live.connection, state=state, needs_lookup=True, attempts=1)
+        assert not d.is_cancellable
+        with pytest.raises(services.DistributionStateError) as caught:
+            services.distribution_cancel(distribution=d, actor=live.operator)
+        assert "may have reached Qualtrics" in str(caught.value)
+        d.refresh_from_db()
+        assert d.state == state
 
     @pytest.mark.parametrize("state", [State.SENDING, State.SENT, State.FAILED, State.CANCELLED])
     def test_what_started_or_ended_cannot(self, live, state):

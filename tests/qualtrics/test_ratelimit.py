@@ -9,7 +9,7 @@ from bisect import bisect_left
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from qualtrics import BudgetExhaustedError, RateLimiter, RetryPolicy, RouteBudget
+from qualtrics import BudgetExhaustedError, RateLimitedError, RateLimiter, RetryPolicy, RouteBudget
 
 from .fakes import envelope, make_client
 
@@ -45,6 +45,11 @@ class MemoryCounters:
         with self.lock:
             self.operations += 1
             return {k: self.values[k] for k in keys if k in self.values}
+
+    def set(self, key, value, timeout=None):
+        with self.lock:
+            self.operations += 1
+            self.values[key] = value
 
 
 class FakeClock:
@@ -139,6 +144,97 @@ class TestBudgets:
         assert max_in_any_window(taken) <= 10
         # Full use: every 61-second stretch (60 s window plus the bucket in progress) holds 10.
         assert len(taken) >= 10 * (400 // 64)
+
+
+class TestWhatQualtricsSays:
+    """A 429 pauses the scope for every process and lowers its budget; the budget grows back."""
+
+    def test_a_429_pauses_the_brand_for_the_retry_after_it_gave(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(300, clock)
+        for _ in range(20):
+            assert limiter.try_acquire("acme", "POST", "/distributions") == 0
+        assert limiter.note_rate_limited("acme", "POST", "/distributions", retry_after=3.0) == 3.0
+        assert limiter.try_acquire("acme", "GET", "/distributions") == pytest.approx(3.0)
+        assert limiter.try_acquire("globex", "GET", "/distributions") == 0  # other brands go on
+        clock.now += 3.0
+        assert limiter.try_acquire("acme", "GET", "/distributions") > 0  # now the lowered budget holds
+
+    def test_the_budget_drops_to_nine_tenths_of_what_qualtrics_accepted(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(300, clock)
+        for _ in range(21):
+            limiter.try_acquire("acme", "GET", "/users")
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=1.0)  # the 21st was refused
+        clock.now = 1001.5
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(59.5)  # 21 counted, 18 allowed
+        clock.now = 1061.5  # the first minute's slots have left the window
+        taken = sum(limiter.try_acquire("acme", "GET", "/users") == 0 for _ in range(40))
+        assert taken == 18 + 1  # 90 % of the 20 Qualtrics accepted, and one more after a minute without a 429
+
+    def test_it_never_drops_below_a_hundredth_of_the_configured_budget(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3000, clock)
+        limiter.try_acquire("acme", "GET", "/users")
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=1.0)  # something else used the brand up
+        _pause, budgets = limiter._feedback([("b:acme", 3000)], clock.now)
+        assert budgets == [("b:acme", 30)]
+
+    def test_429s_from_calls_in_flight_during_the_pause_count_once(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3000, clock)
+        for _ in range(50):
+            limiter.try_acquire("acme", "GET", "/users")
+        assert limiter.note_rate_limited("acme", "GET", "/users") == 1.0
+        for _ in range(5):
+            assert limiter.note_rate_limited("acme", "GET", "/users") == pytest.approx(1.0)
+        clock.now += 1.0
+        # The next 429 after the pause: the back-off doubles (no Retry-After given).
+        assert limiter.note_rate_limited("acme", "GET", "/users") == 2.0
+        clock.now += 2.0
+        assert limiter.note_rate_limited("acme", "GET", "/users") == 4.0
+
+    def test_a_longer_retry_after_during_a_pause_extends_it(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3000, clock)
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=2.0)
+        assert limiter.note_rate_limited("acme", "GET", "/users", retry_after=10.0) == 10.0
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(10.0)
+
+    def test_a_lowered_budget_grows_back_to_the_configured_one(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(200, clock)
+        for _ in range(101):
+            limiter.try_acquire("acme", "GET", "/users")
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=1.0)
+        budgets = {round(minutes): None for minutes in (0, 10, 60)}
+        for minutes in budgets:
+            _pause, found = limiter._feedback([("b:acme", 200)], clock.now + 60 * minutes)
+            budgets[minutes] = found[0][1]
+        assert budgets == {0: 90, 10: 135, 60: 200}
+
+    def test_a_429_on_a_route_with_its_own_budget_pauses_that_route_only(self):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3000, clock)
+        limiter.note_rate_limited("acme", "POST", "/eventsubscriptions", retry_after=30.0)
+        assert limiter.try_acquire("acme", "GET", "/eventsubscriptions") == pytest.approx(30.0)
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+
+    def test_the_client_tells_the_limiter_about_every_429(self, transport):
+        clock = FakeClock(1000.25)
+        limiter = limiter_for(3000, clock)
+        client = make_client(transport, limiter=limiter, brand_key="acme", retry=RetryPolicy.none())
+        transport.on("POST", "/distributions", envelope(status=429, headers={"Retry-After": "7"}))
+        with pytest.raises(RateLimitedError):
+            client.distributions.create(message={"messageText": "Hi"}, recipients={"mailingListId": "CG_1"},
+                                       header={"fromEmail": "a@b.example", "fromName": "A", "subject": "S"},
+                                       send_date="2031-01-01T00:00:00Z")
+        # Another call of the brand, even from another client, is told to wait without a request.
+        other = make_client(transport, limiter=limiter, brand_key="acme", retry=RetryPolicy.none())
+        with pytest.raises(BudgetExhaustedError) as caught:
+            other.whoami()
+        assert caught.value.retry_after == pytest.approx(7.0)
+        assert len(transport.sent) == 1
 
 
 class TestRouteBudgets:
