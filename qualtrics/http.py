@@ -332,6 +332,16 @@ class BaseClient:
         self._send("POST", event.path, retry=retry, event=event, data=body, auth=(auth, username))
         return dict(self.last_meta or {})
 
+    def refuse_token_in(self, *pieces: str | bytes) -> None:
+        """UnsafeRequestError when any piece of a request a person typed holds the token: it would end up in
+        their history, a saved request or a curl command (the client adds authentication itself)."""
+        token = self._token
+        for piece in pieces:
+            if (token.encode() in piece) if isinstance(piece, bytes) else (token in piece):
+                raise UnsafeRequestError(
+                    "the request holds the connection's API token; remove it: the portal authenticates the call itself"
+                )
+
     # Any call, as it was answered ---------------------------------------------------------------------
 
     def exchange(
@@ -361,11 +371,8 @@ class BaseClient:
         own_headers = paths.check_headers(headers)
         query = list(params.items()) if isinstance(params, Mapping) else list(params or ())
         data = body.encode("utf-8") if isinstance(body, str) else body
-        pieces = [path, *(f"{k}={v}" for k, v in query), *(f"{k}: {v}" for k, v in own_headers)]
-        if any(self._token in piece for piece in pieces) or (data and self._token.encode() in data):
-            raise UnsafeRequestError(
-                "the request holds the connection's API token; remove it: the portal authenticates the call itself"
-            )
+        self.refuse_token_in(path, *(f"{k}={v}" for k, v in query), *(f"{k}: {v}" for k, v in own_headers),
+                             data or b"")
         policy = RetryPolicy(max_attempts=1, max_total_wait=0.0, wait_for_budget=wait_for_budget)
         self._take_slot(method, path, policy)
         sent_headers = {"Accept": "application/json", "User-Agent": self.user_agent}

@@ -208,14 +208,13 @@ class TestWorkflowEventsOnTheSandbox:
         needs_auth = next(w for w in workflows if w["requireAuthentication"])
         other = sandbox.brand("globex")
         token = next(row["token"] for row in other["tokens"])
-        with QualtricsClient(sandbox.base_url, token, retry=RetryPolicy.none()) as foreign:
-            with pytest.raises(PermissionDeniedError):
-                foreign.workflows.send_event(needs_auth["eventUrl"], {})
-        with QualtricsClient(sandbox.base_url, "not-a-token-of-any-brand", retry=RetryPolicy.none()) as unknown:
-            with pytest.raises(AuthenticationError):
-                unknown.workflows.send_event(needs_auth["eventUrl"], {})
+        none = RetryPolicy.none()
+        with QualtricsClient(sandbox.base_url, token, retry=none) as foreign, pytest.raises(PermissionDeniedError):
+            foreign.workflows.send_event(needs_auth["eventUrl"], {})
+        with QualtricsClient(sandbox.base_url, "not-a-token-of-any-brand", retry=none) as unknown, \
+                pytest.raises(AuthenticationError):
+            unknown.workflows.send_event(needs_auth["eventUrl"], {})
         gone = needs_auth["eventUrl"].split("urlTokenId=")[0] + "urlTokenId=00000000-0000-0000-0000-000000000000"
-        with QualtricsClient(sandbox.base_url, sandbox.admin_token, retry=RetryPolicy.none()) as api:
-            with pytest.raises(NotFoundError):
-                api.workflows.send_event(gone, {})
+        with QualtricsClient(sandbox.base_url, sandbox.admin_token, retry=none) as api, pytest.raises(NotFoundError):
+            api.workflows.send_event(gone, {})
         assert self.events(sandbox) == []

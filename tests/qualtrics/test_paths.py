@@ -35,7 +35,8 @@ class TestRelativePath:
 
     @pytest.mark.parametrize(
         ("given", "expected"),
-        [("/API/v3/surveys", "/surveys"), ("api/v3/surveys/SV_1", "/surveys/SV_1"), ("/v3/directories", "/directories")],
+        [("/API/v3/surveys", "/surveys"), ("api/v3/surveys/SV_1", "/surveys/SV_1"),
+         ("/v3/directories", "/directories")],
     )
     def test_a_path_from_the_api_root_is_accepted_where_asked(self, given, expected):
         assert relative_path(given, allow_api_prefix=True) == expected
@@ -189,7 +190,8 @@ class TestEventUrl:
 
     def test_a_sandbox_prefix_may_be_there_or_not(self):
         for path in ("/inbound-event/v1/events/json/triggers", "/iad1/inbound-event/v1/events/json/triggers"):
-            assert event_url(f"http://127.0.0.1:8765{path}?urlTokenId={TOKEN_ID}", api_base_url=SANDBOX_BASE).path == path
+            found = event_url(f"http://127.0.0.1:8765{path}?urlTokenId={TOKEN_ID}", api_base_url=SANDBOX_BASE)
+            assert found.path == path
 
     @pytest.mark.parametrize(
         ("url", "words"),
