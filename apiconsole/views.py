@@ -123,6 +123,10 @@ def console_send(request, connection_id: int):
     if not form.is_valid():
         return _workspace(request, form)
     console_request = form.console_request()
+    try:
+        services.console_request_check(connection=request.connection, actor=request.user, request=console_request)
+    except UnsafeRequestError as exc:
+        return _workspace(request, _refused(request, exc))
     digest = confirmation_digest(request, console_request)
     if console_request.is_write and not constant_time_compare(request.POST.get("confirm", ""), digest):
         return _workspace(request, form, confirm={"request": console_request, "digest": digest})
@@ -130,11 +134,23 @@ def console_send(request, connection_id: int):
         answer = services.console_call_send(connection=request.connection, actor=request.user,
                                             request=console_request)
     except UnsafeRequestError as exc:
-        form.add_error(None, f"This request is refused: {exc.message}.")
-        return _workspace(request, form)
+        return _workspace(request, _refused(request, exc))
     except EXPLAINABLE_ERRORS as exc:
         return _workspace(request, form, failure=explain(exc), sent=console_request)
     return _workspace(request, form, answer=_answer(request, answer, console_request))
+
+
+def _refused(request, exc: UnsafeRequestError) -> ConsoleForm:
+    """The form as typed, the token masked wherever it was, with the reason for the refusal on it."""
+    values = services.console_scrub(connection=request.connection, actor=request.user,
+                                    values={key: request.POST.getlist(key) for key in request.POST})
+    data = request.POST.copy()
+    for key, items in values.items():
+        data.setlist(key, items)
+    form = ConsoleForm(data)
+    form.is_valid()
+    form.add_error(None, f"This request is refused: {exc.message}.")
+    return form
 
 
 def _answer(request, answer: Exchange, sent) -> dict:
@@ -196,11 +212,12 @@ def console_save(request, connection_id: int):
     if not (form.is_valid() & save_form.is_valid()):
         return _workspace(request, form, save_form=save_form)
     try:
-        saved = services.saved_request_save(connection=request.connection, actor=request.user,
-                                            name=save_form.cleaned_data["name"], request=form.console_request())
+        services.console_request_check(connection=request.connection, actor=request.user,
+                                       request=form.console_request())
     except UnsafeRequestError as exc:
-        form.add_error(None, f"This request is refused: {exc.message}.")
-        return _workspace(request, form, save_form=save_form)
+        return _workspace(request, _refused(request, exc), save_form=save_form)
+    saved = services.saved_request_save(connection=request.connection, actor=request.user,
+                                        name=save_form.cleaned_data["name"], request=form.console_request())
     messages.success(request, f"Saved “{saved.name}”; everyone who may use this console sees it.")
     return _workspace(request, form, save_form=SaveForm())
 

@@ -428,6 +428,10 @@ class BaseClient:
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, mask_token(self._token)) if text else text
 
+    def scrub(self, text: str) -> str:
+        """``text`` with the token masked wherever it appears (for showing back what a person typed)."""
+        return self._scrub(text)
+
     def _note_meta(self, meta: dict[str, Any]) -> None:
         self.last_meta = meta
         notice = meta.get("notice")

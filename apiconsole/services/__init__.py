@@ -4,7 +4,7 @@ Views import from here.
 """
 
 from .access import console_access_set
-from .calls import ConsoleRequest, console_call_send, console_curl
+from .calls import ConsoleRequest, console_call_send, console_curl, console_request_check, console_scrub
 from .saved import saved_request_delete, saved_request_save
 
 __all__ = [
@@ -12,6 +12,8 @@ __all__ = [
     "console_access_set",
     "console_call_send",
     "console_curl",
+    "console_request_check",
+    "console_scrub",
     "saved_request_delete",
     "saved_request_save",
 ]

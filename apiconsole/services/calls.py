@@ -10,7 +10,7 @@ from django.db import transaction
 from connections.audit import audit_record
 from connections.models import AuditEvent, Connection
 from connections.qualtrics_client import connection_client
-from qualtrics import Exchange, QualtricsError
+from qualtrics import Exchange, QualtricsError, UnsafeRequestError
 
 from ..curl import curl_command
 from ..models import HISTORY_SIZE, ConsoleCall
@@ -53,6 +53,8 @@ def console_call_send(*, connection: Connection, actor, request: ConsoleRequest)
     try:
         answer = client.exchange(request.method, request.path, params=request.query, headers=request.headers,
                                  body=request.body or None, wait_for_budget=False)
+    except UnsafeRequestError:
+        raise  # refused before anything was sent: no call to record
     except QualtricsError as exc:
         _record(connection, actor, request, status=None, request_id=exc.request_id or "", duration_ms=None,
                 error=getattr(exc, "message", "") or str(exc))
@@ -83,10 +85,26 @@ def _record(connection, actor, request: ConsoleRequest, *, status, request_id, d
                      target=request.path, outcome=_outcome(status), request_id=request_id, detail=detail[:500])
 
 
+def _pieces(request: ConsoleRequest) -> list[str]:
+    return [request.path, *(f"{k}={v}" for k, v in request.query), *(f"{k}: {v}" for k, v in request.headers),
+            request.body]
+
+
+def console_request_check(*, connection: Connection, actor, request: ConsoleRequest) -> None:
+    """UnsafeRequestError when the request holds the connection's token (it would be kept in the history, a
+    saved request or a curl command); checked before anything else happens to it."""
+    connection_client(connection, actor=actor, audit=False).refuse_token_in(*_pieces(request))
+
+
+def console_scrub(*, connection: Connection, actor, values: dict[str, list[str]]) -> dict[str, list[str]]:
+    """What a person typed, the token masked, to show their refused request back to them."""
+    client = connection_client(connection, actor=actor, audit=False)
+    return {key: [client.scrub(value) for value in items] for key, items in values.items()}
+
+
 def console_curl(*, connection: Connection, actor, request: ConsoleRequest) -> str:
     """The request as a curl command; the token is never in it (a request holding it is refused)."""
     client = connection_client(connection, actor=actor, audit=False)
-    client.refuse_token_in(request.path, *(f"{k}={v}" for k, v in request.query),
-                           *(f"{k}: {v}" for k, v in request.headers), request.body)
+    client.refuse_token_in(*_pieces(request))
     return curl_command(base_url=client.base_url, method=request.method, path=request.path, query=request.query,
                         headers=request.headers, body=request.body)
