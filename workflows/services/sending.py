@@ -58,7 +58,7 @@ from qualtrics.errors import status_from_meta
 from web.errors import error_text
 
 from .. import payloads
-from ..models import ItemState, Run, RunItem, RunKind, RunState
+from ..models import Auth, ItemState, Run, RunItem, RunKind, RunState
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +255,11 @@ def run_send(*, run_id: int, worker: str = "", tuning: Tuning | None = None) -> 
         item = claim_next(run, worker)
         if item is None:
             return _after_idle(run)
-        if send_item(run, item, client) == "hold":
+        outcome = send_item(run, item, client)
+        if outcome == "hold":
             return None
+        if outcome == "wait":  # the budget (or Qualtrics) asks to wait: so will the rest, so stop until then
+            return _after_idle(run)
     return 0.0  # time is up with work left: the next step goes on at once
 
 
@@ -283,7 +286,7 @@ def claim_next(run: Run, worker: str) -> RunItem | None:
 
 
 def _after_idle(run: Run) -> float | None:
-    """Nothing is due now: wait a little for items due soon, leave longer waits to the sweep, or finish."""
+    """Nothing can go now: wait a little for items due soon, leave longer waits to the sweep, or finish."""
     earliest = RunItem.objects.filter(run=run, state=ItemState.PENDING).aggregate(at=Min("next_attempt_at"))["at"]
     if earliest is not None:
         wait = max((earliest - timezone.now()).total_seconds(), 0.0)
@@ -410,8 +413,10 @@ def _wait(mine, item: RunItem, exc: QualtricsError, *, unreached: bool = False, 
 def _hold(run: Run, mine, item: RunItem, exc: QualtricsError) -> str:
     """Every other event would be refused too: put this one back and hold the run until someone resumes it."""
     if isinstance(exc, AuthenticationError):
-        connection_mark_token_rejected(connection=run.connection)
-        reason = "Qualtrics did not accept the connection's API token. A manager can rotate it; then resume."
+        if run.auth == Auth.TOKEN:  # with Basic, the username may be what was refused
+            connection_mark_token_rejected(connection=run.connection)
+        reason = (f"Qualtrics did not accept the event's credentials ({error_text(exc)}). Check the trigger's "
+                  "authentication (and the connection's token and username); then resume.")
     elif isinstance(exc, PermissionDeniedError):
         reason = f"Qualtrics refused the event for this token ({error_text(exc)}); check the trigger's settings."
     elif isinstance(exc, NotFoundError):
@@ -458,17 +463,17 @@ def runs_sweep(*, now: datetime.datetime | None = None, stale_after: datetime.ti
         planners += 1
     started = 0
     idle = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - idle_after)
-    for run in Run.objects.filter(state=RunState.SENDING).filter(idle):
-        due = RunItem.objects.filter(run=run, state=ItemState.PENDING).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        ).exists()
-        if due:
-            with transaction.atomic():
-                if Run.objects.filter(pk=run.pk, state=RunState.SENDING).filter(idle).update(heartbeat_at=now):
-                    enqueue_senders(run.pk, Tuning.from_settings().senders)
-                    started += 1
-        elif not RunItem.objects.filter(run=run, state=ItemState.PENDING).exists():
+    for run in Run.objects.filter(state=RunState.SENDING):
+        pending = RunItem.objects.filter(run=run, state=ItemState.PENDING)
+        if not pending.exists():
             run_finish_if_done(run)
+            continue
+        if not pending.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).exists():
+            continue
+        with transaction.atomic():
+            if Run.objects.filter(pk=run.pk, state=RunState.SENDING).filter(idle).update(heartbeat_at=now):
+                enqueue_senders(run.pk, Tuning.from_settings().senders)
+                started += 1
     if in_doubt or planners or started:
         logger.warning("workflow sweep: %d event(s) left mid-call by dead workers, %d planner(s) and %d run(s) "
                        "restarted", in_doubt, planners, started)
