@@ -112,8 +112,15 @@ class ConsoleForm(PortalForm):
 
 
 class SaveForm(PortalForm):
-    name = forms.CharField(max_length=100, label="Save as", widget=forms.TextInput(attrs={"placeholder": "Name"}),
-                           error_messages={"required": "Name the request to save it."})
+    # Not marked required: the form it sits in also sends requests, which need no name.
+    name = forms.CharField(max_length=100, label="Save as", required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "Name"}))
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Name the request to save it.")
+        return name
 
 
 class AccessForm(PortalForm):

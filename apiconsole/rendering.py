@@ -10,7 +10,8 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 
 MAX_NODES = 5000  # beyond this the body is shown as pretty-printed text instead
-OPEN_DEPTH = 2  # levels unfolded at first
+OPEN_DEPTH = 3  # levels unfolded at first (a long list only at the top)
+LONG = 20
 
 
 class _TooBig(Exception):
@@ -75,7 +76,7 @@ def _node(key, value: Any, depth: int, budget: list[int], where: str) -> str:
     children = "".join(
         _node(k, v, depth + 1, budget, f"{where}.{k}" if isinstance(k, str) else f"{where}[{k}]") for k, v in items
     )
-    state = " open" if depth < OPEN_DEPTH else ""
+    state = " open" if depth < OPEN_DEPTH and (depth < 2 or len(items) <= LONG) else ""
     return (
         f'<details class="json-node"{state} data-path="{html.escape(where)}"><summary>{_key(key)}'
         f'<span class="json-punct">{opening}</span><span class="json-count">{count}</span>'
