@@ -55,10 +55,11 @@ class ListRunForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["directory_id"].choices = list(directories)
         self.fields["mailing_list_id"].widget.choices = [("", "— choose a mailing list —"), *lists]
-        if lists_url:
-            # The lists of the chosen directory are read from Qualtrics when it is chosen (and on load).
-            self.fields["directory_id"].widget.attrs.update({
-                "hx-get": lists_url, "hx-trigger": "change, load", "hx-target": "#id_mailing_list_id",
+        if lists_url and not lists:
+            # The lists of the chosen directory are read from Qualtrics on load, and again when it changes.
+            self.fields["mailing_list_id"].widget.attrs.update({
+                "hx-get": lists_url, "hx-trigger": "load, change from:#id_directory_id", "hx-target": "this",
+                "hx-include": "#id_directory_id", "hx-swap": "innerHTML",
             })
 
 

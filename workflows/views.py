@@ -284,7 +284,9 @@ def mailing_list_options(request, connection_id: int):
         return render(request, "workflows/list_options.html", {"choices": [], "empty": "— choose a directory —"})
     choices = selectors.mailing_list_choices(connection=request.connection, actor=request.user,
                                              directory_id=directory_id)
-    return render(request, "workflows/list_options.html", {"choices": choices, "empty": "— choose a mailing list —"})
+    # The select sends its own value along: a list already chosen stays chosen when the options come again.
+    return render(request, "workflows/list_options.html", {"choices": choices, "empty": "— choose a mailing list —",
+                                                           "selected": request.GET.get("mailing_list_id", "")})
 
 
 # --- runs ----------------------------------------------------------------------------------------

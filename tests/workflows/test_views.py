@@ -224,6 +224,9 @@ class TestRunScreens:
         client = login(wf.operator)
         options = body(client.get(wf.url("mailing_list_options") + f"?directory_id={wf.directory_id}", **hx))
         assert f'value="{list_id}"' in options and "Screens (3 members)" in options
+        chosen = body(client.get(wf.url("mailing_list_options")
+                                 + f"?directory_id={wf.directory_id}&mailing_list_id={list_id}", **hx))
+        assert f'value="{list_id}" selected' in chosen
         response = client.post(wf.url("run_start_list", trigger_id=trigger.pk),
                                {"directory_id": wf.directory_id, "mailing_list_id": list_id,
                                 "skip_opted_out": "on"}, **hx)
