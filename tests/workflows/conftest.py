@@ -107,10 +107,10 @@ def drain(run: Run, *, tuning=None, rounds: int = 200) -> Run:
 @pytest.fixture(autouse=True)
 def no_broker(request, monkeypatch):
     """Tasks the services enqueue are recorded instead of published (tests run the steps themselves); a test
-    that starts a real worker (`celery_worker`) keeps the broker."""
+    that starts real workers (`celery_worker`, `procs`) keeps the broker."""
     from workflows import tasks
 
-    if "celery_worker" in request.fixturenames:
+    if "celery_worker" in request.fixturenames or "procs" in request.fixturenames:
         return []
     published: list[tuple[str, tuple]] = []
 
