@@ -385,3 +385,21 @@ class TestTriggers:
         drain(run)
         assert len(wf.events(wf.secured["id"])) == 2 and wf.events(wf.open["id"]) == []
         assert Run.objects.get(pk=run.pk).payload_template == TEMPLATE
+
+
+class TestConnectionHooks:
+    def test_the_connection_page_lists_runs_sending_and_deleting_it_stops_them(self, wf, login):
+        from django.urls import reverse
+
+        from connections import services as connection_services
+
+        list_id = wf.new_list("Hooked", 3)
+        run = services.run_start_list(trigger=wf.trigger(), actor=wf.owner, directory_id=wf.directory_id,
+                                      mailing_list_id=list_id)
+        page = login(wf.owner).get(reverse("connections:connection_detail", args=[wf.connection.pk]))
+        assert "Workflow runs sending" in page.content.decode() and "Members of" in page.content.decode()
+        cancelled = connection_services.connection_delete(connection=wf.connection, actor=wf.owner)
+        assert [work.title for work in cancelled] == ["Workflow runs sending"]
+        assert not Run.objects.filter(pk=run.pk).exists()  # gone with the connection, after being stopped
+        delete = AuditEvent.objects.get(action="connection.delete")
+        assert "cancelled 1 workflow run(s)" in delete.detail

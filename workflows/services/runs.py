@@ -78,6 +78,8 @@ def run_send_one(*, trigger: Trigger, actor, payload: str, contact_id: str = "",
                                  heartbeat_at=timezone.now(), **_snapshot(trigger))
         RunItem.objects.create(run=run, contact_id=contact_id[:40], label=label[:300], payload=payload)
     item = claim_next(run, worker_name())
+    if item is None:  # a sweep (or another process) took it the very moment it was written
+        return RunItem.objects.get(run=run)
     client = connection_client(trigger.connection, actor=actor, retry=SINGLE_RETRY)
     outcome = send_item(run, item, client)
     if outcome == "wait":
