@@ -360,3 +360,26 @@ class TestSavedRequests:
         client = login(console.owner)
         assert client.get(console.url() + f"?saved={saved.pk}").status_code == 404
         assert client.get(console.url("saved_delete", saved_id=saved.pk)).status_code == 404
+
+
+class TestTheTokenNeverShows:
+    def test_not_in_pages_logs_audit_rows_history_saved_requests_or_curl(self, login, console, hx, caplog):
+        caplog.set_level("DEBUG")
+        client = login(console.owner)
+        client.post(console.url("send"), form(path="/whoami"), **hx)
+        client.post(console.url("send"), form(path="/surveys/SV_missing"), **hx)
+        first = client.post(console.url("send"), form(method="DELETE", path="/users/UR_missing"), **hx)
+        client.post(console.url("send"), form(method="DELETE", path="/users/UR_missing",
+                                              confirm=confirm_digest(first)), **hx)
+        client.post(console.url("save"), form(path="/whoami", name="Who"), **hx)
+        curl = body(client.post(console.url("curl"), form(path="/whoami", headers=[("X-Tag", "t")]), **hx))
+        page = body(client.get(console.url()))
+        token = console.token
+        rows = [f"{e.action} {e.target} {e.detail} {e.request_id}" for e in AuditEvent.objects.all()]
+        rows += [f"{c.path} {c.query} {c.headers} {c.body} {c.error}" for c in ConsoleCall.objects.all()]
+        rows += [f"{s.path} {s.query} {s.headers} {s.body}" for s in SavedRequest.objects.all()]
+        assert len(rows) >= 8
+        for text in (*rows, curl, page, caplog.text):
+            assert token not in text
+        assert "$QUALTRICS_API_TOKEN" in curl
+        # The pages and log lines above were also scanned by the suite-wide guard (tests/fixtures/secrets.py).

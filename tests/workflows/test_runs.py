@@ -403,3 +403,24 @@ class TestConnectionHooks:
         assert not Run.objects.filter(pk=run.pk).exists()  # gone with the connection, after being stopped
         delete = AuditEvent.objects.get(action="connection.delete")
         assert "cancelled 1 workflow run(s)" in delete.detail
+
+
+class TestTheTokenNeverShows:
+    def test_not_in_audit_rows_items_runs_or_logs_even_with_basic_credentials(self, wf, caplog, login):
+        import base64
+
+        caplog.set_level("DEBUG")
+        list_id = wf.new_list("Secret keeping", 3)
+        trigger = wf.trigger(url=wf.secured["legacyEventUrl"], auth=Auth.BASIC)
+        run = drain(services.run_start_list(trigger=trigger, actor=wf.owner, directory_id=wf.directory_id,
+                                            mailing_list_id=list_id))
+        services.run_send_one(trigger=trigger, actor=wf.owner, payload='{"x": 1}')
+        page = login(wf.owner).get(run.get_absolute_url()).content.decode()
+        page += login(wf.owner).get(trigger.get_absolute_url()).content.decode()
+        basic = base64.b64encode(f"{wf.connection.qualtrics_username}:{wf.token}".encode()).decode()
+        texts = [f"{e.target} {e.detail}" for e in AuditEvent.objects.all()]
+        texts += [f"{i.error} {i.payload} {i.fields}" for i in RunItem.objects.all()]
+        texts += [f"{r.url} {r.username} {r.payload_template} {r.held_reason}" for r in Run.objects.all()]
+        assert len(AuditEvent.objects.filter(action="qualtrics.post")) == 4
+        for text in (*texts, page, caplog.text):
+            assert wf.token not in text and basic not in text
