@@ -86,6 +86,9 @@ def _context(request, form: ConsoleForm, **extra) -> dict:
         "calls": list(selectors.recent_calls(connection=connection, actor=request.user)),
         "access": selectors.console_access_of(connection=connection),
     }
+    if role >= Role.MANAGER:
+        access = context["access"]
+        context["access_form"] = AccessForm(initial={"operators_allowed": bool(access and access.operators_allowed)})
     context.update(extra)
     return context
 
@@ -99,12 +102,7 @@ def _workspace(request, form: ConsoleForm, **extra):
 @console_view
 def console(request, connection_id: int):
     initial, rows = _initial(request)
-    form = ConsoleForm(initial=initial, rows=rows)
-    context = _context(request, form)
-    if request.connection_role >= Role.MANAGER:
-        context["access_form"] = AccessForm(initial={"operators_allowed": bool(context["access"] and
-                                                                                context["access"].operators_allowed)})
-    return render(request, PAGE, context)
+    return render(request, PAGE, _context(request, ConsoleForm(initial=initial, rows=rows)))
 
 
 def confirmation_digest(request, console_request) -> str:
