@@ -1,32 +1,76 @@
 """Context for the base layout: the current connection, the switcher, the section links and the expiry banner."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.urls import NoReverseMatch, reverse
 
+from .models import Role
+
+
+@dataclass(frozen=True)
+class Section:
+    """One area of a connection in the navigation: shown to those holding at least `role` on it (an app
+    may hide it further through the `connection_section_visible` hook)."""
+
+    name: str
+    label: str
+    url_name: str  # takes connection_id
+    role: Role = Role.VIEWER
+
+
 SECTIONS = (
-    # (section, label, URL name taking connection_id)
-    ("directory", "Directory", "contacts:home"),
-    ("brandadmin", "Users & Groups", "brandadmin:user_list"),
-    ("distributions", "Distributions", "distributions:distribution_list"),
-    ("audit", "Audit", "connections:connection_audit"),
+    Section("directory", "Directory", "contacts:home"),
+    Section("brandadmin", "Users & Groups", "brandadmin:user_list"),
+    Section("distributions", "Distributions", "distributions:distribution_list"),
+    Section("workflows", "Workflows", "workflows:trigger_list", Role.OPERATOR),
+    Section("console", "API console", "apiconsole:console", Role.OPERATOR),
+    Section("audit", "Audit", "connections:connection_audit", Role.MANAGER),
 )
-SECTION_OF_NAMESPACE = {"contacts": "directory", "brandadmin": "brandadmin", "distributions": "distributions"}
+SECTION_OF_NAMESPACE = {
+    "contacts": "directory",
+    "brandadmin": "brandadmin",
+    "distributions": "distributions",
+    "workflows": "workflows",
+    "apiconsole": "console",
+}
 
 
 def section_url(section: str, connection_id) -> str | None:
-    for name, _label, url_name in SECTIONS:
-        if name == section:
+    for candidate in SECTIONS:
+        if candidate.name == section:
             try:
-                return reverse(url_name, kwargs={"connection_id": connection_id})
+                return reverse(candidate.url_name, kwargs={"connection_id": connection_id})
             except NoReverseMatch:
                 return None
     return None
+
+
+def sections_for(user, connection, role: Role | None) -> list[Section]:
+    """The sections of `connection` that `user`, holding `role` on it, may open."""
+    from .signals import connection_section_visible
+
+    if role is None:
+        return []
+    shown = []
+    for section in SECTIONS:
+        if role < section.role:
+            continue
+        answers = connection_section_visible.send(
+            sender=Section, section=section.name, connection=connection, user=user, role=role
+        )
+        if any(answer is False for _receiver, answer in answers):
+            continue
+        shown.append(section)
+    return shown
 
 
 def layout(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from connections.access import connections_for
+    from connections.access import connections_for, role_for
     from connections.selectors import current_connection_for
 
     match = getattr(request, "resolver_match", None)
@@ -37,12 +81,17 @@ def layout(request):
         section = "audit" if url_name == "connection_audit" else "connections"
 
     current = current_connection_for(request)
+    if current is not None:
+        role = getattr(request, "connection_role", None) if getattr(request, "connection", None) == current else None
+        visible = sections_for(user, current, role if role is not None else role_for(user, current))
+    else:  # no connection chosen yet: the sections any role sees, each leading to the choice of one
+        visible = [s for s in SECTIONS if s.role == Role.VIEWER]
     links = []
-    for name, label, _url_name in SECTIONS:
-        url = section_url(name, current.pk) if current else None
+    for item in visible:
+        url = section_url(item.name, current.pk) if current else None
         if url is None:
-            url = reverse("connections:connection_list") + f"?section={name}"
-        links.append({"section": name, "label": label, "url": url})
+            url = reverse("connections:connection_list") + f"?section={item.name}"
+        links.append({"section": item.name, "label": item.label, "url": url})
     # One query serves both the switcher and the expiry banner.
     mine = list(
         connections_for(user).only(
@@ -61,7 +110,6 @@ def layout(request):
 
 def _with_rotate_permission(user, connections):
     from connections.access import role_for
-    from connections.models import Role
 
     for connection in connections:
         role = role_for(user, connection)

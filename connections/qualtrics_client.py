@@ -39,6 +39,11 @@ def shared_rate_limiter():
     return RateLimiter(cache, brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
 
 
+def api_base_url(connection: Connection) -> str:
+    """Where the connection's API lives (``https://iad1.qualtrics.com/API/v3``, or the sandbox's)."""
+    return settings.QUALTRICS_API_BASE_URL.replace("{datacenter}", connection.datacenter).rstrip("/")
+
+
 def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand_key: str | None = None):
     """A client for a token that is not saved yet (connection test, rotation)."""
     return QualtricsClient.for_datacenter(

@@ -2,7 +2,7 @@
 
 Those apps sit above `connections` and import it; `connections` never imports them. When a connection
 is shown or deleted it asks through these signals, and each app connects its receivers in its
-`AppConfig.ready()`. Both signals are sent with `sender=Connection` and `connection=`.
+`AppConfig.ready()`. The first two are sent with `sender=Connection` and `connection=`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ connection_deleting = Signal()
 """Sent inside the deletion's transaction, before the row goes, with `actor=` (who deletes it): each
 receiver cancels its work on `connection` and returns a `Dependents` of what it cancelled, or None.
 An exception rolls the deletion back."""
+
+connection_section_visible = Signal()
+"""Asked for each section of a connection's navigation that a user's role allows, with `section=` (its
+name), `connection=`, `user=` and `role=`: a receiver returns False to hide it (the app guards it with a
+rule of its own), None when it has no say. Sent with `sender=Section`."""
 
 
 @dataclass(frozen=True)

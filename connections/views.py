@@ -28,12 +28,12 @@ from web.htmx import is_partial, template_for
 
 from . import selectors, services
 from .access import connection_view
-from .context_processors import SECTIONS, section_url
+from .context_processors import SECTIONS, section_url, sections_for
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
 from .scoping import ConnectionViewMixin
 
-SECTION_LABELS = {name: label for name, label, _url in SECTIONS}
+SECTION_LABELS = {section.name: section.label for section in SECTIONS}
 AUDIT_PAGE_SIZE = 50
 
 
@@ -105,10 +105,10 @@ class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetai
             recipients=services.alert_recipients(connection) if is_manager else [],
             dependents=[work for work in selectors.dependents_of(connection) if work.items],
             sections=[
-                {"label": label,
-                 "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={name}"}
-                for name, label, _url in SECTIONS
-                if name != "audit"  # the audit trail has its own button (managers only)
+                {"label": s.label,
+                 "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={s.name}"}
+                for s in sections_for(self.request.user, connection, self.role)
+                if s.name != "audit"  # the audit trail has its own button (managers only)
             ],
         )
         return context
@@ -121,7 +121,8 @@ def connection_switch(request, connection_id):
     request.session[selectors.SESSION_KEY] = request.connection.pk
     section = request.GET.get("section") or ""
     url = None
-    if section in SECTION_LABELS and (section != "audit" or request.connection_role >= Role.MANAGER):
+    allowed = {s.name for s in sections_for(request.user, request.connection, request.connection_role)}
+    if section in allowed:
         url = section_url(section, request.connection.pk)
     return _redirect(request, url or request.connection.get_absolute_url())
 

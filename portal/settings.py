@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "contacts",
     "brandadmin",
     "distributions",
+    "apiconsole",
+    "workflows",
     "dashboard",
     "sandbox",
 ]
@@ -250,6 +252,14 @@ DISTRIBUTIONS_STALE_SENDING_SECONDS = env.int(
 DISTRIBUTIONS_LOST_QUEUED_SECONDS = env.int("DISTRIBUTIONS_LOST_QUEUED_SECONDS", default=300)
 # First retry delay after a transient failure; it doubles with each attempt.
 DISTRIBUTIONS_RETRY_BASE_SECONDS = env.float("DISTRIBUTIONS_RETRY_BASE_SECONDS", default=5.0)
+
+# --- Workflow triggers ----------------------------------------------------------------------
+# Senders (Celery tasks) working through one run's events at once.
+WORKFLOWS_RUN_SENDERS = env.int("WORKFLOWS_RUN_SENDERS", default=4)
+# An event left "sending" this long (its worker died mid-call) is marked "may have arrived", never resent by itself.
+WORKFLOWS_STALE_SENDING_SECONDS = env.int("WORKFLOWS_STALE_SENDING_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# A sending run with due events and no sender's heartbeat for this long gets its senders started again.
+WORKFLOWS_IDLE_SENDERS_SECONDS = env.int("WORKFLOWS_IDLE_SENDERS_SECONDS", default=60)
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,4 +18,6 @@ urlpatterns = [
     path("c/<int:connection_id>/directory/", include("contacts.urls")),
     path("c/<int:connection_id>/", include("brandadmin.urls")),
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
+    path("c/<int:connection_id>/console/", include("apiconsole.urls")),
+    path("c/<int:connection_id>/workflows/", include("workflows.urls")),
 ]

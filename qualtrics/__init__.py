@@ -20,7 +20,16 @@ from .errors import (
     ServerError,
     UnsafeRequestError,
 )
-from .http import SMS_READ_TIMEOUT, TOKEN_MASK, CallRecord, datacenter_from_notice, mask_token, new_session
+from .http import (
+    MAX_EVENT_BYTES,
+    SMS_READ_TIMEOUT,
+    TOKEN_MASK,
+    CallRecord,
+    Exchange,
+    datacenter_from_notice,
+    mask_token,
+    new_session,
+)
 from .paging import Page
 from .ratelimit import DEFAULT_ROUTE_BUDGETS, CounterBackend, RateLimiter, RouteBudget
 from .retry import RetryPolicy, parse_retry_after
@@ -28,6 +37,7 @@ from .retry import RetryPolicy, parse_retry_after
 __all__ = [
     "DEFAULT_BASE_URL_TEMPLATE",
     "DEFAULT_ROUTE_BUDGETS",
+    "MAX_EVENT_BYTES",
     "SMS_READ_TIMEOUT",
     "TOKEN_MASK",
     "AuthenticationError",
@@ -38,6 +48,7 @@ __all__ = [
     "ContactFilter",
     "CounterBackend",
     "EmailHeader",
+    "Exchange",
     "InvalidResponseError",
     "MessageRef",
     "NotFoundError",

@@ -32,6 +32,7 @@ from .resources import (
     SmsDistributions,
     Surveys,
     Users,
+    Workflows,
 )
 from .retry import RetryPolicy
 
@@ -56,6 +57,7 @@ class QualtricsClient(BaseClient):
         self.surveys = Surveys(self)
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
+        self.workflows = Workflows(self)
 
     @classmethod
     def for_datacenter(

@@ -13,6 +13,7 @@ client can carry its token anywhere else.
 
 from __future__ import annotations
 
+import base64
 import json as jsonlib
 import logging
 import re
@@ -20,11 +21,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import paths
 from .errors import (
     BudgetExhaustedError,
     ConnectionFailedError,
@@ -49,6 +51,8 @@ ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 PROXIED_NOTICE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
 DATACENTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
 TOKEN_MASK = "••••"
+# A workflow's JSON event may be at most this big (docs/qualtrics-api.md#workflow-events).
+MAX_EVENT_BYTES = 100 * 1024
 
 Timeout = float | tuple[float, float]
 Hook = Callable[["CallRecord"], None]
@@ -152,6 +156,38 @@ class CallRecord:
         return self.status is not None and 200 <= self.status < 300 and self.error_class is None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One call and its whole answer, as ``BaseClient.exchange`` made it (the token scrubbed out)."""
+
+    method: str
+    path: str
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    duration_s: float
+    envelope: dict[str, Any] | None
+    request_id: str | None
+    error: QualtricsError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        meta = (self.envelope or {}).get("meta")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def next_page(self) -> str | None:
+        """The answer's ``result.nextPage``, when it names one."""
+        result = (self.envelope or {}).get("result")
+        following = result.get("nextPage") if isinstance(result, dict) else None
+        return following if isinstance(following, str) and following else None
+
+
 class BaseClient:
     """Sends calls to one connection's Qualtrics API and returns the envelope's ``result``."""
 
@@ -234,34 +270,12 @@ class BaseClient:
     # Where a call may go -----------------------------------------------------------------------------
 
     def _check_relative_path(self, path: str) -> str:
-        if not isinstance(path, str) or not path.strip("/"):
-            raise UnsafeRequestError("the path is empty")
-        if not path.isprintable() or any(ch in path for ch in " \\?#"):
-            raise UnsafeRequestError("the path may only hold path segments (pass query parameters separately)")
-        parts = urlsplit(path)
-        if parts.scheme or parts.netloc or path.startswith("//"):
-            raise UnsafeRequestError("absolute URLs are not allowed; give a path relative to the API")
-        lowered = path.lower()
-        if "%2f" in lowered or "%5c" in lowered:
-            raise UnsafeRequestError("encoded slashes are not allowed in a path")
-        segments = path.strip("/").split("/")
-        if any(unquote(part) in (".", "..", "") for part in segments):
-            raise UnsafeRequestError("'.', '..' and empty segments are not allowed in a path")
-        return "/" + "/".join(segments)
+        return paths.relative_path(path)
 
     def _check_page_url(self, url: str) -> str:
         """The path (relative to the base) of a page URL Qualtrics returned, if it stays at home."""
-        if not isinstance(url, str) or not url.isprintable() or "\\" in url:
-            raise UnsafeRequestError("the page URL is not a URL")
-        parts = urlsplit(url)
-        port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
-        if parts.scheme != self._scheme or (parts.hostname or "").lower() != self._host or port != self._port:
-            raise UnsafeRequestError("the page URL points at another host than the connection's")
-        if parts.username or parts.password or parts.fragment:
-            raise UnsafeRequestError("the page URL carries credentials or a fragment")
-        if not parts.path.startswith(self._base_path + "/"):
-            raise UnsafeRequestError("the page URL leaves the connection's API path")
-        return self._check_relative_path(parts.path[len(self._base_path) :])
+        path, _query = paths.page_request(url, base_url=self.base_url)
+        return path
 
     def _timeout_for(self, path: str, override: Timeout | None) -> tuple[float, float]:
         if override is not None:
@@ -283,10 +297,141 @@ class BaseClient:
         """Fetch a ``nextPage`` URL handed back by Qualtrics (same host and base path only)."""
         return page_from_result(self._send("GET", page_url, is_page_url=True), fetch_next=self._next_page)
 
+    # Authentication ----------------------------------------------------------------------------------
+
+    def _auth_headers(self, scheme: str, username: str = "") -> dict[str, str]:
+        """The headers that authenticate a call: the token (the API's way), Qualtrics' Basic
+        ``username:token`` (accepted by workflow event triggers), or none (a trigger that asks for none)."""
+        if scheme == "token":
+            return {"X-API-TOKEN": self._token}
+        if scheme == "basic":
+            if not username or ":" in username or not username.isprintable():
+                raise UnsafeRequestError("Basic authentication needs the Qualtrics username (without ':')")
+            credentials = base64.b64encode(f"{username}:{self._token}".encode()).decode("ascii")
+            return {"Authorization": f"Basic {credentials}"}
+        if scheme == "none":
+            return {}
+        raise UnsafeRequestError(f"unknown authentication {scheme[:20]!r}")
+
+    # Workflow events ---------------------------------------------------------------------------------
+
+    def _send_event(
+        self, url: str, body: bytes, *, auth: str = "token", username: str = "", retry: RetryPolicy | None = None
+    ) -> dict[str, Any]:
+        """Post a JSON event to a workflow's trigger URL on this connection's host; the answer's ``meta``.
+
+        The URL is checked by ``paths.event_url`` (one of the two documented forms, on the connection's
+        own datacenter host), so the token cannot be sent anywhere else. The body must be JSON of at most
+        100 KB (docs/qualtrics-api.md#workflow-events). It takes a slot of the brand's rate budget like
+        any other call.
+        """
+        event = paths.event_url(url, api_base_url=self.base_url)
+        if len(body) > MAX_EVENT_BYTES:
+            raise UnsafeRequestError(
+                f"the event is {len(body) / 1024:.0f} KB; Qualtrics accepts at most {MAX_EVENT_BYTES // 1024} KB"
+            )
+        self._send("POST", event.path, retry=retry, event=event, data=body, auth=(auth, username))
+        return dict(self.last_meta or {})
+
+    def refuse_token_in(self, *pieces: str | bytes) -> None:
+        """UnsafeRequestError when any piece of a request a person typed holds the token: it would end up in
+        their history, a saved request or a curl command (the client adds authentication itself)."""
+        token = self._token
+        for piece in pieces:
+            if (token.encode() in piece) if isinstance(piece, bytes) else (token in piece):
+                raise UnsafeRequestError(
+                    "the request holds the connection's API token; remove it: the portal authenticates the call itself"
+                )
+
+    # Any call, as it was answered ---------------------------------------------------------------------
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+        headers: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+        body: str | bytes | None = None,
+        wait_for_budget: bool = True,
+        timeout: Timeout | None = None,
+    ) -> Exchange:
+        """Make one call exactly as given and return the whole answer, whatever its status.
+
+        For a person exploring the API: ``path`` is relative to the API (checked by
+        ``paths.relative_path``), ``headers`` are the person's own (checked by ``paths.check_headers``:
+        no credentials), ``body`` is sent as JSON text unchanged. One attempt, never retried; it takes a
+        slot of the brand's rate budget (waiting for one unless ``wait_for_budget`` is False). An error
+        status is returned, not raised; only a call that got no answer raises (``ConnectionFailedError``).
+        Everything returned has the token scrubbed out.
+        """
+        method = method.upper()
+        if method not in ALLOWED_METHODS:
+            raise UnsafeRequestError(f"HTTP method {method[:20]!r} is not allowed")
+        path = paths.relative_path(path)
+        own_headers = paths.check_headers(headers)
+        query = list(params.items()) if isinstance(params, Mapping) else list(params or ())
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.refuse_token_in(path, *(f"{k}={v}" for k, v in query), *(f"{k}: {v}" for k, v in own_headers),
+                             data or b"")
+        policy = RetryPolicy(max_attempts=1, max_total_wait=0.0, wait_for_budget=wait_for_budget)
+        self._take_slot(method, path, policy)
+        sent_headers = {"Accept": "application/json", "User-Agent": self.user_agent}
+        if data:
+            sent_headers["Content-Type"] = "application/json"
+        for name, value in own_headers:
+            sent_headers[name] = value
+        sent_headers.update(self._auth_headers("token"))
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, self.base_url + path, params=query or None, data=data or None, headers=sent_headers,
+                timeout=self._timeout_for(path, timeout), allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            error = self._connection_error(exc, method, path)
+            self._record(method, path, None, started, 1, error=error)
+            logger.info("%s %s failed: %s", method, path, error.message)
+            raise error from exc
+        duration = time.monotonic() - started
+        text = self._scrub(response.content.decode(response.encoding or "utf-8", errors="replace"))
+        envelope = self._decode(text)
+        meta = envelope.get("meta") if envelope else None
+        if isinstance(meta, dict):
+            self._note_meta(meta)
+        else:
+            self.last_meta = None
+            self.last_notice = None
+            meta = {}
+        failed = response.status_code >= 400 or bool(meta.get("error"))
+        error = None
+        if failed:
+            error = error_from_envelope(response.status_code, envelope, method=method, path=path,
+                                        reason=response.reason or "", body_excerpt=text if envelope is None else "")
+        self._record(method, path, response.status_code, started, 1, error=error)
+        logger.info("%s %s -> %s (request id %s)", method, path, response.status_code,
+                    (meta or {}).get("requestId"))
+        return Exchange(
+            method=method,
+            path=path,
+            status=response.status_code,
+            reason=response.reason or "",
+            headers=tuple((name, self._scrub(value)) for name, value in response.headers.items()),
+            text=text,
+            duration_s=duration,
+            envelope=envelope,
+            request_id=(meta or {}).get("requestId") or None,
+            error=error,
+        )
+
     # Sending -----------------------------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, mask_token(self._token)) if text else text
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the token masked wherever it appears (for showing back what a person typed)."""
+        return self._scrub(text)
 
     def _note_meta(self, meta: dict[str, Any]) -> None:
         self.last_meta = meta
@@ -412,9 +557,17 @@ class BaseClient:
         timeout: tuple[float, float],
         attempt: int,
         policy: RetryPolicy,
+        data: bytes | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> Any:
         self._take_slot(method, path, policy)
-        headers = {"X-API-TOKEN": self._token, "Accept": "application/json", "User-Agent": self.user_agent}
+        headers = {
+            **self._auth_headers(*(auth or ("token", ""))),
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+        }
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -422,6 +575,7 @@ class BaseClient:
                 url,
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=False,
@@ -495,11 +649,16 @@ class BaseClient:
         timeout: Timeout | None = None,
         is_page_url: bool = False,
         idempotent: bool | None = None,
+        event: paths.EventUrl | None = None,
+        data: bytes | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> Any:
         method = method.upper()
         if method not in ALLOWED_METHODS:
             raise UnsafeRequestError(f"HTTP method {method[:20]!r} is not allowed")
-        if is_page_url:
+        if event is not None:
+            path, url = event.path, event.url
+        elif is_page_url:
             path = self._check_page_url(target)
             url = target
         else:
@@ -514,7 +673,8 @@ class BaseClient:
             nonlocal maybe_done
             try:
                 return self._attempt(
-                    method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy
+                    method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy,
+                    data=data, auth=auth,
                 )
             except NotFoundError:
                 if method == "DELETE" and maybe_done:

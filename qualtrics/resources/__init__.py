@@ -10,6 +10,7 @@ from .mailing_lists import MailingListMembers, MailingLists
 from .sms import SmsDistributions
 from .surveys import Surveys
 from .users import Users
+from .workflows import Workflows
 
 __all__ = [
     "ContactImports",
@@ -25,4 +26,5 @@ __all__ = [
     "SmsDistributions",
     "Surveys",
     "Users",
+    "Workflows",
 ]

@@ -33,6 +33,40 @@
   document.body.addEventListener('htmx:sendError', function () {
     showError('The portal did not answer. Check your network connection and try again.');
   });
+  // "Copy" buttons: data-copy names the element whose text goes to the clipboard.
+  document.body.addEventListener('click', function (evt) {
+    var button = evt.target.closest('[data-copy]');
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute('data-copy'));
+    if (!source) return;
+    var label = button.textContent;
+    function done() { button.textContent = 'Copied'; setTimeout(function () { button.textContent = label; }, 1500); }
+    function select() {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      try { if (document.execCommand('copy')) done(); } catch (e) { /* the text stays selected to copy by hand */ }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(source.textContent).then(done, select);
+    } else {
+      select();
+    }
+  });
+  // "Add a row" buttons: data-add-row names the table body whose last row is copied, emptied.
+  document.body.addEventListener('click', function (evt) {
+    var button = evt.target.closest('[data-add-row]');
+    if (!button) return;
+    var body = document.querySelector(button.getAttribute('data-add-row'));
+    if (!body || !body.lastElementChild) return;
+    var row = body.lastElementChild.cloneNode(true);
+    row.querySelectorAll('input').forEach(function (input) { input.value = ''; });
+    body.appendChild(row);
+    var first = row.querySelector('input');
+    if (first) first.focus();
+  });
   function showError(text) {
     var box = document.getElementById('toasts');
     if (!box) return;
