@@ -20,12 +20,12 @@ from .errors import (
     ServerError,
     UnsafeRequestError,
 )
+from .exchange import Exchange
 from .http import (
     MAX_EVENT_BYTES,
     SMS_READ_TIMEOUT,
     TOKEN_MASK,
     CallRecord,
-    Exchange,
     datacenter_from_notice,
     mask_token,
     new_session,

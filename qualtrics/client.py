@@ -19,6 +19,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from .exchange import ExchangeMixin
 from .http import DATACENTER_ID, BaseClient, Hook, Timeout, timeout_pair
 from .ratelimit import RateLimiter
 from .resources import (
@@ -39,7 +40,7 @@ from .retry import RetryPolicy
 DEFAULT_BASE_URL_TEMPLATE = "https://{datacenter}.qualtrics.com/API/v3"
 
 
-class QualtricsClient(BaseClient):
+class QualtricsClient(ExchangeMixin, BaseClient):
     """Calls Qualtrics API v3 for one connection (a datacenter and a token)."""
 
     def __init__(self, base_url: str, token: str, **options: Any) -> None:

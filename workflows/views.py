@@ -21,7 +21,8 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from connections.access import connection_view
 from connections.models import Role
 from connections.scoping import ConnectionViewMixin
-from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, Page
+from qualtrics import Page
+from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, queryset_page
 from web.errors import EXPLAINABLE_ERRORS, ExplainableError, explain, explained, handles_errors
 from web.forms import add_service_error
 from web.htmx import is_partial
@@ -92,14 +93,7 @@ class TriggerListView(WorkflowsMixin, CrudListView):
     ]
 
     def fetch_page(self, *, cursor, page_size, search) -> Page:
-        qs = selectors.trigger_list(connection=self.connection)
-        try:
-            offset = max(int(cursor or 0), 0)
-        except ValueError:
-            offset = 0
-        items = list(qs[offset: offset + page_size + 1])
-        more = len(items) > page_size
-        return Page(items[:page_size], next_cursor=str(offset + page_size) if more else None, total=qs.count())
+        return queryset_page(selectors.trigger_list(connection=self.connection), cursor=cursor, page_size=page_size)
 
     def row_url(self, item) -> str:
         url = item.get_absolute_url()
