@@ -107,12 +107,16 @@ def test_teams_are_managed_with_their_members(login, root, personas):
     client = login(root)
     response = client.post(reverse("admin:auth_group_add"), {
         "name": "Research", "members": [personas.viewer.pk, personas.outsider.pk], "permissions": [],
+        "manager_links-TOTAL_FORMS": 1, "manager_links-INITIAL_FORMS": 0,
+        "manager_links-MIN_NUM_FORMS": 0, "manager_links-MAX_NUM_FORMS": 1000,
+        "manager_links-0-user": personas.manager.pk,
         "connection_shares-TOTAL_FORMS": 0, "connection_shares-INITIAL_FORMS": 0,
         "connection_shares-MIN_NUM_FORMS": 0, "connection_shares-MAX_NUM_FORMS": 0,
     })
     assert response.status_code == 302, main_text(response)
     team = Group.objects.get(name="Research")
     assert set(team.user_set.all()) == {personas.viewer, personas.outsider}
+    assert list(team.manager_links.values_list("user", flat=True)) == [personas.manager.pk]
     existing = Group.objects.get(name="Survey ops")
     page = main_text(client.get(reverse("admin:auth_group_change", args=[existing.pk])))
     assert "Acme production" in page and "Operator" in page
