@@ -15,6 +15,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.models import Group
 
 from accounts.models import TeamManager
+from web.admin import SafeAutocompleteMixin
 
 from .models import AlertSent, AuditEvent, Connection, ConnectionShare
 from .services import connection_admin_save, connection_delete, connection_share, connection_unshare
@@ -93,7 +94,7 @@ class ConnectionAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
-class ConnectionShareInline(GrantsAccessAdminMixin, admin.TabularInline):
+class ConnectionShareInline(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.TabularInline):
     model = ConnectionShare
     extra = 0
     autocomplete_fields = ("user", "team")
@@ -119,7 +120,7 @@ LEARNED_FIELDS = (
 
 
 @admin.register(Connection)
-class ConnectionAdmin(GrantsAccessAdminMixin, admin.ModelAdmin):
+class ConnectionAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.ModelAdmin):
     form = ConnectionAdminForm
     inlines = [ConnectionShareInline]
     list_display = (
@@ -203,7 +204,7 @@ class ConnectionAdmin(GrantsAccessAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ConnectionShare)
-class ConnectionShareAdmin(GrantsAccessAdminMixin, admin.ModelAdmin):
+class ConnectionShareAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.ModelAdmin):
     list_display = ("connection", "user", "team", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("connection__name", "user__username", "team__name")
@@ -282,7 +283,7 @@ class TeamShareInline(admin.TabularInline):
         return False
 
 
-class TeamManagerInline(GrantsAccessAdminMixin, admin.TabularInline):
+class TeamManagerInline(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.TabularInline):
     model = TeamManager
     extra = 0
     autocomplete_fields = ("user",)

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "web.htmx.HtmxMessagesMiddleware",
+    "web.params.InputGuardMiddleware",
     "web.errors.ExplainErrorsMiddleware",
 ]
 

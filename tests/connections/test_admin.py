@@ -130,3 +130,14 @@ def test_deleting_in_the_admin_is_audited(login, root, personas):
     assert not Connection.objects.exists()
     event = AuditEvent.objects.get(action="connection.delete")
     assert (event.actor, event.connection_label) == (root, "Acme production")
+
+
+@pytest.mark.parametrize("bad", ["²", "x", "9" * 30])
+def test_a_key_that_cannot_be_one_is_a_form_error_not_a_server_error(login, root, personas, bad):
+    client = login(root)
+    share = ConnectionShare.objects.filter(connection=personas.connection).first()
+    response = client.post(reverse("admin:connections_connectionshare_change", args=[share.pk]),
+                           {"connection": personas.connection.pk, "user": "", "team": bad, "role": Role.VIEWER})
+    assert response.status_code == 200 and "Select a valid choice" in main_text(response)
+    add_page = client.get(reverse("admin:connections_connection_add"), {"owner": bad})
+    assert add_page.status_code == 200
