@@ -7,6 +7,7 @@ local-memory cache and a file-based mail box.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
     "web",
     "accounts",
     "connections",
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "web.htmx.HtmxMessagesMiddleware",
     "web.params.InputGuardMiddleware",
     "web.errors.ExplainErrorsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the log-in page
 ]
 
 if not DEBUG:  # in development runserver serves static files itself
@@ -258,7 +261,20 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:  # hashing speed only matters for tests; production keeps Django's default hashers
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ProfileModelBackend"]
+
+# Log-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures an account, and separately an
+# address, is refused for LOGIN_LOCKOUT_MINUTES. The address is the client's, read behind
+# PORTAL_TRUSTED_PROXIES reverse proxies (the one TLS proxy of the production set-up by default).
+PORTAL_TRUSTED_PROXIES = _setting("PORTAL_TRUSTED_PROXIES", env.int, default=0 if DEBUG else 1)
+AXES_FAILURE_LIMIT = _setting("LOGIN_FAILURE_LIMIT", env.int, default=10)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES", env.int, default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures and lockouts only: successful log-ins are not recorded
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
