@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from connections.access import connection_view
@@ -276,6 +276,7 @@ class ContactDeleteView(WriteScreen, ContactMixin, CrudDeleteView):
         services.contact_delete(**self.reads(), directory_id=self.directory_id, contact_id=self.kwargs["contact_id"])
 
 
+@require_GET
 @connection_view(Role.OPERATOR)
 def embedded_row(request, connection_id, directory_id):
     """One blank row of the embedded-data editor, added in place by htmx."""
@@ -381,6 +382,7 @@ class MailingListDeleteView(WriteScreen, MailingListMixin, CrudDeleteView):
         return reverse("contacts:member_list", kwargs=self.url_kwargs(mailing_list_id=self.kwargs["mailing_list_id"]))
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def mailinglist_detail(request, connection_id, directory_id, mailing_list_id):
     return redirect("contacts:member_list", connection_id=connection_id, directory_id=directory_id,
@@ -543,6 +545,7 @@ def _csv_response(request, lines, filename: str, *, action: str, target: str) ->
     return response
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def contact_export(request, connection_id, directory_id):
     """Every contact of the directory as CSV, streamed page by page."""
@@ -552,6 +555,7 @@ def contact_export(request, connection_id, directory_id):
                          target=directory_id)
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def member_export(request, connection_id, directory_id, mailing_list_id):
     lines = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id,
@@ -587,6 +591,7 @@ def _list_context(request, directory_id, mailing_list_id, **extra):
     return context
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_list(request, connection_id, directory_id, mailing_list_id):
     imports = selectors.contact_import_list(connection=request.connection, mailing_list_id=mailing_list_id)[:50]
@@ -594,6 +599,7 @@ def import_list(request, connection_id, directory_id, mailing_list_id):
                   _list_context(request, directory_id, mailing_list_id, imports=imports, list_tab="imports"))
 
 
+@require_http_methods(["GET", "POST"])
 @connection_view(Role.OPERATOR)
 def import_create(request, connection_id, directory_id, mailing_list_id):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -630,6 +636,7 @@ def _sample_rows(contact_import: ContactImport, count: int = 3) -> list[list[str
     return rows
 
 
+@require_http_methods(["GET", "POST"])
 @connection_view(Role.OPERATOR)
 def import_map(request, connection_id, directory_id, mailing_list_id, import_id):
     """Map the columns, then check every row: a report and a preview before anything is sent."""
@@ -705,6 +712,7 @@ def _import_progress_context(contact_import: ContactImport) -> dict:
             "retention_days": settings.CONTACT_IMPORT_FILE_RETENTION_DAYS}
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_detail(request, connection_id, directory_id, mailing_list_id, import_id):
     """Progress while it runs (polled every 2 s), the summary when it is done."""
@@ -719,6 +727,7 @@ def import_detail(request, connection_id, directory_id, mailing_list_id, import_
     return render(request, "contacts/import_detail.html", context)
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_progress(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
@@ -738,6 +747,7 @@ def import_progress(request, connection_id, directory_id, mailing_list_id, impor
     return response
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_rejected(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,

@@ -173,6 +173,8 @@ def test_the_readme_production_setup_serves_every_page_family(production, sandbo
         page = proxy.get(path)
         assert page.status_code == 200, f"{path}: HTTP {page.status_code}\n{page.text[:2000]}"
         assert "text/html" in page.headers["Content-Type"]
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"], path
+        assert "no-store" in page.headers["Cache-Control"], path
         found = set(STATIC_REFERENCE.findall(page.text))
         assert found, f"{path} references no static file"
         static_files |= found
