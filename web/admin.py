@@ -1,7 +1,9 @@
-"""Small mixins for the Django admin pages of the feature apps."""
+"""The Django admin site of the portal, and small mixins for the admin pages of the feature apps."""
 
 from __future__ import annotations
 
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 
@@ -49,3 +51,27 @@ class SafeAutocompleteMixin:
         if field is not None and type(field.widget) is AutocompleteSelectMultiple:
             field.widget.__class__ = SafeAutocompleteSelectMultiple
         return field
+
+
+class SafeToFieldMixin:
+    """Django's change page looks a field named by ?_to_field= up even when the value is empty, and fails
+    with a server error; an empty one now means none, as it does everywhere else in the admin."""
+
+    def get_object(self, request, object_id, from_field=None):
+        return super().get_object(request, object_id, from_field or None)
+
+
+class PortalAdminSite(admin.AdminSite):
+    """The admin site: every model admin registered on it, the portal's and other packages' alike, gets
+    SafeToFieldMixin."""
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SafeToFieldMixin):
+            admin_class = type(admin_class.__name__, (SafeToFieldMixin, admin_class),
+                               {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__})
+        return super().register(model_or_iterable, admin_class, **options)
+
+
+class PortalAdminConfig(AdminConfig):
+    default_site = "web.admin.PortalAdminSite"

@@ -141,3 +141,15 @@ def test_a_key_that_cannot_be_one_is_a_form_error_not_a_server_error(login, root
     assert response.status_code == 200 and "Select a valid choice" in main_text(response)
     add_page = client.get(reverse("admin:connections_connection_add"), {"owner": bad})
     assert add_page.status_code == 200
+
+
+def test_an_empty_to_field_on_a_change_page_means_none(login, root, personas):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    Client().post(reverse("login"), {"username": "someone", "password": "wrong"})
+    client = login(root)
+    attempt = AccessAttempt.objects.get()
+    for url in (reverse("admin:connections_connection_change", args=[personas.connection.pk]),
+                reverse("admin:axes_accessattempt_change", args=[attempt.pk])):
+        assert client.get(url, {"_to_field": ""}).status_code == 200, url
