@@ -343,7 +343,7 @@ def test_the_mail_box_is_for_superusers(client, world, persona, settings, tmp_pa
 
 
 def test_a_staff_user_reaches_no_connection_by_any_route(client, world):
-    """The issue's report, end to end: staff adds himself to a team holding a role, then opens the connection."""
+    """End to end: a staff user adds himself to a team holding a role, then tries to open the connection."""
     other = make_connection(world.owner, name="Other")
     for connection in (world.connection, other):
         assert not can_open(client, world.staff, connection)

@@ -162,7 +162,7 @@ class TestSizes:
         assert not form.is_valid()
         assert form.errors["file"] == ["The file is 6 bytes; the limit is 4 bytes."]
 
-    def test_the_issues_example(self):
+    def test_a_file_just_over_the_limit_reads_in_the_same_unit(self):
         # A file of 106 MB (decimal) against the 100 MiB limit used to read "106 MB; the limit is 104 MB".
         assert f"{binary_size(106_000_000)}; the limit is {binary_size(100 * 1024**2)}" == (
             "101.1 MiB; the limit is 100 MiB"
