@@ -73,7 +73,7 @@ def names_for(route: str, view) -> set[str]:
     for the admin), and, added by the caller, the names of the page's form fields."""
     if route.startswith("admin/"):
         return set(ADMIN_NAMES)
-    app = view.__module__.split(".")[0]
+    app = getattr(view, "view_class", view).__module__.split(".")[0]  # a class-based view's own module
     return set(names_read_in(app)) | set(names_read_in("web")) | {"page_size", "cursor", "trail", "partial"}
 
 
