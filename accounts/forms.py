@@ -21,16 +21,27 @@ class ProfileForm(PortalForm):
 
 
 class TeamForm(PortalForm):
+    """A team's name and members; its managers too when an administrator edits it (`with_managers`)."""
+
     name = forms.CharField(max_length=150)
     members = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text="Members hold the team's role on every connection shared with the team.",
+    )
+    managers = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Managers change the team's name and members. Only an administrator changes this list.",
     )
 
-    def __init__(self, *args, team=None, **kwargs):
+    def __init__(self, *args, team=None, with_managers: bool = False, **kwargs):
         self.team = team
         super().__init__(*args, **kwargs)
+        if not with_managers:
+            del self.fields["managers"]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -16,3 +16,18 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class TeamManager(models.Model):
+    """Someone who may change a team's name and members. Joining a team grants the team's roles on every
+    connection shared with it, so only a team's managers (and superusers) change who is in it; a
+    superuser names the managers."""
+
+    team = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="manager_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="managed_team_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="unique_team_manager")]
+
+    def __str__(self) -> str:
+        return f"{self.user} manages {self.team}"

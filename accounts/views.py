@@ -1,16 +1,20 @@
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods
 
 from web.crud import Column, CrudFormView, CrudListView, queryset_page
 
 from .forms import ProfileForm, TeamForm
+from .selectors import administers_teams, can_manage_team, manages_any_team, teams_managed_by
 from .services import profile_get_or_create, profile_update, team_create, team_update
 
+TEAMS_REFUSED = "Teams are changed by their managers and by the portal's administrators."
 
+
+@require_http_methods(["GET", "POST"])
 def profile(request):
     current = profile_get_or_create(user=request.user)
     form = ProfileForm(request.POST or None, initial={"timezone": current.timezone})
@@ -22,34 +26,51 @@ def profile(request):
 
 
 class TeamAdminMixin:
-    """Teams are the Django groups a connection can be shared with; only staff manage them."""
+    """Teams are the Django groups a connection can be shared with. A team's managers change its name and
+    members; the portal's administrators (superusers) create teams and name their managers. Being staff
+    grants nothing here."""
 
     resource = "accounts:team"
     verbose_name = "team"
     id_field = "pk"
     object_kwarg = "team_id"
-    can_write = True  # every staff member may
 
-    @method_decorator(staff_member_required)
     def dispatch(self, request, *args, **kwargs):
+        if not self.allowed(request):
+            raise PermissionDenied(TEAMS_REFUSED)
         return super().dispatch(request, *args, **kwargs)
+
+    def allowed(self, request) -> bool:
+        raise NotImplementedError
+
+    @property
+    def can_write(self) -> bool:  # "New team" is shown to those who may create one
+        return administers_teams(self.request.user)
+
+
+def _names(users) -> str:
+    return ", ".join(user.get_username() for user in users)
 
 
 def _members(team: Group) -> str:
-    names = [user.get_username() for user in team.user_set.all()]
-    if not names:
-        return mark_safe('<span class="text-body-secondary">nobody yet</span>')
-    return ", ".join(names)
+    return _names(team.user_set.all()) or mark_safe('<span class="text-body-secondary">nobody yet</span>')
+
+
+def _managers(team: Group) -> str:
+    managers = _names(link.user for link in team.manager_links.all())
+    return managers or mark_safe('<span class="text-body-secondary">administrators only</span>')
 
 
 class TeamListView(TeamAdminMixin, CrudListView):
-    columns = [Column("Team", "name", link=True), Column("Members", _members)]
+    columns = [Column("Team", "name", link=True), Column("Members", _members), Column("Managers", _managers)]
     row_url_name = "accounts:team_edit"  # a team has no page of its own: its row opens its form
     empty_message = "No teams yet. A team lets you share a connection with several people at once."
 
+    def allowed(self, request) -> bool:
+        return manages_any_team(request.user)
+
     def fetch_page(self, *, cursor, page_size, search):
-        teams = Group.objects.order_by("name").prefetch_related("user_set")
-        return queryset_page(teams, cursor=cursor, page_size=page_size)
+        return queryset_page(teams_managed_by(self.request.user), cursor=cursor, page_size=page_size)
 
 
 class TeamFormView(TeamAdminMixin, CrudFormView):
@@ -57,23 +78,37 @@ class TeamFormView(TeamAdminMixin, CrudFormView):
     submit_label = "Save team"
     cancel_to_detail = False
 
+    def allowed(self, request) -> bool:
+        if self.is_create:
+            return administers_teams(request.user)
+        return can_manage_team(request.user, self.object)
+
     def get_object(self):
         return get_object_or_404(Group, pk=self.kwargs["team_id"])
 
+    @property
+    def with_managers(self) -> bool:
+        return administers_teams(self.request.user)
+
     def initial_from(self, team) -> dict:
-        return {"name": team.name, "members": team.user_set.all()}
+        return {"name": team.name, "members": team.user_set.all(),
+                "managers": [link.user_id for link in team.manager_links.all()]}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "team": self.object}
+        return {**super().get_form_kwargs(), "team": self.object, "with_managers": self.with_managers}
 
     def form_title(self) -> str:
         return "New team" if self.is_create else f"Team “{self.object.name}”"
 
     def save(self, form):
-        member_ids = [user.pk for user in form.cleaned_data["members"]]
+        data = form.cleaned_data
+        member_ids = [user.pk for user in data["members"]]
+        manager_ids = [user.pk for user in data["managers"]] if self.with_managers else None
         if self.is_create:
-            return team_create(name=form.cleaned_data["name"], member_ids=member_ids)
-        return team_update(team=self.object, name=form.cleaned_data["name"], member_ids=member_ids)
+            return team_create(actor=self.request.user, name=data["name"], member_ids=member_ids,
+                               manager_ids=manager_ids or ())
+        return team_update(actor=self.request.user, team=self.object, name=data["name"], member_ids=member_ids,
+                           manager_ids=manager_ids)
 
     def success_text(self, form, team) -> str:
         return f"Team “{team.name}” {'created' if self.is_create else 'saved'}."

@@ -274,7 +274,7 @@ class UserSearchForm(PortalForm):
         max_length=100,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "Name, username or e-mail", "autocomplete": "off",
-                   "style": "min-width: 18rem"}
+                   "class": "min-w-18"}
         ),
     )
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *USER_STATUSES])
@@ -290,7 +290,7 @@ class GroupSearchForm(PortalForm):
         max_length=100,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "Group name or ID", "autocomplete": "off",
-                   "style": "min-width: 18rem"}
+                   "class": "min-w-18"}
         ),
     )
 

@@ -1,4 +1,9 @@
-"""Django admin: connections (token set through a write-only field), shares, teams, alerts, audit."""
+"""Django admin: connections (token set through a write-only field), shares, teams, alerts, audit.
+
+Connections, shares and teams decide who may use a connection, so in the admin only superusers change
+them; other staff may at most look (with Django's view permissions). Everyone else changes shares on the
+connection's own screen (its managers) and teams on the portal's team screen (their managers).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.models import Group
+
+from accounts.models import TeamManager
+from web.admin import SafeAutocompleteMixin
 
 from .models import AlertSent, AuditEvent, Connection, ConnectionShare
 from .services import connection_admin_save, connection_delete, connection_share, connection_unshare
@@ -25,6 +33,20 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class GrantsAccessAdminMixin:
+    """Pages that grant access to connections: changed by superusers only, never through is_staff or a
+    model permission alone."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -72,7 +94,7 @@ class ConnectionAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
-class ConnectionShareInline(admin.TabularInline):
+class ConnectionShareInline(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.TabularInline):
     model = ConnectionShare
     extra = 0
     autocomplete_fields = ("user", "team")
@@ -98,7 +120,7 @@ LEARNED_FIELDS = (
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.ModelAdmin):
     form = ConnectionAdminForm
     inlines = [ConnectionShareInline]
     list_display = (
@@ -182,7 +204,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConnectionShare)
-class ConnectionShareAdmin(admin.ModelAdmin):
+class ConnectionShareAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.ModelAdmin):
     list_display = ("connection", "user", "team", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("connection__name", "user__username", "team__name")
@@ -261,13 +283,21 @@ class TeamShareInline(admin.TabularInline):
         return False
 
 
+class TeamManagerInline(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.TabularInline):
+    model = TeamManager
+    extra = 0
+    autocomplete_fields = ("user",)
+    verbose_name = "manager (changes the team's members in the portal)"
+    verbose_name_plural = "managers (they change the team's members in the portal)"
+
+
 admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class TeamAdmin(BaseGroupAdmin):
+class TeamAdmin(GrantsAccessAdminMixin, BaseGroupAdmin):
     form = TeamAdminForm
-    inlines = [TeamShareInline]
+    inlines = [TeamManagerInline, TeamShareInline]
     list_display = ("name", "member_count")
 
     @admin.display(description="members")

@@ -70,6 +70,7 @@ def layout(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from accounts.selectors import manages_any_team
     from connections.access import connections_for, role_for
     from connections.selectors import current_connection_for
 
@@ -105,6 +106,7 @@ def layout(request):
         "section": section,
         "section_links": links,
         "expiring_connections": _with_rotate_permission(user, expiring),
+        "manages_teams": manages_any_team(user),
     }
 
 

@@ -82,8 +82,20 @@ class FileShape:
     row_count: int
 
 
+NUL_REFUSED = (
+    "Row {row} contains a NUL character (a zero byte), which no contact field can hold. "
+    "Remove it, or save the file again as “CSV UTF-8”."
+)
+
+
 def _detect_encoding(raw) -> str:
     """The first encoding that decodes the whole file (read in blocks)."""
+    raw.seek(0)
+    if raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise CSVFormatError(
+            "The file is UTF-16 text (“Unicode text” in Excel), which the import does not read. "
+            "Save it as “CSV UTF-8” and try again."
+        )
     for encoding in ENCODINGS:
         raw.seek(0)
         decoder = codecs.getincrementaldecoder(encoding)()
@@ -123,11 +135,15 @@ def inspect(raw) -> FileShape:
             raise CSVFormatError("The file is empty.") from None
         except csv.Error as exc:
             raise CSVFormatError(f"The header row cannot be read: {exc}.") from None
+        if any("\0" in h for h in headers):
+            raise CSVFormatError(NUL_REFUSED.format(row=1))
         if not any(headers):
             raise CSVFormatError("The first row must name the columns (it is empty).")
         count = 0
         try:
-            for row in reader:
+            for number, row in enumerate(reader, start=2):  # numbered as iter_rows numbers them
+                if any("\0" in cell for cell in row):
+                    raise CSVFormatError(NUL_REFUSED.format(row=number))
                 if any(cell.strip() for cell in row):
                     count += 1
         except csv.Error as exc:

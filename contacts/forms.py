@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from web.forms import PortalForm
+from web.sizes import binary_size
 
 from . import csvimport
 from . import validation as v
@@ -179,8 +180,7 @@ class MailingListForm(PortalForm):
 
 
 class ImportUploadForm(PortalForm):
-    file = forms.FileField(label="CSV file", help_text="One contact per row, with a header row naming the "
-                           "columns. UTF-8 or Windows-1252; comma, semicolon or tab separated.")
+    file = forms.FileField(label="CSV file")
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
                                      choices=PHONE_REGIONS)
 
@@ -190,11 +190,17 @@ class ImportUploadForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.fields["phone_region"].initial = v.default_phone_region()
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
+        self.fields["file"].help_text = (
+            "One contact per row, with a header row naming the columns. UTF-8 or Windows-1252; comma, semicolon "
+            f"or tab separated; at most {binary_size(self.max_bytes)}."
+        )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > self.max_bytes:
-            raise ValidationError(f"The file is {upload.size / 1e6:.0f} MB; the limit is {self.max_bytes // 10**6} MB.")
+            raise ValidationError(
+                f"The file is {binary_size(upload.size)}; the limit is {binary_size(self.max_bytes)}."
+            )
         if upload.size == 0:
             raise ValidationError("The file is empty.")
         return upload

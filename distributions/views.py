@@ -31,6 +31,7 @@ from web.crud import (
 from web.errors import EXPLAINABLE_ERRORS, explain, explained, handles_errors
 from web.forms import add_service_error
 from web.htmx import is_partial
+from web.params import whole_number
 
 from . import pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm
@@ -433,7 +434,7 @@ def distribution_history(request, connection_id: int, distribution_id: int):
         "history": page,
         "history_error": error,
         "next_cursor": sign_cursor(page.next_page) if page and page.next_page else "",
-        "page_number": int(request.GET.get("n", "1") or 1) if request.GET.get("n", "1").isdigit() else 1,
+        "page_number": whole_number(request.GET.get("n"), 1, minimum=1, maximum=100_000),
         "first_page": not page_url,
         "connection": request.connection,
     }

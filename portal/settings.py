@@ -7,11 +7,13 @@ local-memory cache and a file-based mail box.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,7 +71,7 @@ CSRF_TRUSTED_ORIGINS = _setting("CSRF_TRUSTED_ORIGINS", env.list, default=[])
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "web.admin.PortalAdminConfig",  # django.contrib.admin, on the portal's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +84,8 @@ INSTALLED_APPS = [
     # `portal` package and so its Celery app; without it a task would be published to Celery's default
     # broker instead of the configured one.
     "portal",
+    "axes",
+    "csp",
     "web",
     "accounts",
     "connections",
@@ -96,17 +100,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "web.headers.NoStoreForSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "web.htmx.HtmxMessagesMiddleware",
+    "web.params.InputGuardMiddleware",
     "web.errors.ExplainErrorsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the log-in page
 ]
 
 if not DEBUG:  # in development runserver serves static files itself
@@ -271,7 +279,21 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:  # hashing speed only matters for tests; production keeps Django's default hashers
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ProfileModelBackend"]
+
+# Log-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures an account, and separately an
+# address, is refused for LOGIN_LOCKOUT_MINUTES. The address is the client's, read behind
+# PORTAL_TRUSTED_PROXIES reverse proxies (the one TLS proxy of the production set-up by default).
+PORTAL_TRUSTED_PROXIES = _setting("PORTAL_TRUSTED_PROXIES", env.int, default=0 if DEBUG else 1)
+AXES_FAILURE_LIMIT = _setting("LOGIN_FAILURE_LIMIT", env.int, default=10)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES", env.int, default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures and lockouts only: successful log-ins are not recorded
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -300,6 +322,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 MESSAGE_TAGS = {40: "danger"}
 
 # --- Security (production-like when DEBUG is off) -------------------------------------------
+# Content-Security-Policy: scripts, styles, fonts and requests from the portal itself only; no inline
+# script without the page's nonce, no inline style or event handler, no eval (htmx is configured so:
+# see templates/base.html). Bootstrap's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

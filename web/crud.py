@@ -50,6 +50,7 @@ from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
 from .forms import add_service_error
 from .htmx import is_partial
+from .params import whole_number
 
 # The salt predates this module's name; changing it would break the cursors in URLs already handed out.
 CURSOR_SALT = "portal.crud.cursor"
@@ -229,10 +230,7 @@ class CrudListView(ResourceMixin, TemplateView):
         return tuple(url.split(marker))
 
     def page_size(self) -> int:
-        try:
-            size = int(self.request.GET.get("page_size", self.default_page_size))
-        except ValueError:
-            size = self.default_page_size
+        size = whole_number(self.request.GET.get("page_size"), self.default_page_size)
         return size if size in self.page_sizes else self.default_page_size
 
     def get(self, request, *args, **kwargs):

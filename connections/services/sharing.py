@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from ..access import role_for
 from ..audit import audit_record
 from ..models import Connection, ConnectionShare, Role
+
+
+def _ensure_may_grant(actor, connection: Connection) -> None:
+    """Only someone who manages the connection (its owner, a manager, a superuser) changes who may use it."""
+    if role_for(actor, connection) != Role.MANAGER:
+        raise PermissionDenied(f"Only the managers of “{connection.name}” change who it is shared with.")
 
 
 @transaction.atomic
 def connection_share(*, connection: Connection, actor, user=None, team: Group | None = None,
                      role: int = Role.VIEWER) -> ConnectionShare:
     """Share with one user or one team in a role (an existing share of the same grantee changes role)."""
+    _ensure_may_grant(actor, connection)
     if (user is None) == (team is None):
         raise ValidationError("Share with either one person or one team.")
     role = Role(int(role))
@@ -43,6 +51,7 @@ def connection_share(*, connection: Connection, actor, user=None, team: Group | 
 
 @transaction.atomic
 def connection_unshare(*, connection: Connection, actor, share_id: int) -> None:
+    _ensure_may_grant(actor, connection)
     share = ConnectionShare.objects.select_related("user", "team").filter(
         connection=connection, pk=share_id
     ).first()

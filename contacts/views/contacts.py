@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from connections.access import connection_view
 from connections.models import Role
@@ -172,6 +173,7 @@ class ContactDeleteView(ContactMixin, CrudDeleteView):
                                 contact_id=self.kwargs["contact_id"])
 
 
+@require_GET
 @connection_view(Role.OPERATOR)
 def embedded_row(request, connection_id, directory_id):
     """One blank row of the embedded-data editor, added in place by htmx."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from connections.access import connection_view
 from connections.audit import audit_record
@@ -20,6 +21,7 @@ def _export_response(request, rows, filename: str, *, action: str, target: str) 
     return csv_response(rows, filename=filename)
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def contact_export(request, connection_id, directory_id):
     """Every contact of the directory as CSV, streamed page by page."""
@@ -29,6 +31,7 @@ def contact_export(request, connection_id, directory_id):
                          target=directory_id)
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def member_export(request, connection_id, directory_id, mailing_list_id):
     rows = selectors.export_rows(connection=request.connection, actor=request.user, directory_id=directory_id,

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from connections.access import connection_view
@@ -48,6 +48,7 @@ def _list_context(request, directory_id, mailing_list_id, **extra):
     return context
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_list(request, connection_id, directory_id, mailing_list_id):
     imports = selectors.contact_import_list(connection=request.connection, mailing_list_id=mailing_list_id)[:50]
@@ -55,6 +56,7 @@ def import_list(request, connection_id, directory_id, mailing_list_id):
                   _list_context(request, directory_id, mailing_list_id, imports=imports, list_tab="imports"))
 
 
+@require_http_methods(["GET", "POST"])
 @connection_view(Role.OPERATOR)
 def import_create(request, connection_id, directory_id, mailing_list_id):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -91,6 +93,7 @@ def _sample_rows(contact_import: ContactImport, count: int = 3) -> list[list[str
     return rows
 
 
+@require_http_methods(["GET", "POST"])
 @connection_view(Role.OPERATOR)
 def import_map(request, connection_id, directory_id, mailing_list_id, import_id):
     """Map the columns, then check every row: a report and a preview before anything is sent."""
@@ -166,6 +169,7 @@ def _import_progress_context(contact_import: ContactImport) -> dict:
             "retention_days": settings.CONTACT_IMPORT_FILE_RETENTION_DAYS}
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_detail(request, connection_id, directory_id, mailing_list_id, import_id):
     """Progress while it runs (polled every 2 s), the summary when it is done."""
@@ -180,6 +184,7 @@ def import_detail(request, connection_id, directory_id, mailing_list_id, import_
     return render(request, "contacts/import_detail.html", context)
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_progress(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
@@ -199,6 +204,7 @@ def import_progress(request, connection_id, directory_id, mailing_list_id, impor
     return response
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def import_rejected(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,

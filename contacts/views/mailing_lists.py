@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.views.decorators.http import require_GET
 
 from connections.access import connection_view
 from connections.models import Role
@@ -112,6 +113,7 @@ class MailingListDeleteView(MailingListMixin, CrudDeleteView):
         return reverse("contacts:member_list", kwargs=self.url_kwargs(mailing_list_id=self.kwargs["mailing_list_id"]))
 
 
+@require_GET
 @connection_view(Role.VIEWER)
 def mailinglist_detail(request, connection_id, directory_id, mailing_list_id):
     return redirect("contacts:member_list", connection_id=connection_id, directory_id=directory_id,

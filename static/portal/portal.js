@@ -1,4 +1,6 @@
-// Small behaviours shared by every page: toasts fade out, modals open when htmx fills them.
+// Every behaviour of the portal's pages lives here: the Content-Security-Policy allows no inline script
+// and no inline event handler. Behaviours attach to data attributes and ids, by event delegation where
+// htmx may swap the elements in later.
 (function () {
   function armToasts(root) {
     (root || document).querySelectorAll('.toast.show:not([data-armed])').forEach(function (el) {
@@ -7,8 +9,129 @@
       setTimeout(function () { el.classList.remove('show'); el.remove(); }, 6000);
     });
   }
-  document.addEventListener('DOMContentLoaded', function () { armToasts(); });
-  document.body.addEventListener('htmx:afterSettle', function () { armToasts(); });
+
+  // Widths computed by the server (a progress bar) come as data-width-percent: CSSOM, not a style attribute.
+  function applyWidths(root) {
+    (root || document).querySelectorAll('[data-width-percent]').forEach(function (el) {
+      var percent = parseFloat(el.getAttribute('data-width-percent'));
+      if (!isNaN(percent)) el.style.width = Math.max(0, Math.min(100, percent)) + '%';
+    });
+  }
+
+  // User and group forms: “Another … type” reveals the ID field under the select; without JavaScript both
+  // stay visible. “Generate a strong password” makes typing one pointless.
+  function syncTypeAndPasswordFields(root) {
+    (root || document).querySelectorAll('select[name="user_type"], select[name="group_type"]').forEach(function (select) {
+      var other = document.getElementById(select.id + '_other');
+      if (!other) return;
+      var box = other.closest('.mb-3');
+      var show = select.value === '__other__' || other.classList.contains('is-invalid');
+      box.classList.toggle('d-none', !show);
+    });
+    var generate = document.getElementById('id_generate_password');
+    var password = document.getElementById('id_password');
+    if (generate && password) {
+      password.disabled = generate.checked;
+      if (generate.checked) password.value = '';
+    }
+  }
+
+  // The group member picker: ticking a search result moves it to the “picked” chips, so it survives the
+  // next search; every chip carries a hidden user_id input posted with the form.
+  function armMemberPicker() {
+    var form = document.getElementById('member-picker');
+    if (!form || form.hasAttribute('data-armed')) return;
+    form.setAttribute('data-armed', '1');
+    var picked = document.getElementById('member-selected');
+    var count = document.getElementById('member-selected-count');
+    var button = document.getElementById('member-add-button');
+    function refresh() {
+      var n = picked.querySelectorAll('input[name="user_id"]').length;
+      count.textContent = n === 0 ? 'Nobody picked yet.' : n + (n === 1 ? ' person' : ' people') + ' picked.';
+      button.disabled = n === 0;
+      form.querySelectorAll('#member-results input[type=checkbox]').forEach(function (box) {
+        box.checked = !!picked.querySelector('[data-user-id="' + box.value + '"]');
+      });
+    }
+    function pick(id, label) {
+      if (picked.querySelector('[data-user-id="' + id + '"]')) return;
+      var chip = document.createElement('span');
+      chip.className = 'badge rounded-pill text-bg-light border d-inline-flex align-items-center gap-1 fw-normal fs-6';
+      chip.setAttribute('data-user-id', id);
+      chip.setAttribute('data-testid', 'picked-user');
+      var text = document.createElement('span');
+      text.textContent = label;
+      var input = document.createElement('input');
+      input.type = 'hidden'; input.name = 'user_id'; input.value = id;
+      var close = document.createElement('button');
+      close.type = 'button'; close.className = 'btn-close btn-sm'; close.setAttribute('aria-label', 'Remove ' + label);
+      close.addEventListener('click', function () { chip.remove(); refresh(); });
+      chip.append(text, input, close);
+      picked.appendChild(chip);
+    }
+    form.addEventListener('change', function (evt) {
+      var box = evt.target;
+      if (!box.matches('#member-results input[type=checkbox]')) return;
+      if (box.checked) { pick(box.value, box.getAttribute('data-label')); }
+      else { var chip = picked.querySelector('[data-user-id="' + box.value + '"]'); if (chip) chip.remove(); }
+      refresh();
+    });
+    // Results are checkboxes named user_id too (so the form works without JavaScript); with the chips
+    // holding the picks, the result boxes themselves must not be posted twice.
+    form.addEventListener('submit', function () {
+      form.querySelectorAll('#member-results input[type=checkbox]').forEach(function (box) { box.disabled = true; });
+    });
+    document.body.addEventListener('htmx:afterSettle', function (evt) {
+      if (evt.detail.target && evt.detail.target.id === 'member-results') refresh();
+    });
+    form.addEventListener('keydown', function (evt) {
+      if (evt.key === 'Enter' && evt.target.id === 'member-search') evt.preventDefault();
+    });
+    refresh();
+  }
+
+  function arm(root) {
+    armToasts(root);
+    applyWidths(root);
+    syncTypeAndPasswordFields(root);
+    armMemberPicker();
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { arm(); });
+  document.body.addEventListener('htmx:afterSettle', function () { arm(); });
+
+  document.addEventListener('change', function (evt) {
+    if (evt.target.matches('select[name="user_type"], select[name="group_type"], #id_generate_password')) {
+      syncTypeAndPasswordFields();
+    }
+  });
+
+  document.addEventListener('click', function (evt) {
+    // A button that copies the value of the field named by data-copy-target.
+    var copy = evt.target.closest('[data-copy-target]');
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute('data-copy-target'));
+      if (field && navigator.clipboard) {
+        navigator.clipboard.writeText(field.value);
+        copy.textContent = 'Copied';
+      }
+      return;
+    }
+    // A button that removes the table row it sits in (a row of a form that can grow).
+    var remove = evt.target.closest('[data-remove-row]');
+    if (remove) {
+      var row = remove.closest('tr');
+      if (row) row.remove();
+      return;
+    }
+    // A link back to the previous page; its href is where to go without history.
+    var back = evt.target.closest('[data-history-back]');
+    if (back && window.history.length > 1) {
+      evt.preventDefault();
+      window.history.back();
+    }
+  });
+
   document.body.addEventListener('htmx:afterSwap', function (evt) {
     if (evt.detail.target && evt.detail.target.id === 'modal-content') {
       bootstrap.Modal.getOrCreateInstance(document.getElementById('modal')).show();
@@ -21,11 +144,16 @@
   // A failed htmx request (network or server) tells the user instead of doing nothing.
   document.body.addEventListener('htmx:responseError', function (evt) {
     var xhr = evt.detail.xhr;
-    if (xhr.status === 403 || xhr.status === 404) {
-      // The portal's own explanation (role too low, or nothing there) is in the page it sent.
+    if (xhr.status === 400 || xhr.status === 403 || xhr.status === 404) {
+      // The portal's own explanation (input refused, role too low, or nothing there) is in the page it sent.
       var doc = new DOMParser().parseFromString(xhr.responseText || '', 'text/html');
-      var box = doc.querySelector('[data-testid=forbidden] p, [data-testid=not-found] p');
-      showError(box ? box.textContent.trim() : (xhr.status === 403 ? 'You may not do this.' : 'Not found.'));
+      var box = doc.querySelector('[data-testid=forbidden] p, [data-testid=not-found] p, [data-testid=input-refused] p');
+      var fallback = xhr.status === 403 ? 'You may not do this.' : (xhr.status === 404 ? 'Not found.' : 'The portal cannot accept this input.');
+      showError(box ? box.textContent.trim() : fallback);
+      return;
+    }
+    if (xhr.status === 429) {
+      showError('Too many requests: wait a moment and try again.');
       return;
     }
     showError('The portal could not complete that request (HTTP ' + xhr.status + '). Nothing was lost; try again.');
@@ -73,8 +201,18 @@
     var div = document.createElement('div');
     div.className = 'toast show align-items-center border-0 text-bg-danger';
     div.setAttribute('role', 'alert');
-    div.innerHTML = '<div class="d-flex"><div class="toast-body"></div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast" aria-label="Close"></button></div>';
-    div.querySelector('.toast-body').textContent = text;
+    var row = document.createElement('div');
+    row.className = 'd-flex';
+    var body = document.createElement('div');
+    body.className = 'toast-body';
+    body.textContent = text;
+    var close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'btn-close btn-close-white me-2 m-auto';
+    close.setAttribute('data-bs-dismiss', 'toast');
+    close.setAttribute('aria-label', 'Close');
+    row.append(body, close);
+    div.appendChild(row);
     box.appendChild(div);
   }
 })();

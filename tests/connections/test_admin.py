@@ -107,12 +107,16 @@ def test_teams_are_managed_with_their_members(login, root, personas):
     client = login(root)
     response = client.post(reverse("admin:auth_group_add"), {
         "name": "Research", "members": [personas.viewer.pk, personas.outsider.pk], "permissions": [],
+        "manager_links-TOTAL_FORMS": 1, "manager_links-INITIAL_FORMS": 0,
+        "manager_links-MIN_NUM_FORMS": 0, "manager_links-MAX_NUM_FORMS": 1000,
+        "manager_links-0-user": personas.manager.pk,
         "connection_shares-TOTAL_FORMS": 0, "connection_shares-INITIAL_FORMS": 0,
         "connection_shares-MIN_NUM_FORMS": 0, "connection_shares-MAX_NUM_FORMS": 0,
     })
     assert response.status_code == 302, main_text(response)
     team = Group.objects.get(name="Research")
     assert set(team.user_set.all()) == {personas.viewer, personas.outsider}
+    assert list(team.manager_links.values_list("user", flat=True)) == [personas.manager.pk]
     existing = Group.objects.get(name="Survey ops")
     page = main_text(client.get(reverse("admin:auth_group_change", args=[existing.pk])))
     assert "Acme production" in page and "Operator" in page
@@ -126,3 +130,26 @@ def test_deleting_in_the_admin_is_audited(login, root, personas):
     assert not Connection.objects.exists()
     event = AuditEvent.objects.get(action="connection.delete")
     assert (event.actor, event.connection_label) == (root, "Acme production")
+
+
+@pytest.mark.parametrize("bad", ["²", "x", "9" * 30])
+def test_a_key_that_cannot_be_one_is_a_form_error_not_a_server_error(login, root, personas, bad):
+    client = login(root)
+    share = ConnectionShare.objects.filter(connection=personas.connection).first()
+    response = client.post(reverse("admin:connections_connectionshare_change", args=[share.pk]),
+                           {"connection": personas.connection.pk, "user": "", "team": bad, "role": Role.VIEWER})
+    assert response.status_code == 200 and "Select a valid choice" in main_text(response)
+    add_page = client.get(reverse("admin:connections_connection_add"), {"owner": bad})
+    assert add_page.status_code == 200
+
+
+def test_an_empty_to_field_on_a_change_page_means_none(login, root, personas):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    Client().post(reverse("login"), {"username": "someone", "password": "wrong"})
+    client = login(root)
+    attempt = AccessAttempt.objects.get()
+    for url in (reverse("admin:connections_connection_change", args=[personas.connection.pk]),
+                reverse("admin:axes_accessattempt_change", args=[attempt.pk])):
+        assert client.get(url, {"_to_field": ""}).status_code == 200, url

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from connections.models import Connection, ConnectionShare, Role
 from tests.factories import make_connection, make_team, make_user, share
@@ -75,7 +76,7 @@ def test_create_test_share_and_who_sees_it(browser_as, shot, portal_on_sandbox):
     shot(page, "connections-share-dialog")
     dialog.get_by_role("button", name="Done").click()
     page.locator("#modal").wait_for(state="hidden")
-    page.wait_for_function("!document.querySelector('.modal-backdrop')")
+    page.locator(".modal-backdrop").wait_for(state="detached")
     shares_card = page.get_by_test_id("shares-card")
     shares_card.get_by_text("Survey ops").wait_for()
     assert "operator" in shares_card.inner_text()
@@ -216,7 +217,7 @@ def test_audit_trail_and_admin_pages(browser_as, shot, portal_on_sandbox):
     rows = page.get_by_test_id("audit-row")
     assert rows.count() == 3
     page.get_by_label("Outcome").select_option(label="Denied")
-    page.wait_for_function("document.querySelectorAll('[data-testid=audit-row]').length === 1")
+    expect(rows).to_have_count(1)
     assert "outcome=denied" in page.url
     assert "Unrecognized X-API-TOKEN." in rows.first.inner_text()
     shot(page, "connections-audit-filtered")

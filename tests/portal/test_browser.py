@@ -32,3 +32,37 @@ def test_it_sets_a_time_zone_from_the_profile(browser_as, shot):
     page.get_by_role("button", name="Save").click()
     assert page.get_by_test_id("toast").first.inner_text().strip() == "Time zone set to Europe/Paris."
     shot(page, "portal-profile")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_family_of_pages_keeps_to_the_content_security_policy(browser_as, sandbox_personas, shot):
+    """The browser fixture fails the test on any policy violation; this visits what other browser tests
+    do not, the Django admin's script-heavy widgets included."""
+    from django.contrib.auth.models import Group
+
+    root = make_user("root", superuser=True)
+    connection = sandbox_personas.connection
+    team = Group.objects.get(name="Survey ops")
+    page = browser_as(root)
+    c = f"/c/{connection.pk}"
+    for path in ["/", "/connections/", f"{c}/", f"{c}/share/", f"{c}/edit/", f"{c}/rotate/", f"{c}/audit/",
+                 f"{c}/directory/?all=1", f"{c}/users/", f"{c}/users/new/", f"{c}/groups/", f"{c}/groups/new/",
+                 f"{c}/distributions/", f"{c}/distributions/new/email/", f"{c}/distributions/new/sms/",
+                 "/account/profile/", "/account/teams/", f"/account/teams/{team.pk}/", "/mailbox/",
+                 "/admin/", f"/admin/connections/connection/{connection.pk}/change/",
+                 f"/admin/auth/group/{team.pk}/change/", "/admin/axes/accessattempt/"]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    # A select2 autocomplete, the admin's most script-heavy widget.
+    page.goto("/admin/connections/connectionshare/add/")
+    page.locator(".select2-selection").first.click()
+    page.locator(".select2-results__option").first.wait_for()
+    # Input the portal refuses gets a page of its own, whose way back goes back in the browser's history.
+    page.goto(f"{c}/users/")
+    assert page.goto("/connections/?q=%00").status == 400
+    assert page.get_by_test_id("input-refused").is_visible()
+    page.get_by_role("link", name="Go back").click()
+    page.wait_for_url(f"**{c}/users/")
+    shot(page, "portal-csp-tour")

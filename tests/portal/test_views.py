@@ -80,25 +80,39 @@ class TestProfile:
 
 @pytest.mark.django_db
 class TestTeams:
-    def test_staff_create_teams_with_members(self, login):
-        admin = make_user("root", staff=True)
-        member = make_user("member")
+    def test_superusers_create_teams_with_members_and_managers(self, login):
+        admin = make_user("root", superuser=True)
+        member, lead = make_user("member"), make_user("lead")
         client = login(admin)
-        response = client.post(reverse("accounts:team_create"), {"name": "Research", "members": [member.pk]})
+        response = client.post(reverse("accounts:team_create"),
+                               {"name": "Research", "members": [member.pk], "managers": [lead.pk]})
         assert response.status_code == 302
         assert list(member.groups.values_list("name", flat=True)) == ["Research"]
+        assert list(lead.managed_team_links.values_list("team__name", flat=True)) == ["Research"]
         assert "Research" in client.get(reverse("accounts:team_list")).content.decode()
 
+    def test_a_team_manager_changes_its_members(self, login):
+        admin = make_user("root", superuser=True)
+        lead, newcomer = make_user("lead"), make_user("newcomer")
+        login(admin).post(reverse("accounts:team_create"), {"name": "Research", "managers": [lead.pk]})
+        team = lead.managed_team_links.get().team
+        response = login(lead).post(reverse("accounts:team_edit", args=[team.pk]),
+                                    {"name": "Research", "members": [newcomer.pk]})
+        assert response.status_code == 302
+        assert list(team.user_set.all()) == [newcomer]
+
     def test_a_duplicate_team_name_is_refused(self, login):
-        admin = make_user("root", staff=True)
+        admin = make_user("root", superuser=True)
         client = login(admin)
         client.post(reverse("accounts:team_create"), {"name": "Research"})
         response = client.post(reverse("accounts:team_create"), {"name": "research"})
         assert "exists already" in response.content.decode()
 
-    def test_non_staff_cannot_manage_teams(self, login):
-        response = login(make_user("plain")).get(reverse("accounts:team_list"))
-        assert response.status_code == 302
+    def test_others_cannot_manage_teams(self, login):
+        for user in (make_user("plain"), make_user("staffer", staff=True)):
+            response = login(user).get(reverse("accounts:team_list"))
+            assert response.status_code == 403
+            assert "changed by their managers" in response.content.decode()
 
     def test_the_list_names_each_teams_members_and_opens_its_form(self, login):
         ann, bob = make_user("ann"), make_user("bob")
@@ -129,14 +143,15 @@ class TestTeams:
 
 @pytest.mark.django_db
 class TestMailbox:
-    def test_staff_read_the_mails_the_portal_wrote(self, login, settings, tmp_path):
+    def test_superusers_read_the_mails_the_portal_wrote(self, login, settings, tmp_path):
         from django.core.mail import send_mail
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
         settings.EMAIL_FILE_PATH = str(tmp_path)
         send_mail("Token expires in 7 days", "Rotate it soon.", None, ["ops@example.org"])
-        html = login(make_user("root", staff=True)).get(reverse("mailbox")).content.decode()
+        html = login(make_user("root", superuser=True)).get(reverse("mailbox")).content.decode()
         assert "Token expires in 7 days" in html and "Rotate it soon." in html and "ops@example.org" in html
 
     def test_others_cannot(self, login):
-        assert login(make_user("plain")).get(reverse("mailbox")).status_code == 302
+        assert login(make_user("plain")).get(reverse("mailbox")).status_code == 403
+        assert login(make_user("staffer", staff=True)).get(reverse("mailbox")).status_code == 403

@@ -6,7 +6,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
+from web.sizes import binary_size as _binary_size
+
 register = template.Library()
+
+
+@register.filter
+def binary_size(value):
+    """A size in bytes, in the portal's one unit system (web.sizes)."""
+    try:
+        return _binary_size(int(value))
+    except (TypeError, ValueError):
+        return ""
 
 
 def as_datetime(value):
