@@ -174,7 +174,7 @@ def status_from_meta(meta: dict[str, Any] | None) -> int | None:
     if not isinstance(text, str):
         return None
     head = text.strip().split(" ", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isascii() and head.isdigit() else None  # "²".isdigit() is true; int() refuses it
 
 
 def error_class_for(status: int | None, code: str | None, message: str | None) -> type[QualtricsError]:

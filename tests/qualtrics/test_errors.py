@@ -192,3 +192,11 @@ class TestTransportFailures:
             client.request("GET", "/whoami", retry=ONCE)
         assert caught.value.may_have_reached_server is True
         assert caught.value.is_transient
+
+
+def test_a_status_in_other_digits_is_not_a_status():
+    from qualtrics.errors import status_from_meta
+
+    assert status_from_meta({"httpStatus": "404 - Not Found"}) == 404
+    assert status_from_meta({"httpStatus": "4²4 - Not Found"}) is None
+    assert status_from_meta({"httpStatus": "٤٠٤ - Not Found"}) is None
