@@ -26,6 +26,7 @@ from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudL
 from web.errors import EXPLAINABLE_ERRORS, ExplainableError, explain, explained, handles_errors
 from web.forms import add_service_error
 from web.htmx import is_partial
+from web.params import whole_number
 
 from . import selectors, services
 from .forms import ListRunForm, SearchRunForm, SendOneForm, TriggerForm
@@ -325,10 +326,8 @@ def run_retry(request, connection_id: int, run_id: int):
     run = selectors.run_get(connection=request.connection, run_id=run_id)
     item_ids, states = None, (ItemState.FAILED, ItemState.IN_DOUBT)
     if request.POST.get("item"):
-        try:
-            item_ids = [int(request.POST["item"])]
-        except ValueError:
-            item_ids = []
+        item = whole_number(request.POST["item"], 0, maximum=2**31 - 1)
+        item_ids = [item] if item else []
     elif request.POST.get("which") in (ItemState.FAILED, ItemState.IN_DOUBT):
         states = (request.POST["which"],)
     count = services.run_retry(run=run, actor=request.user, item_ids=item_ids, states=states)

@@ -118,16 +118,16 @@ class TestTeams:
         ann, bob = make_user("ann"), make_user("bob")
         field = make_team("Field", ann, bob)
         make_team("Empty")
-        html = login(make_user("root", staff=True)).get(reverse("accounts:team_list")).content.decode()
+        html = login(make_user("root", superuser=True)).get(reverse("accounts:team_list")).content.decode()
         edit = reverse("accounts:team_edit", args=[field.pk])
-        assert f'<a href="{edit}">Field</a></td><td>ann, bob</td>' in html
+        assert f'<a href="{edit}">Field</a></td><td>ann, bob</td><td><span class="text-body-secondary">administrators only</span></td>' in html
         assert '<span class="text-body-secondary">nobody yet</span>' in html
         assert f'href="{reverse("accounts:team_create")}"' in html
 
-    def test_staff_rename_a_team_and_change_its_members(self, login, hx):
+    def test_superusers_rename_a_team_and_change_its_members(self, login, hx):
         ann, bob = make_user("ann"), make_user("bob")
         team = make_team("Field", ann)
-        client = login(make_user("root", staff=True))
+        client = login(make_user("root", superuser=True))
         form = client.get(reverse("accounts:team_edit", args=[team.pk])).content.decode()
         assert "Team “Field”" in form and 'value="Field"' in form and "Save team" in form
         response = client.post(reverse("accounts:team_edit", args=[team.pk]),
@@ -138,7 +138,7 @@ class TestTeams:
         assert "Team “Field ops” saved." in client.get(reverse("accounts:team_list")).content.decode()
 
     def test_an_unknown_team_is_404(self, login):
-        assert login(make_user("root", staff=True)).get(reverse("accounts:team_edit", args=[999])).status_code == 404
+        assert login(make_user("root", superuser=True)).get(reverse("accounts:team_edit", args=[999])).status_code == 404
 
 
 @pytest.mark.django_db

@@ -29,12 +29,15 @@ from django.utils.http import urlencode
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from apiconsole.models import SavedRequest
 from connections.models import ConnectionShare
 from contacts import services as contact_services
 from distributions.models import Channel, State
 from tests.contacts.conftest import PEOPLE_HEADER, csv_upload, people
 from tests.distributions.conftest import make_distribution
 from tests.factories import make_user
+from workflows import services as workflow_services
+from workflows.models import Auth, Run, RunKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -153,6 +156,13 @@ def world(sandbox_personas, settings, tmp_path):
         mailing_list={"mailingListId": ids["mailing_list_id"], "name": "Fuzzed"},
         upload=csv_upload(people(3), PEOPLE_HEADER),
     )
+    workflow = requests.get(f"{p.sandbox.root_url}/_sandbox/workflows", params={"brandId": "acme"},
+                            timeout=10).json()["workflows"][0]
+    trigger = workflow_services.trigger_create(connection=p.connection, actor=p.manager, name="Fuzzed",
+                                               url=workflow["eventUrl"], auth=Auth.NONE, payload_template="{}")
+    run = Run.objects.create(trigger=trigger, connection=p.connection, kind=RunKind.SINGLE, url=trigger.url,
+                             auth=trigger.auth, created_by=p.manager)
+    saved = SavedRequest.objects.create(connection=p.connection, name="Fuzzed", path="/whoami", created_by=p.manager)
     superuser = make_user("root", superuser=True)
     Client().post(reverse("login"), {"username": "root", "password": "wrong"})  # an access attempt to look at
     share = ConnectionShare.objects.filter(connection=p.connection).first()
@@ -161,6 +171,9 @@ def world(sandbox_personas, settings, tmp_path):
         distribution_id=sent.pk,
         parent_id=sent.pk,
         import_id=contact_import.pk,
+        trigger_id=trigger.pk,
+        run_id=run.pk,
+        saved_id=saved.pk,
         team_id=Group.objects.get(name="Survey ops").pk,
         share_id=share.pk,
         content_type_id=ContentType.objects.get_for_model(p.connection).pk,
