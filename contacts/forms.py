@@ -13,6 +13,7 @@ from . import validation as v
 from .selectors import SEARCH_FIELDS
 
 PHONE_REGIONS = [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
+IDENTITY_FIELDS = ("email", "phone", "extRef", "firstName", "lastName")
 
 
 class ContactSearchForm(PortalForm):
@@ -120,7 +121,8 @@ class ContactForm(EmbeddedDataMixin, PortalForm):
     def clean(self):
         data = super().clean()
         self.clean_embedded()
-        if not any(data.get(f) for f in ("email", "phone", "extRef", "firstName", "lastName")):
+        # Only when nothing was typed: a value typed but refused has its own message on its field.
+        if not any((self.data.get(self.add_prefix(name)) or "").strip() for name in IDENTITY_FIELDS):
             raise ValidationError("Give at least an e-mail, a phone number, an external reference or a name.")
         return data
 

@@ -6,6 +6,7 @@ keyword-only and named `<entity>_<action>`; views and tasks call these, never th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -43,18 +44,44 @@ def directory_list(*, connection, actor) -> list[dict]:
     return sorted(directories, key=lambda d: (not d.get("isDefault"), (d.get("name") or "").lower()))
 
 
-def directory_name(*, connection, actor, directory_id: str) -> str:
-    """The directory's name for page headings (cached for five minutes), or its ID if unknown."""
-    key = f"contacts:directory-names:{connection.pk}"
-    names = cache.get(key)
-    if names is None:
+def _directory_summaries(*, connection, actor) -> dict[str, dict] | None:
+    """Each directory's name and de-duplication fields (cached for five minutes), or None when Qualtrics
+    does not answer."""
+    key = f"contacts:directory-summaries:{connection.pk}"
+    summaries = cache.get(key)
+    if summaries is None:
         try:
-            names = {d.get("directoryId"): d.get("name") or "" for d in directory_list(connection=connection,
-                                                                                       actor=actor)}
+            directories = directory_list(connection=connection, actor=actor)
         except QualtricsError:
-            return directory_id
-        cache.set(key, names, OWNER_CHOICES_TTL)
-    return names.get(directory_id) or directory_id
+            return None
+        summaries = {d.get("directoryId"): {"name": d.get("name") or "", "dedup": directory_dedup_fields(d)}
+                     for d in directories}
+        cache.set(key, summaries, OWNER_CHOICES_TTL)
+    return summaries
+
+
+def directory_name(*, connection, actor, directory_id: str) -> str:
+    """The directory's name for page headings, or its ID if unknown."""
+    summary = (_directory_summaries(connection=connection, actor=actor) or {}).get(directory_id) or {}
+    return summary.get("name") or directory_id
+
+
+def directory_dedup(*, connection, actor, directory_id: str) -> list[str] | None:
+    """The contact fields the directory merges contacts on (["email"], ["extRef", "email"], or [] for none);
+    None when Qualtrics did not say."""
+    summary = (_directory_summaries(connection=connection, actor=actor) or {}).get(directory_id)
+    return None if summary is None else list(summary["dedup"])
+
+
+def dedup_sentence(fields: list[str] | None) -> str:
+    """The directory's de-duplication rule in words, for the directory page and the create forms."""
+    if fields is None:
+        return ""
+    if not fields:
+        return ("This directory merges no contacts: every contact added is a new one, even with the same "
+                "e-mail or external reference.")
+    names = " and ".join(v.FIELD_LABELS.get(f, f).lower() for f in fields)
+    return f"This directory treats contacts with the same {names} as one person (its de-duplication setting)."
 
 
 def directory_get(*, connection, actor, directory_id: str) -> dict:
@@ -82,8 +109,12 @@ def directory_dedup_label(directory: dict) -> str:
 
 
 def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
-    """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
-    return _client(connection, actor).contacts.list(directory_id, page_size=page_size, page_url=cursor)
+    """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL. Its total is the
+    directory's contact count."""
+    client = _client(connection, actor)
+    page = client.contacts.list(directory_id, page_size=page_size, page_url=cursor)
+    count = client.directories.get(directory_id).get("contactCount")
+    return dataclasses.replace(page, total=count) if isinstance(count, int) else page
 
 
 def contact_search_page(
@@ -232,8 +263,13 @@ def member_page(
     which: str = "all",
 ) -> Page:
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
-    method = getattr(_client(connection, actor).mailing_lists.members, MEMBER_VIEWS[which])
-    return method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
+    client = _client(connection, actor)
+    method = getattr(client.mailing_lists.members, MEMBER_VIEWS[which])
+    page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
+    if which != "all":  # Qualtrics counts a list's members, not its opted-out or bounced ones
+        return page
+    count = client.mailing_lists.get(directory_id, mailing_list_id, include_count=True).get("contactCount")
+    return dataclasses.replace(page, total=count) if isinstance(count, int) else page
 
 
 def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from connections.access import connection_view
 from connections.models import Role
 from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
+from web.htmx import is_partial
 
 from .. import selectors, services
 from .. import validation as v
@@ -46,7 +47,7 @@ class ContactListView(ContactMixin, CrudListView):
 
     def fetch_page(self, *, cursor, page_size, search):
         if search.get("q"):
-            offset = len(self.request.GET.getlist("trail")) * page_size  # pages before this one
+            offset = (self.page_number - 1) * page_size  # results on the pages before this one
             return selectors.contact_search_page(
                 **self.connection_and_actor(), directory_id=self.directory_id, field=search["field"], value=search["q"],
                 comparison=search["comparison"], page_size=page_size, skip_token=cursor, offset=offset,
@@ -61,6 +62,9 @@ class ContactListView(ContactMixin, CrudListView):
         if searching:
             context["empty_message"] = "No contact matches this search."
         context["export_url"] = reverse("contacts:contact_export", kwargs=self.url_kwargs())
+        if not is_partial(self.request):
+            context["dedup_rule"] = selectors.dedup_sentence(selectors.directory_dedup(
+                **self.connection_and_actor(), directory_id=self.directory_id))
         return context
 
 
@@ -110,6 +114,9 @@ class EmbeddedEditorMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.is_create and not is_partial(self.request):
+            context["dedup_rule"] = selectors.dedup_sentence(selectors.directory_dedup(
+                **self.connection_and_actor(), directory_id=self.directory_id))
         context.update(
             duplicate=self.duplicate,
             duplicate_name=full_name(self.duplicate) if self.duplicate else "",
@@ -120,9 +127,14 @@ class EmbeddedEditorMixin:
         return context
 
     def offer_duplicate(self, form, exc: services.DuplicateContactError) -> None:
+        """The offer box says what was found and what to do; no error above the form repeats it."""
         self.duplicate = exc.existing
         self.duplicate_on_list = exc.on_list
-        form.add_error(None, str(exc))
+
+    def saved_response(self, form, result):
+        if self.duplicate is not None:  # nothing was saved: the form again, with the offer
+            return self.form_invalid(form)
+        return super().saved_response(form, result)
 
 
 class ContactFormView(EmbeddedEditorMixin, ContactMixin, CrudFormView):
