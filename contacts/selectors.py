@@ -364,12 +364,14 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     """Counts for the progress bar and the summary."""
     chunks = contact_import.chunks.values_list("status", "row_count", "recovered")
     by_status: dict[str, int] = {}
-    rows_done = rows_total = recovered_rows = 0
+    rows_done = rows_total = recovered_rows = rows_not_sent = 0
     for status, rows, recovered in chunks:
         by_status[status] = by_status.get(status, 0) + 1
         rows_total += rows
         if status in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED, ImportChunk.Status.SKIPPED):
             rows_done += rows
+        if status == ImportChunk.Status.SKIPPED:
+            rows_not_sent += rows
         if recovered:
             recovered_rows += rows
     total = contact_import.total_chunks or 0
@@ -385,6 +387,9 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
         "rows_total": rows_total,
         "rows_done": rows_done,
         "recovered_rows": recovered_rows,
+        # Rows Qualtrics took in (added or merged into an existing contact), also those of an import cancelled.
+        "rows_imported": contact_import.added + contact_import.updated + recovered_rows,
+        "rows_not_sent": rows_not_sent,
         "percent": percent,
     }
 

@@ -37,7 +37,7 @@ from qualtrics import (
 from .. import csvimport
 from .. import validation as v
 from ..models import ContactImport, ImportChunk, ImportRejection
-from .imports import row_checker
+from .imports import CANCELLED_REASON, row_checker, skip_pending_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class _ImportRunner:
             open_chunks = self.chunks().filter(status__in=[S.SENDING, S.SENT]).count()
             pending = self.chunks().filter(status=S.PENDING).count()
             if cancelling and not open_chunks:
-                self.skip_pending("the import was cancelled")
+                self.skip_pending(CANCELLED_REASON)
                 self.finish(ContactImport.Status.CANCELLED)
                 return None
             if not open_chunks and not pending:
@@ -246,9 +246,10 @@ class _ImportRunner:
         """Claim a pending chunk and POST it. True when it left (or may have left) for Qualtrics."""
         S = ImportChunk.Status
         now = timezone.now()
-        claimed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
-            status=S.SENDING, claim_token=self.token, claimed_at=now, attempts=F("attempts") + 1, error=""
-        )
+        # Only while the import runs: once a cancel is confirmed no chunk is claimed, so none is sent.
+        claimed = ImportChunk.objects.filter(
+            pk=chunk.pk, status=S.PENDING, contact_import__status=ContactImport.Status.RUNNING
+        ).update(status=S.SENDING, claim_token=self.token, claimed_at=now, attempts=F("attempts") + 1, error="")
         if not claimed:
             return False
         mine = ImportChunk.objects.filter(pk=chunk.pk, status=S.SENDING, claim_token=self.token)
@@ -437,17 +438,7 @@ class _ImportRunner:
     # The end -------------------------------------------------------------------------------------
 
     def skip_pending(self, reason: str) -> None:
-        S = ImportChunk.Status
-        with transaction.atomic():
-            for chunk in ImportChunk.objects.filter(contact_import=self.imp, status=S.PENDING).only("rows"):
-                changed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
-                    status=S.SKIPPED, error=reason, finished_at=timezone.now()
-                )
-                if changed:
-                    ImportRejection.objects.bulk_create(
-                        [ImportRejection(contact_import=self.imp, row_number=r, source=ImportRejection.Source.NOT_SENT,
-                                         reason=f"Not sent: {reason}") for r in chunk.rows]
-                    )
+        skip_pending_chunks(self.imp, reason)
 
     def finish(self, status: str) -> None:
         now = timezone.now()
@@ -458,7 +449,8 @@ class _ImportRunner:
             return
         self.imp.refresh_from_db()
         imp = self.imp
-        outcome = AuditEvent.Outcome.OK if status == ContactImport.Status.COMPLETED else AuditEvent.Outcome.FAILED
+        # A cancelled import did what its user asked: a success, like a completed one.
+        outcome = AuditEvent.Outcome.FAILED if status == ContactImport.Status.FAILED else AuditEvent.Outcome.OK
         audit_record(
             actor=imp.created_by, connection=imp.connection, action=f"contacts.import.{status}",
             target=f"{imp.directory_id}/{imp.mailing_list_id}", outcome=outcome,

@@ -18,7 +18,7 @@ from connections.audit import audit_record
 
 from .. import csvimport, selectors
 from .. import validation as v
-from ..models import ContactImport
+from ..models import ContactImport, ImportChunk, ImportRejection
 from ..tasks import contact_import_run_task
 
 logger = logging.getLogger(__name__)
@@ -117,9 +117,14 @@ def enqueue_import_step(import_id: int, countdown: float = 0) -> None:
     transaction.on_commit(send)
 
 
+CANCELLED_REASON = "the import was cancelled"
+
+
 def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
-    """Stop an import: at once when nothing runs it, else the worker stops after the chunks in flight.
-    Returns the new status."""
+    """Stop an import. Nothing more leaves for Qualtrics once this returns: the chunks not yet sent are
+    marked as not sent in the same transaction, and a worker claims a chunk only while its import runs
+    (import_runner). Chunks already sent finish in Qualtrics and are counted; the worker then ends the
+    import as cancelled (at once when nothing runs it). Returns the new status."""
     now = timezone.now()
     pk = contact_import.pk
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
@@ -136,6 +141,8 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
             done = ContactImport.objects.filter(pk=pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
                 status=Status.CANCELLING, cancel_requested_at=now
             )
+            if done:
+                skip_pending_chunks(contact_import, CANCELLED_REASON)
     contact_import.refresh_from_db()
     if discarded and contact_import.file:
         contact_import.file.delete(save=True)  # never sent: keep no copy of the people in it
@@ -144,3 +151,19 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
                      target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
                      detail=f"{contact_import.original_name} ({contact_import.get_status_display().lower()})")
     return contact_import.status
+
+
+def skip_pending_chunks(contact_import: ContactImport, reason: str) -> None:
+    """Mark the chunks not yet claimed as not sent, each of their rows with `reason`."""
+    S = ImportChunk.Status
+    with transaction.atomic():
+        for chunk in ImportChunk.objects.filter(contact_import=contact_import, status=S.PENDING).only("rows"):
+            changed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
+                status=S.SKIPPED, error=reason, finished_at=timezone.now()
+            )
+            if changed:
+                ImportRejection.objects.bulk_create(
+                    [ImportRejection(contact_import=contact_import, row_number=r,
+                                     source=ImportRejection.Source.NOT_SENT, reason=f"Not sent: {reason}")
+                     for r in chunk.rows]
+                )

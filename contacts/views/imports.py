@@ -149,7 +149,8 @@ def import_cancel(request, connection_id, directory_id, mailing_list_id, import_
                                                   mailing_list_id=mailing_list_id)
     status = services.contact_import_cancel(contact_import=contact_import, actor=request.user)
     if status == ContactImport.Status.CANCELLING:
-        messages.info(request, "Cancelling: the chunks already sent to Qualtrics finish, nothing more is sent.")
+        messages.info(request, "Cancelled: nothing more is sent to Qualtrics. What it already received is "
+                               "counted when it has finished.")
     elif status == ContactImport.Status.CANCELLED:
         messages.info(request, "Import cancelled.")
     else:
