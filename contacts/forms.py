@@ -11,6 +11,7 @@ from web.forms import PortalForm
 from . import csvimport
 from . import validation as v
 from .selectors import SEARCH_FIELDS
+from .transaction_forms import ListedChoiceField
 
 PHONE_REGIONS = [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
 IDENTITY_FIELDS = ("email", "phone", "extRef", "firstName", "lastName")
@@ -180,6 +181,22 @@ class MailingListForm(PortalForm):
         return self.cleaned_data.get("owner") or self.cleaned_data.get("owner_id") or ""
 
 
+class AddToListForm(PortalForm):
+    mailing_list_id = ListedChoiceField(label="Mailing list")
+
+    def __init__(self, *args, mailing_lists: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mailing_list_id"].choices = [("", "— choose a list —"), *mailing_lists]
+
+
+class AddResultsForm(AddToListForm):
+    """Every result of a contact search, onto a list: the search travels in hidden fields."""
+
+    field = forms.ChoiceField(choices=list(SEARCH_FIELDS.items()), widget=forms.HiddenInput)
+    comparison = forms.ChoiceField(choices=[("eq", "is"), ("contains", "contains")], widget=forms.HiddenInput)
+    q = forms.CharField(max_length=200, widget=forms.HiddenInput)
+
+
 class ImportUploadForm(PortalForm):
     file = forms.FileField(label="CSV file", help_text="One contact per row, with a header row naming the "
                            "columns. UTF-8 or Windows-1252; comma, semicolon or tab separated.")
@@ -208,8 +225,15 @@ class ImportMappingForm(PortalForm):
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
                                      choices=PHONE_REGIONS)
 
-    def __init__(self, *args, headers: list[str], mapping: list[str], **kwargs):
+    transaction_batch = forms.ChoiceField(label="Transaction batch", required=False,
+                                          help_text="Where the rows' transactions go (columns mapped as "
+                                                    "transaction data), if anywhere.")
+
+    def __init__(self, *args, headers: list[str], mapping: list[str], batches: list[tuple[str, str]] = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["transaction_batch"].choices = [("", "— no batch —"), ("new", "A new batch, made when the "
+                                                    "import starts"), *batches]
         self.headers = headers
         choices = [(key, label) for key, label in csvimport.TARGET_LABELS.items()]
         for index, header in enumerate(headers):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
 
 from connections.qualtrics_client import connection_client
-from qualtrics import Page, PermissionDeniedError, QualtricsError
+from qualtrics import NotFoundError, Page, PermissionDeniedError, QualtricsError
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -86,12 +87,7 @@ def dedup_sentence(fields: list[str] | None) -> str:
 
 def directory_get(*, connection, actor, directory_id: str) -> dict:
     """One directory from the list (Qualtrics has no single-directory route)."""
-    for directory in directory_list(connection=connection, actor=actor):
-        if directory.get("directoryId") == directory_id:
-            return directory
-    from qualtrics import NotFoundError
-
-    raise NotFoundError(f"No directory {directory_id} in this brand", status=404)
+    return _client(connection, actor).directories.get(directory_id)
 
 
 def directory_dedup_fields(directory: dict) -> list[str]:
@@ -276,6 +272,80 @@ def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, co
     member = _client(connection, actor).mailing_lists.members.get(directory_id, mailing_list_id, contact_id)
     member.setdefault("contactId", contact_id)
     return member
+
+
+# --- Choices for the forms --------------------------------------------------------------------
+
+CHOICES_CAP = 1000
+
+
+def mailing_list_choices(*, connection, actor, directory_id: str) -> list[tuple[str, str]]:
+    """(ID, name) of the directory's mailing lists, by name (at most a thousand)."""
+    rows = []
+    for number, item in enumerate(_client(connection, actor).mailing_lists.list(directory_id).iter_all(), start=1):
+        rows.append((item["mailingListId"], item.get("name") or item["mailingListId"]))
+        if number >= CHOICES_CAP:
+            break
+    return sorted(rows, key=lambda r: r[1].lower())
+
+
+def batch_choices(*, connection, actor, directory_id: str) -> list[tuple[str, str]]:
+    """(ID, label) of the directory's transaction batches, newest first (at most a thousand)."""
+    rows = []
+    for number, batch in enumerate(_client(connection, actor).transaction_batches.list(directory_id).iter_all(),
+                                   start=1):
+        rows.append(batch)
+        if number >= CHOICES_CAP:
+            break
+    rows.sort(key=lambda b: str(b.get("creationDate") or ""), reverse=True)
+    return [(b["id"], batch_label(b)) for b in rows]
+
+
+def batch_label(batch: dict) -> str:
+    """"BT_… · 12 transactions · created 1 Mar 2025 09:00" (in the user's time zone)."""
+    from web.templatetags.crud import qdate
+
+    count = len(batch.get("transactionIds") or [])
+    created = qdate(batch.get("creationDate"))
+    return f"{batch['id']} · {count} transaction{'' if count == 1 else 's'} · created {created}"
+
+
+# --- Transactions and transaction batches ---------------------------------------------------------
+
+
+def contact_transaction_page(*, connection, actor, directory_id: str, contact_id: str, page_size: int,
+                             cursor: str | None) -> Page:
+    return _client(connection, actor).transactions.list_for_contact(directory_id, contact_id, page_size=page_size,
+                                                                    page_url=cursor)
+
+
+def batch_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
+    return _client(connection, actor).transaction_batches.list(directory_id, page_size=page_size, page_url=cursor)
+
+
+def batch_get(*, connection, actor, directory_id: str, batch_id: str) -> dict:
+    return _client(connection, actor).transaction_batches.get(directory_id, batch_id)
+
+
+def batch_transaction_page(*, connection, actor, directory_id: str, batch_id: str, page_size: int,
+                           cursor: str | None) -> Page:
+    """One page of a batch's transactions, each with its contact (the batch's members) as `contact`: a
+    contact deleted since is None there."""
+    client = _client(connection, actor)
+    page = client.transaction_batches.list_transactions(directory_id, batch_id, page_size=page_size, page_url=cursor)
+    contact_ids = list(dict.fromkeys(t.get("contactId") for t in page.items if t.get("contactId")))
+
+    def read(contact_id: str) -> dict | None:
+        try:
+            return client.contacts.get(directory_id, contact_id)
+        except NotFoundError:
+            return None
+
+    # Qualtrics lists a batch's transactions without their contacts: read them side by side.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        contacts = dict(zip(contact_ids, pool.map(read, contact_ids), strict=True))
+    items = [{**t, "contact": contacts.get(t.get("contactId"))} for t in page.items]
+    return dataclasses.replace(page, items=items)
 
 
 # --- Export -----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -61,6 +63,10 @@ class ContactListView(ContactMixin, CrudListView):
         searching = bool(search is not None and search.is_bound and search.is_valid() and search.cleaned_data.get("q"))
         if searching:
             context["empty_message"] = "No contact matches this search."
+            if self.can_write:
+                found = {key: search.cleaned_data.get(key) for key in ("field", "comparison", "q")}
+                context["results_to_list_url"] = reverse("contacts:contact_results_to_list",
+                                                         kwargs=self.url_kwargs()) + "?" + urlencode(found)
         context["export_url"] = reverse("contacts:contact_export", kwargs=self.url_kwargs())
         if not is_partial(self.request):
             context["dedup_rule"] = selectors.dedup_sentence(selectors.directory_dedup(
