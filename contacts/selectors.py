@@ -329,8 +329,8 @@ def batch_get(*, connection, actor, directory_id: str, batch_id: str) -> dict:
 
 def batch_transaction_page(*, connection, actor, directory_id: str, batch_id: str, page_size: int,
                            cursor: str | None) -> Page:
-    """One page of a batch's transactions, each with its contact (the batch's members) as `contact`: a
-    contact deleted since is None there."""
+    """One page of a batch's transactions, each with its contact (the batch's members) as `contact` (None for
+    a contact deleted since) and the name of its mailing list as `listName`."""
     client = _client(connection, actor)
     page = client.transaction_batches.list_transactions(directory_id, batch_id, page_size=page_size, page_url=cursor)
     contact_ids = list(dict.fromkeys(t.get("contactId") for t in page.items if t.get("contactId")))
@@ -344,7 +344,9 @@ def batch_transaction_page(*, connection, actor, directory_id: str, batch_id: st
     # Qualtrics lists a batch's transactions without their contacts: read them side by side.
     with ThreadPoolExecutor(max_workers=8) as pool:
         contacts = dict(zip(contact_ids, pool.map(read, contact_ids), strict=True))
-    items = [{**t, "contact": contacts.get(t.get("contactId"))} for t in page.items]
+    names = dict(mailing_list_choices(connection=connection, actor=actor, directory_id=directory_id))
+    items = [{**t, "contact": contacts.get(t.get("contactId")),
+              "listName": names.get(t.get("mailingListId"), t.get("mailingListId"))} for t in page.items]
     return dataclasses.replace(page, items=items)
 
 

@@ -162,7 +162,7 @@ class BatchAddForm(PortalForm):
 
     def clean_transaction_ids(self):
         ids = [t for t in re.split(r"[\s,;]+", self.cleaned_data.get("transaction_ids", "")) if t]
-        if not ids:
+        if not ids and self.fields["transaction_ids"].required:
             raise ValidationError("Give at least one transaction ID.")
         for value in ids:
             qualtrics_id(value, "CTR_", "transaction")

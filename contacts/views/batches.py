@@ -100,7 +100,7 @@ class BatchDetailView(ObjectListErrors, BatchMixin, CrudListView):
         Column("Contact", lambda t: full_name(t["contact"]) if t.get("contact") else f"{t.get('contactId')} "
                "(no longer in the directory)", link=True),
         Column("E-mail", "contact.email"),
-        Column("Mailing list", "mailingListId", kind="mono"),
+        Column("Mailing list", "listName"),
         Column("Date", "transactionDate", kind="datetime"),
         Column("Data", data_text),
     ]
@@ -148,6 +148,9 @@ class BatchAddView(BatchMixin, CrudFormView):
         return services.batch_add_transactions(**self.connection_and_actor(), directory_id=self.directory_id,
                                                batch_id=self.kwargs["batch_id"],
                                                transaction_ids=form.cleaned_data["transaction_ids"])
+
+    def success_url_for(self, result) -> str:
+        return self.detail_url(self.kwargs["batch_id"])
 
     def success_text(self, form, result) -> str:
         given = len(form.cleaned_data["transaction_ids"])

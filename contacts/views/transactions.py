@@ -149,7 +149,7 @@ class TransactionUpsertView(ListAndBatchChoices, DirectoryMixin, CrudFormView):
     verbose_name = "transaction"
     object_kwarg = "transaction_id"
     form_class = TransactionUpsertForm
-    template_name = "contacts/form.html"
+    template_name = "contacts/transaction_upsert.html"
     submit_label = "Record the transaction"
 
     def form_title(self) -> str:

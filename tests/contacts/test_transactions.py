@@ -287,9 +287,13 @@ class TestBatches:
         batch = response["Location"].rstrip("/").split("/")[-1]
         assert response["Location"] == url("batch_detail", xm, batch_id=batch)
         response = client.post(url("batch_add", xm, batch_id=batch), {"transaction_ids": f"{made[0]}, {made[1]}"})
-        assert response.status_code == 302
+        assert response["Location"] == url("batch_detail", xm, batch_id=batch)
         assert "Added 1 transaction to the batch (1 already in it)." in body(client.get(response["Location"]))
         assert xm.client.transaction_batches.get(xm.directory_id, batch)["transactionIds"] == made
+        empty = client.post(url("batch_create", xm), {"transaction_ids": ""})
+        assert empty.status_code == 302
+        empty_id = empty["Location"].rstrip("/").split("/")[-1]
+        assert xm.client.transaction_batches.get(xm.directory_id, empty_id)["transactionIds"] == []
         confirm = body(client.get(url("batch_delete", xm, batch_id=batch)))
         assert "Its 2 transactions stay in the contacts&#x27; histories." in confirm
         response = client.post(url("batch_delete", xm, batch_id=batch))
