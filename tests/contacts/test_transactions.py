@@ -369,6 +369,29 @@ class TestExistingContactsOntoALists:
         sent = xm.calls("POST", "/transactioncontacts")[-1]["body"]["contacts"]
         assert all(set(c) == {"email"} for c in sent)  # only what the directory recognises contacts by
 
+    def test_the_duplicate_offer_of_add_member_puts_the_existing_contact_on_the_list(self, xm, login, hx):
+        xm.sandbox.configure(job_seconds=0)
+        existing = first_contact(xm, extRef="CRM-100003")
+        client = login(xm.operator)
+        offer = body(client.post(url("member_create", xm, mailing_list_id=xm.mailing_list_id),
+                                 {"firstName": "Again", "extRef": "CRM-100003"}))
+        assert 'data-testid="add-existing-instead"' in offer
+        assert f'hx-post="{url("member_add_existing", xm, mailing_list_id=xm.mailing_list_id)}"' in offer
+        assert f'"contact_id": "{existing["contactId"]}"' in offer
+        response = client.post(url("member_add_existing", xm, mailing_list_id=xm.mailing_list_id),
+                               {"contact_id": existing["contactId"]}, **hx)
+        job = ContactImport.objects.get()
+        assert response["HX-Redirect"] == url("import_detail", xm, mailing_list_id=xm.mailing_list_id,
+                                              import_id=job.pk)
+        run_to_end(job)
+        assert [m["contactId"] for m in xm.members()] == [existing["contactId"]]
+
+    def test_a_contact_the_directory_cannot_recognise_is_marked_in_the_picker(self, xm, login, hx):
+        without = next(c for c in xm.client.contacts.list(xm.directory_id).iter_all() if not c.get("email"))
+        part = body(login(xm.operator).get(url("member_picker", xm, mailing_list_id=xm.mailing_list_id),
+                                           {"field": "extRef", "q": without["extRef"]}, **hx))
+        assert "no e-mail: cannot be added" in part and f'"contact_id": "{without["contactId"]}"' not in part
+
     def test_nothing_chosen_is_refused(self, xm, login, hx):
         part = body(login(xm.operator).post(url("member_add_existing", xm, mailing_list_id=xm.mailing_list_id),
                                             {}, **hx))
