@@ -347,7 +347,8 @@ def batch_transaction_page(*, connection, actor, directory_id: str, batch_id: st
     names = dict(mailing_list_choices(connection=connection, actor=actor, directory_id=directory_id))
     items = [{**t, "contact": contacts.get(t.get("contactId")),
               "listName": names.get(t.get("mailingListId"), t.get("mailingListId"))} for t in page.items]
-    return dataclasses.replace(page, items=items)
+    total = len(client.transaction_batches.get(directory_id, batch_id).get("transactionIds") or [])
+    return dataclasses.replace(page, items=items, total=total)
 
 
 # --- Export -----------------------------------------------------------------------------------
