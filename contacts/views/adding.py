@@ -136,6 +136,12 @@ class ContactAddToListView(ListChoices, ContactMixin, CrudFormView):
     def success_text(self, form, result) -> str:
         return f"Adding {full_name(self.contact)} to “{result.mailing_list_name}”: it appears there in a moment."
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["intro"] = ["The contact joins the list as it is, with its data and history: no copy is made. "
+                            "Lists it is already on are not offered."]
+        return context
+
 
 class SearchResultsToListView(ListChoices, DirectoryMixin, CrudFormView):
     """Every result of a contact search, onto a list (a job with progress)."""
