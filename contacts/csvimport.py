@@ -20,8 +20,10 @@ from . import validation as v
 
 IGNORE = ""
 EMBEDDED = "embedded"
-TARGETS = (*v.CONTACT_FIELDS, EMBEDDED)
-TARGET_LABELS = {IGNORE: "— Ignore this column —", **v.FIELD_LABELS, EMBEDDED: "Embedded data (column name)"}
+TRANSACTION = "transaction"  # the row's transaction data: Qualtrics adds the contact a transaction with it
+TARGETS = (*v.CONTACT_FIELDS, EMBEDDED, TRANSACTION)
+TARGET_LABELS = {IGNORE: "— Ignore this column —", **v.FIELD_LABELS, EMBEDDED: "Embedded data (column name)",
+                 TRANSACTION: "Transaction data (column name)"}
 
 # Header spellings recognised for each contact field (compared without case, spaces, _ or -).
 HEADER_ALIASES = {
@@ -203,6 +205,11 @@ class RowChecker:
         self.key_fields = key_fields
         self.seen: dict[bytes, int] = {}  # 8-byte digest of each key -> its row: ~100 bytes a row
 
+    @property
+    def transaction_fields(self) -> list[str]:
+        """The names of the transaction-data columns (Qualtrics' transactionMeta.fields)."""
+        return [self.headers[i].strip() for i, t in enumerate(self.mapping) if t == TRANSACTION]
+
     def mapping_errors(self) -> list[str]:
         errors = []
         targets = [t for t in self.mapping if t in v.CONTACT_FIELDS]
@@ -212,7 +219,7 @@ class RowChecker:
         if not any(t in v.IDENTIFIERS for t in targets):
             errors.append("Map at least one of E-mail, Phone or External reference: Qualtrics needs one to "
                           "recognise a contact.")
-        names = [self.headers[i] for i, t in enumerate(self.mapping) if t == EMBEDDED]
+        names = [self.headers[i] for i, t in enumerate(self.mapping) if t in (EMBEDDED, TRANSACTION)]
         for name in names:
             try:
                 v.check_embedded_name(name)
@@ -224,15 +231,17 @@ class RowChecker:
         result = RowResult(row_number, None)
         contact: dict = {}
         embedded: dict = {}
+        transaction: dict = {}
         for index, target in enumerate(self.mapping):
             if target == IGNORE or index >= len(self.headers):
                 continue
             raw = cells[index] if index < len(cells) else ""
             try:
-                if target == EMBEDDED:
+                if target in (EMBEDDED, TRANSACTION):
                     name = self.headers[index].strip()
                     if raw.strip():
-                        embedded[name] = v.check_embedded_value(name, raw.strip())
+                        (embedded if target == EMBEDDED else transaction)[name] = v.check_embedded_value(
+                            name, raw.strip())
                 elif target == "email":
                     value = v.clean_email(raw)
                     if value:
@@ -259,6 +268,8 @@ class RowChecker:
                 result.problems.append((kind, exc.messages[0]))
         if embedded:
             contact["embeddedData"] = embedded
+        if transaction:
+            contact["transactionData"] = transaction
         if result.problems:
             return result
         if not any(contact.get(f) for f in v.IDENTIFIERS):

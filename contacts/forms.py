@@ -12,8 +12,10 @@ from web.sizes import binary_size
 from . import csvimport
 from . import validation as v
 from .selectors import SEARCH_FIELDS
+from .transaction_forms import ListedChoiceField
 
 PHONE_REGIONS = [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
+IDENTITY_FIELDS = ("email", "phone", "extRef", "firstName", "lastName")
 
 
 class ContactSearchForm(PortalForm):
@@ -121,7 +123,8 @@ class ContactForm(EmbeddedDataMixin, PortalForm):
     def clean(self):
         data = super().clean()
         self.clean_embedded()
-        if not any(data.get(f) for f in ("email", "phone", "extRef", "firstName", "lastName")):
+        # Only when nothing was typed: a value typed but refused has its own message on its field.
+        if not any((self.data.get(self.add_prefix(name)) or "").strip() for name in IDENTITY_FIELDS):
             raise ValidationError("Give at least an e-mail, a phone number, an external reference or a name.")
         return data
 
@@ -179,6 +182,22 @@ class MailingListForm(PortalForm):
         return self.cleaned_data.get("owner") or self.cleaned_data.get("owner_id") or ""
 
 
+class AddToListForm(PortalForm):
+    mailing_list_id = ListedChoiceField(label="Mailing list")
+
+    def __init__(self, *args, mailing_lists: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mailing_list_id"].choices = [("", "— choose a list —"), *mailing_lists]
+
+
+class AddResultsForm(AddToListForm):
+    """Every result of a contact search, onto a list: the search travels in hidden fields."""
+
+    field = forms.ChoiceField(choices=list(SEARCH_FIELDS.items()), widget=forms.HiddenInput)
+    comparison = forms.ChoiceField(choices=[("eq", "is"), ("contains", "contains")], widget=forms.HiddenInput)
+    q = forms.CharField(max_length=200, widget=forms.HiddenInput)
+
+
 class ImportUploadForm(PortalForm):
     file = forms.FileField(label="CSV file")
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
@@ -212,8 +231,15 @@ class ImportMappingForm(PortalForm):
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
                                      choices=PHONE_REGIONS)
 
-    def __init__(self, *args, headers: list[str], mapping: list[str], **kwargs):
+    transaction_batch = forms.ChoiceField(label="Transaction batch", required=False,
+                                          help_text="Where the rows' transactions go (columns mapped as "
+                                                    "transaction data), if anywhere.")
+
+    def __init__(self, *args, headers: list[str], mapping: list[str], batches: list[tuple[str, str]] = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["transaction_batch"].choices = [("", "— no batch —"), ("new", "A new batch, made when the "
+                                                    "import starts"), *batches]
         self.headers = headers
         choices = [(key, label) for key, label in csvimport.TARGET_LABELS.items()]
         for index, header in enumerate(headers):

@@ -15,6 +15,14 @@ from connections.models import Connection
 
 
 class ContactImport(models.Model):
+    """Contacts sent to a mailing list through Qualtrics' import job: the rows of an uploaded CSV file, or
+    contacts already in the directory (picked one by one, or every result of a search) put on the list."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "CSV file"
+        CONTACTS = "contacts", "Contacts of the directory"
+        SEARCH = "search", "Results of a search"
+
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
         READY = "ready", "Checked, ready to start"
@@ -46,6 +54,12 @@ class ContactImport(models.Model):
     delimiter = models.CharField(max_length=1, default=",")
     headers = models.JSONField(default=list)
     row_count = models.PositiveIntegerField(default=0)
+
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.FILE)
+    source_detail = models.JSONField(default=dict, blank=True,
+                                     help_text="The contact IDs, or the search, of an import of existing contacts.")
+    transaction_batch_id = models.CharField(max_length=64, blank=True,
+                                            help_text="The transaction batch the rows' transactions go into.")
 
     mapping = models.JSONField(default=list, blank=True, help_text="One target per column.")
     phone_region = models.CharField(max_length=2, default="US")
@@ -84,6 +98,10 @@ class ContactImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} → {self.mailing_list_name or self.mailing_list_id}"
+
+    @property
+    def is_from_file(self) -> bool:
+        return self.source == self.Source.FILE
 
     @property
     def is_active(self) -> bool:

@@ -6,13 +6,15 @@ keyword-only and named `<entity>_<action>`; views and tasks call these, never th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
 
 from connections.qualtrics_client import connection_client
-from qualtrics import Page, PermissionDeniedError, QualtricsError
+from qualtrics import NotFoundError, Page, PermissionDeniedError, QualtricsError
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -43,28 +45,49 @@ def directory_list(*, connection, actor) -> list[dict]:
     return sorted(directories, key=lambda d: (not d.get("isDefault"), (d.get("name") or "").lower()))
 
 
-def directory_name(*, connection, actor, directory_id: str) -> str:
-    """The directory's name for page headings (cached for five minutes), or its ID if unknown."""
-    key = f"contacts:directory-names:{connection.pk}"
-    names = cache.get(key)
-    if names is None:
+def _directory_summaries(*, connection, actor) -> dict[str, dict] | None:
+    """Each directory's name and de-duplication fields (cached for five minutes), or None when Qualtrics
+    does not answer."""
+    key = f"contacts:directory-summaries:{connection.pk}"
+    summaries = cache.get(key)
+    if summaries is None:
         try:
-            names = {d.get("directoryId"): d.get("name") or "" for d in directory_list(connection=connection,
-                                                                                       actor=actor)}
+            directories = directory_list(connection=connection, actor=actor)
         except QualtricsError:
-            return directory_id
-        cache.set(key, names, OWNER_CHOICES_TTL)
-    return names.get(directory_id) or directory_id
+            return None
+        summaries = {d.get("directoryId"): {"name": d.get("name") or "", "dedup": directory_dedup_fields(d)}
+                     for d in directories}
+        cache.set(key, summaries, OWNER_CHOICES_TTL)
+    return summaries
+
+
+def directory_name(*, connection, actor, directory_id: str) -> str:
+    """The directory's name for page headings, or its ID if unknown."""
+    summary = (_directory_summaries(connection=connection, actor=actor) or {}).get(directory_id) or {}
+    return summary.get("name") or directory_id
+
+
+def directory_dedup(*, connection, actor, directory_id: str) -> list[str] | None:
+    """The contact fields the directory merges contacts on (["email"], ["extRef", "email"], or [] for none);
+    None when Qualtrics did not say."""
+    summary = (_directory_summaries(connection=connection, actor=actor) or {}).get(directory_id)
+    return None if summary is None else list(summary["dedup"])
+
+
+def dedup_sentence(fields: list[str] | None) -> str:
+    """The directory's de-duplication rule in words, for the directory page and the create forms."""
+    if fields is None:
+        return ""
+    if not fields:
+        return ("This directory merges no contacts: every contact added is a new one, even with the same "
+                "e-mail or external reference.")
+    names = " and ".join(v.FIELD_LABELS.get(f, f).lower() for f in fields)
+    return f"This directory treats contacts with the same {names} as one person (its de-duplication setting)."
 
 
 def directory_get(*, connection, actor, directory_id: str) -> dict:
     """One directory from the list (Qualtrics has no single-directory route)."""
-    for directory in directory_list(connection=connection, actor=actor):
-        if directory.get("directoryId") == directory_id:
-            return directory
-    from qualtrics import NotFoundError
-
-    raise NotFoundError(f"No directory {directory_id} in this brand", status=404)
+    return _client(connection, actor).directories.get(directory_id)
 
 
 def directory_dedup_fields(directory: dict) -> list[str]:
@@ -82,8 +105,12 @@ def directory_dedup_label(directory: dict) -> str:
 
 
 def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
-    """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL."""
-    return _client(connection, actor).contacts.list(directory_id, page_size=page_size, page_url=cursor)
+    """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL. Its total is the
+    directory's contact count."""
+    client = _client(connection, actor)
+    page = client.contacts.list(directory_id, page_size=page_size, page_url=cursor)
+    count = client.directories.get(directory_id).get("contactCount")
+    return dataclasses.replace(page, total=count) if isinstance(count, int) else page
 
 
 def contact_search_page(
@@ -232,14 +259,96 @@ def member_page(
     which: str = "all",
 ) -> Page:
     """One page (at most 50: the route's cap) of a list's members, opted-out or bounced members."""
-    method = getattr(_client(connection, actor).mailing_lists.members, MEMBER_VIEWS[which])
-    return method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
+    client = _client(connection, actor)
+    method = getattr(client.mailing_lists.members, MEMBER_VIEWS[which])
+    page = method(directory_id, mailing_list_id, page_size=min(page_size, 50), page_url=cursor)
+    if which != "all":  # Qualtrics counts a list's members, not its opted-out or bounced ones
+        return page
+    count = client.mailing_lists.get(directory_id, mailing_list_id, include_count=True).get("contactCount")
+    return dataclasses.replace(page, total=count) if isinstance(count, int) else page
 
 
 def member_get(*, connection, actor, directory_id: str, mailing_list_id: str, contact_id: str) -> dict:
     member = _client(connection, actor).mailing_lists.members.get(directory_id, mailing_list_id, contact_id)
     member.setdefault("contactId", contact_id)
     return member
+
+
+# --- Choices for the forms --------------------------------------------------------------------
+
+CHOICES_CAP = 1000
+
+
+def mailing_list_choices(*, connection, actor, directory_id: str) -> list[tuple[str, str]]:
+    """(ID, name) of the directory's mailing lists, by name (at most a thousand)."""
+    rows = []
+    for number, item in enumerate(_client(connection, actor).mailing_lists.list(directory_id).iter_all(), start=1):
+        rows.append((item["mailingListId"], item.get("name") or item["mailingListId"]))
+        if number >= CHOICES_CAP:
+            break
+    return sorted(rows, key=lambda r: r[1].lower())
+
+
+def batch_choices(*, connection, actor, directory_id: str) -> list[tuple[str, str]]:
+    """(ID, label) of the directory's transaction batches, newest first (at most a thousand)."""
+    rows = []
+    for number, batch in enumerate(_client(connection, actor).transaction_batches.list(directory_id).iter_all(),
+                                   start=1):
+        rows.append(batch)
+        if number >= CHOICES_CAP:
+            break
+    rows.sort(key=lambda b: str(b.get("creationDate") or ""), reverse=True)
+    return [(b["id"], batch_label(b)) for b in rows]
+
+
+def batch_label(batch: dict) -> str:
+    """"BT_… · 12 transactions · created 1 Mar 2025 09:00" (in the user's time zone)."""
+    from web.templatetags.crud import qdate
+
+    count = len(batch.get("transactionIds") or [])
+    created = qdate(batch.get("creationDate"))
+    return f"{batch['id']} · {count} transaction{'' if count == 1 else 's'} · created {created}"
+
+
+# --- Transactions and transaction batches ---------------------------------------------------------
+
+
+def contact_transaction_page(*, connection, actor, directory_id: str, contact_id: str, page_size: int,
+                             cursor: str | None) -> Page:
+    return _client(connection, actor).transactions.list_for_contact(directory_id, contact_id, page_size=page_size,
+                                                                    page_url=cursor)
+
+
+def batch_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
+    return _client(connection, actor).transaction_batches.list(directory_id, page_size=page_size, page_url=cursor)
+
+
+def batch_get(*, connection, actor, directory_id: str, batch_id: str) -> dict:
+    return _client(connection, actor).transaction_batches.get(directory_id, batch_id)
+
+
+def batch_transaction_page(*, connection, actor, directory_id: str, batch_id: str, page_size: int,
+                           cursor: str | None) -> Page:
+    """One page of a batch's transactions, each with its contact (the batch's members) as `contact` (None for
+    a contact deleted since) and the name of its mailing list as `listName`."""
+    client = _client(connection, actor)
+    page = client.transaction_batches.list_transactions(directory_id, batch_id, page_size=page_size, page_url=cursor)
+    contact_ids = list(dict.fromkeys(t.get("contactId") for t in page.items if t.get("contactId")))
+
+    def read(contact_id: str) -> dict | None:
+        try:
+            return client.contacts.get(directory_id, contact_id)
+        except NotFoundError:
+            return None
+
+    # Qualtrics lists a batch's transactions without their contacts: read them side by side.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        contacts = dict(zip(contact_ids, pool.map(read, contact_ids), strict=True))
+    names = dict(mailing_list_choices(connection=connection, actor=actor, directory_id=directory_id))
+    items = [{**t, "contact": contacts.get(t.get("contactId")),
+              "listName": names.get(t.get("mailingListId"), t.get("mailingListId"))} for t in page.items]
+    total = len(client.transaction_batches.get(directory_id, batch_id).get("transactionIds") or [])
+    return dataclasses.replace(page, items=items, total=total)
 
 
 # --- Export -----------------------------------------------------------------------------------
@@ -328,12 +437,14 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     """Counts for the progress bar and the summary."""
     chunks = contact_import.chunks.values_list("status", "row_count", "recovered")
     by_status: dict[str, int] = {}
-    rows_done = rows_total = recovered_rows = 0
+    rows_done = rows_total = recovered_rows = rows_not_sent = 0
     for status, rows, recovered in chunks:
         by_status[status] = by_status.get(status, 0) + 1
         rows_total += rows
         if status in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED, ImportChunk.Status.SKIPPED):
             rows_done += rows
+        if status == ImportChunk.Status.SKIPPED:
+            rows_not_sent += rows
         if recovered:
             recovered_rows += rows
     total = contact_import.total_chunks or 0
@@ -349,6 +460,9 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
         "rows_total": rows_total,
         "rows_done": rows_done,
         "recovered_rows": recovered_rows,
+        # Rows Qualtrics took in (added or merged into an existing contact), also those of an import cancelled.
+        "rows_imported": contact_import.added + contact_import.updated + recovered_rows,
+        "rows_not_sent": rows_not_sent,
         "percent": percent,
     }
 

@@ -92,7 +92,8 @@ def clean_email(value: str) -> str:
 
 
 def clean_phone(value: str, region: str | None = None) -> str:
-    """The number in E.164 (+442079460018). Numbers without a + are read in `region`."""
+    """The number in E.164 (+442079460018). Numbers without a + are read in `region`, in the national
+    formats people write ("(555) 201-3344", "555.201.3344", "020 7946 0018")."""
     value = (value or "").strip()
     if not value:
         return ""
@@ -103,7 +104,10 @@ def clean_phone(value: str, region: str | None = None) -> str:
         raise ValidationError(
             f"“{value[:40]}” is not a phone number. Use the international form, e.g. +44 20 7946 0018."
         ) from None
-    if not phonenumbers.is_valid_number(number):
+    # A number of a full length for its country is kept even when its range is not known to be in service,
+    # as the fictional 555 numbers of test and demo data are.
+    if not phonenumbers.is_valid_number(number) and \
+            phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise ValidationError(
             f"“{value[:40]}” is not a valid phone number"
             f"{'' if value.startswith('+') else f' for region {region}'}; include the country code (+…)."

@@ -93,10 +93,14 @@ class DistributionForm(PortalForm):
         widget=PickerSelect(picker="contacts", depends_on=("directory_id", "mailing_list_id")),
         help_text="Optional: one contact of the list.",
     )
-    sample_id = forms.CharField(label="Or a sample of the list", required=False,
-                                help_text="Optional: a sample ID of this list.")
+    sample_id = forms.CharField(
+        label="Or a sample of the list", required=False,
+        widget=PickerSelect(picker="samples", depends_on=("directory_id", "mailing_list_id")),
+        help_text="Optional: only the contacts of one of the list's samples.",
+    )
     transaction_batch_id = forms.CharField(
         label="Or a transaction batch", required=False,
+        widget=PickerSelect(picker="transaction_batches", depends_on=("directory_id",)),
         help_text="Instead of a mailing list: everyone in the batch.",
     )
 

@@ -1,4 +1,5 @@
-"""What the compose form's pickers offer: surveys, libraries, messages, lists and contacts, searchable.
+"""What the compose form's pickers offer: surveys, libraries, messages, lists, contacts, samples and
+transaction batches, searchable.
 
 Each reads through the connection's client and keeps the whole (bounded) list in the cache for a
 minute, so typing in a picker's search box filters without calling Qualtrics on every keystroke.
@@ -161,6 +162,43 @@ def mailing_lists_for_picker(connection: Connection, directory_id: str, q: str =
                                          f"about {count} contacts" if count is not None else ident))
     everything.sort(key=lambda i: i.label.casefold())
     shown = [i for i in everything if _matches(q, i.label, i.value)][:SHOWN]
+    return _keep_selected(shown, everything, selected)
+
+
+def samples_for_picker(connection: Connection, directory_id: str, mailing_list_id: str, q: str = "",
+                       selected: str = "") -> list[PickerItem]:
+    """The samples of the chosen list (a sample narrows a list's distribution to its contacts)."""
+    if not directory_id or not mailing_list_id:
+        return []
+    rows = _cached(connection, ("samples", directory_id),
+                   lambda: _take(_client(connection).samples.list(directory_id).iter_all()))
+    everything = []
+    for r in rows:
+        ident = r.get("sampleId") or r.get("id")
+        if ident and r.get("mailingListId") in (None, mailing_list_id):
+            count = r.get("contactCount")
+            everything.append(PickerItem(ident, r.get("name") or ident,
+                                         f"{count} contacts" if count is not None else ident))
+    everything.sort(key=lambda i: i.label.casefold())
+    shown = [i for i in everything if _matches(q, i.label, i.value)][:SHOWN]
+    return _keep_selected(shown, everything, selected)
+
+
+def transaction_batches_for_picker(connection: Connection, directory_id: str, q: str = "", selected: str = ""
+                                   ) -> list[PickerItem]:
+    """The directory's transaction batches, newest first, with how many transactions each holds."""
+    if not directory_id:
+        return []
+    rows = _cached(connection, ("batches", directory_id),
+                   lambda: _take(_client(connection).transaction_batches.list(directory_id).iter_all()))
+    rows = sorted((r for r in rows if r.get("id")), key=lambda r: str(r.get("creationDate") or ""), reverse=True)
+    everything = []
+    for r in rows:
+        count = len(r.get("transactionIds") or [])
+        created = str(r.get("creationDate") or "")[:10]
+        everything.append(PickerItem(r["id"], r["id"], f"{count} transaction{'' if count == 1 else 's'}"
+                                     + (f" · created {created}" if created else "")))
+    shown = [i for i in everything if _matches(q, i.label, i.detail)][:SHOWN]
     return _keep_selected(shown, everything, selected)
 
 

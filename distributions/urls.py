@@ -28,5 +28,7 @@ urlpatterns = [
     path("pick/message-preview/", views.picker_message_preview, name="picker_message_preview"),
     path("pick/mailing-lists/", views.picker_mailing_lists, name="picker_mailing_lists"),
     path("pick/contacts/", views.picker_contacts, name="picker_contacts"),
+    path("pick/samples/", views.picker_samples, name="picker_samples"),
+    path("pick/transaction-batches/", views.picker_transaction_batches, name="picker_transaction_batches"),
     path("pick/sms-length/", views.sms_length_view, name="sms_length"),
 ]

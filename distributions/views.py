@@ -530,6 +530,27 @@ def picker_contacts(request, connection):
     return items, "— everyone in the list —"
 
 
+@_picker
+def picker_samples(request, connection):
+    directory_id = request.GET.get("directory_id", "")
+    mailing_list_id = request.GET.get("mailing_list_id", "")
+    if not directory_id or not mailing_list_id:
+        return [], "— choose a mailing list first —"
+    items = pickers.samples_for_picker(connection, directory_id, mailing_list_id, _search_text(request),
+                                       _selected(request))
+    return items, "— the whole list —"
+
+
+@_picker
+def picker_transaction_batches(request, connection):
+    directory_id = request.GET.get("directory_id", "")
+    if not directory_id:
+        return [], "— choose a directory first —"
+    items = pickers.transaction_batches_for_picker(connection, directory_id, _search_text(request),
+                                                   _selected(request))
+    return items, "— no batch —"
+
+
 @require_GET
 @connection_view(Role.OPERATOR)
 def picker_message_preview(request, connection_id: int):

@@ -30,8 +30,11 @@ from .resources import (
     Groups,
     Libraries,
     MailingLists,
+    Samples,
     SmsDistributions,
     Surveys,
+    TransactionBatches,
+    Transactions,
     Users,
     Workflows,
 )
@@ -52,6 +55,9 @@ class QualtricsClient(ExchangeMixin, BaseClient):
         self.contacts = Contacts(self)
         self.mailing_lists = MailingLists(self)
         self.contact_imports = ContactImports(self)
+        self.transactions = Transactions(self)
+        self.transaction_batches = TransactionBatches(self)
+        self.samples = Samples(self)
         self.users = Users(self)
         self.groups = Groups(self)
         self.libraries = Libraries(self)

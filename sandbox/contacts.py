@@ -43,8 +43,11 @@ def apply(contact: Contact, body: dict[str, Any], now: datetime) -> None:
     for key in CONTACT_FIELDS:
         if key in body:
             contact.fields[key] = body[key]
-    if body.get("embeddedData"):
-        contact.embedded.update(body["embeddedData"])
+    for name, value in (body.get("embeddedData") or {}).items():
+        if value is None:  # a field sent as null is removed from the contact
+            contact.embedded.pop(name, None)
+        else:
+            contact.embedded[name] = value
     if body.get("privateEmbeddedData"):
         contact.private_embedded.update(body["privateEmbeddedData"])
     if "unsubscribed" in body and body["unsubscribed"] is not None:

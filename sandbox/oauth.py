@@ -77,6 +77,8 @@ FAMILIES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple((re.compile(rul
     (r"^/samples(/|$)", "samples"),
     (r"^/directories/[^/]+/mailinglists/[^/]+/transactioncontacts(/|$)", "contact_transactions"),
     (r"^/directories/[^/]+/(transactionbatches|transactions)(/|$)", "contact_transactions"),
+    (r"^/directories/[^/]+/contacts/[^/]+/transactions$", "contact_transactions"),
+    (r"^/directories/[^/]+/samples(/|$)", "samples"),
     (r"^/directories/[^/]+/mailinglists/[^/]+/(contacts|bouncedContacts|optedOutContacts)(/|$)",
      "mailing_list_contacts"),
     (r"^/directories/[^/]+/mailinglists(/|$)", "mailing_lists"),

@@ -114,6 +114,17 @@ class TransactionBatch:
 
 
 @dataclass
+class Sample:
+    """A fixed subset of a mailing list's contacts."""
+
+    id: str
+    name: str
+    mailing_list_id: str
+    created: datetime
+    contact_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ImportJob:
     id: str
     mailing_list_id: str
@@ -140,6 +151,7 @@ class Directory:
     imports: dict[str, ImportJob] = field(default_factory=dict)
     transactions: dict[str, Transaction] = field(default_factory=dict)
     batches: dict[str, TransactionBatch] = field(default_factory=dict)
+    samples: dict[str, Sample] = field(default_factory=dict)
 
 
 @dataclass

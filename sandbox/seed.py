@@ -29,8 +29,11 @@ from .records import (
     Message,
     Quota,
     QuotaCombination,
+    Sample,
     SavedFilter,
     Survey,
+    Transaction,
+    TransactionBatch,
     User,
 )
 
@@ -169,6 +172,29 @@ def _acme_demo(brand: Brand, core_ids: IdFactory) -> None:
     _demo_libraries(brand, ids, admin, cx_team)
     surveys = _demo_surveys(brand, ids, rng, admin, member)
     _demo_distributions(brand, ids, admin, surveys[0], lists[4])
+    _demo_transactions(directory, lists[0], lists[1])
+
+
+def _demo_transactions(directory: Directory, newsletter: MailingList, gold: MailingList) -> None:
+    """Two samples and a batch of purchases, drawn with their own generator so the rest of the seed stays as
+    it was."""
+    rng = random.Random("acme-transactions")
+    ids = IdFactory(rng)
+    for name, mailing_list, size in (("Newsletter: one in ten", newsletter, 20), ("Gold: pilot group", gold, 15)):
+        chosen = rng.sample(sorted(mailing_list.members), size)
+        sample = Sample(id=ids.make("CG"), name=name, mailing_list_id=mailing_list.id,
+                        created=EPOCH - timedelta(days=10), contact_ids=chosen)
+        directory.samples[sample.id] = sample
+    batch = TransactionBatch(id=ids.make("BT"), created=EPOCH - timedelta(days=2))
+    for number, contact_id in enumerate(rng.sample(sorted(gold.members), 12)):
+        transaction = Transaction(
+            id=ids.make("CTR"), contact_id=contact_id, mailing_list_id=gold.id,
+            date=EPOCH - timedelta(days=3, hours=number),
+            data={"OrderId": f"ORD-{5000 + number}", "Amount": f"{rng.randint(20, 400)}.00", "Store": "Online"},
+        )
+        directory.transactions[transaction.id] = transaction
+        batch.transaction_ids.append(transaction.id)
+    directory.batches[batch.id] = batch
 
 
 def _demo_contacts(directory: Directory, ids: IdFactory, rng: random.Random, count: int) -> None:

@@ -126,6 +126,9 @@ def recipients_of(brand: Brand, distribution: Distribution) -> list[Recipient]:
     members = list(mailing_list.members.values())
     if target.get("contactId"):
         members = [m for m in members if m.lookup_id == target["contactId"]]
+    if target.get("sampleId"):
+        sample = directory.samples.get(target["sampleId"])
+        members = [m for m in members if sample is not None and m.contact_id in sample.contact_ids]
     return [
         Recipient(directory.contacts[m.contact_id], m, mailing_list.id)
         for m in members

@@ -25,7 +25,9 @@ Errors take the one path of web.errors: a screen explains an error through its `
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,12 +35,14 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template, select_template
 from django.urls import NoReverseMatch, reverse
+from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import FormView, TemplateView
@@ -54,8 +58,10 @@ from .params import whole_number
 
 # The salt predates this module's name; changing it would break the cursors in URLs already handed out.
 CURSOR_SALT = "portal.crud.cursor"
-FIRST_PAGE = "-"  # the trail's marker for the first page, which has no cursor
-MAX_TRAIL = 25
+PAGE_SALT = "portal.crud.page"
+PAGE_KEY = re.compile(r"[0-9a-f]{16}")
+PAGE_KEY_SECONDS = 24 * 3600
+EXPIRED_PAGE = "That page link has expired, so this is the first page again."
 
 
 def value_of(item: Any, attr: str | Callable) -> Any:
@@ -94,16 +100,38 @@ def queryset_page(queryset, *, cursor: str | None, page_size: int) -> Page:
 
 
 def sign_cursor(cursor: str) -> str:
+    """A cursor a screen hands out in a URL itself (not a list's pages: see `remember_page`)."""
     return signing.dumps(cursor, salt=CURSOR_SALT, compress=True)
 
 
 def unsign_cursor(value: str | None) -> str | None:
-    if not value or value == FIRST_PAGE:
+    if not value:
         return None
     try:
         return signing.loads(value, salt=CURSOR_SALT)
     except signing.BadSignature:
         return None
+
+
+def remember_page(path: str, *, cursor: str, number: int, previous: str) -> str:
+    """A short key for one page of the list at `path`, kept in the cache: the URL carries the key, never
+    the cursor (a Qualtrics page URL, long) nor the pages before it, so it stays short at any depth.
+
+    The key depends only on the list, the cursor and the page before, so reloading gives the same one.
+    """
+    key = salted_hmac(PAGE_SALT, f"{path}\x1f{previous}\x1f{cursor}").hexdigest()[:16]
+    cache.set(f"crud:page:{key}", {"path": path, "cursor": cursor, "number": number, "previous": previous},
+              PAGE_KEY_SECONDS)
+    return key
+
+
+def recall_page(path: str, key: str) -> dict | None:
+    """What `remember_page` kept under `key` for the list at `path`: cursor, number, previous (the key of the
+    page before, "" for the first). None for a key unknown, expired or made for another list."""
+    if not PAGE_KEY.fullmatch(key or ""):
+        return None
+    place = cache.get(f"crud:page:{key}")
+    return place if isinstance(place, dict) and place.get("path") == path else None
 
 
 class ResourceMixin:
@@ -183,7 +211,8 @@ class CrudListView(ResourceMixin, TemplateView):
     """A paged table. Subclasses set `columns` and implement `fetch_page`, which returns a `qualtrics.Page`:
     the client's page as a selector hands it over, or one the screen builds (of the portal's own records,
     or of a list read and filtered), whose `next_page` is the cursor the screen gets back for the next
-    page, signed in the URL. The page's `notice` and `total` are shown with the table."""
+    page, kept under a short key that the URL carries (see `remember_page`). The page's `notice` and `total`
+    are shown with the table; `page_number` is the number of the page being shown (1 for the first)."""
 
     template_name = "crud/list.html"
     partial_template_name = "crud/list.html"
@@ -198,6 +227,7 @@ class CrudListView(ResourceMixin, TemplateView):
     # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
     # while the page around the table renders (see web.background).
     fetch_in_background = False
+    page_number = 1
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
@@ -237,16 +267,18 @@ class CrudListView(ResourceMixin, TemplateView):
         search_form = self.search_form_class(request.GET or None) if self.search_form_class else None
         search = search_form.cleaned_data if search_form is not None and search_form.is_valid() else {}
         search = {k: v for k, v in search.items() if v not in (None, "")}
-        cursor_param = request.GET.get("cursor") or FIRST_PAGE
-        trail = [t for t in request.GET.getlist("trail") if t][-MAX_TRAIL:]
-        fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
+        key = request.GET.get("page") or ""
+        place = recall_page(request.path, key)
+        self.page_number = place["number"] if place else 1
+        fetch_kwargs = {"cursor": place["cursor"] if place else None, "page_size": self.page_size(),
+                        "search": search}
         if self.fetch_in_background and not is_partial(request):
             answer = background.start(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
-        table_data = _TableData(self, answer, trail, cursor_param)
+        table_data = _TableData(self, answer, key if place else "", expired=bool(key) and place is None)
         context = self.get_context_data(
             page=table_data.lazy("page"),
             rows=table_data.lazy("rows"),
@@ -254,8 +286,8 @@ class CrudListView(ResourceMixin, TemplateView):
             search_form=search_form,
             error=table_data.lazy("error"),
             next_query=table_data.lazy("next_query"),
-            prev_query=self.query(cursor=trail[-1], trail=trail[:-1]) if trail else None,
-            page_number=len(trail) + 1,
+            prev_query=self.query(page=place["previous"]) if place else None,
+            page_number=self.page_number,
             page_sizes=self.page_sizes,
             current_page_size=self.page_size(),
             empty_message=self.empty_message,
@@ -291,7 +323,7 @@ class CrudListView(ResourceMixin, TemplateView):
 
     def query(self, **params) -> str:
         q = self.request.GET.copy()
-        for key in ("cursor", "trail"):
+        for key in ("page", "cursor", "trail"):
             q.pop(key, None)
         for key, value in params.items():
             if isinstance(value, list):
@@ -324,11 +356,11 @@ class _TableData:
     """What a list page's table shows: the page a screen fetched (or the error explaining why not) and
     the rows built from it, worked out when the template first needs them."""
 
-    def __init__(self, view: CrudListView, answer: Callable[[], Page], trail: list[str], cursor_param: str):
+    def __init__(self, view: CrudListView, answer: Callable[[], Page], key: str, *, expired: bool = False):
         self.view = view
         self.answer = answer
-        self.trail = trail
-        self.cursor_param = cursor_param
+        self.key = key  # of this page; "" for the first
+        self.expired = expired
 
     @cached_property
     def parts(self) -> dict[str, Any]:
@@ -340,13 +372,17 @@ class _TableData:
             error, page = view.explain_error(exc), Page(items=[])
             if error.get("replaces_page"):
                 raise  # no table to show: the view's error_response explains it instead of the page
+        if self.expired:
+            page = dataclasses.replace(page, notice=" ".join(filter(None, (EXPIRED_PAGE, page.notice))))
+        following = None
+        if page.next_page:
+            following = remember_page(view.request.path, cursor=page.next_page, number=view.page_number + 1,
+                                      previous=self.key)
         return {
             "page": page,
             "error": error,
             "rows": [{"item": item, "url": view.row_url(item), "cells": view.cells(item)} for item in page.items],
-            "next_query": view.query(cursor=sign_cursor(page.next_page), trail=[*self.trail, self.cursor_param])
-            if page.next_page
-            else None,
+            "next_query": view.query(page=following) if following else None,
         }
 
     def lazy(self, name: str) -> SimpleLazyObject:

@@ -33,12 +33,12 @@ def client_kwargs(data: dict, *, keep_blank: bool) -> dict:
 
 
 def clearing_removed_embedded(data: dict, removed_embedded: tuple[str, ...]) -> dict:
-    """`data` with the embedded-data fields removed in the editor set to "": the API cannot delete a
-    field's name, only empty it."""
+    """`data` with the embedded-data fields removed in the editor sent as null, which removes them from the
+    contact (an empty string would keep the field with no value; docs/qualtrics-api.md#xm-directory)."""
     data = dict(data)
     if removed_embedded:
         embedded = dict(data.get("embeddedData") or {})
         for name in removed_embedded:
-            embedded.setdefault(name, "")
+            embedded.setdefault(name, None)
         data["embeddedData"] = embedded
     return data

@@ -37,7 +37,8 @@ from qualtrics import (
 from .. import csvimport
 from .. import validation as v
 from ..models import ContactImport, ImportChunk, ImportRejection
-from .imports import row_checker
+from .imports import CANCELLED_REASON, row_checker, skip_pending_chunks
+from .memberships import planned_members
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ class _ImportRunner:
             open_chunks = self.chunks().filter(status__in=[S.SENDING, S.SENT]).count()
             pending = self.chunks().filter(status=S.PENDING).count()
             if cancelling and not open_chunks:
-                self.skip_pending("the import was cancelled")
+                self.skip_pending(CANCELLED_REASON)
                 self.finish(ContactImport.Status.CANCELLED)
                 return None
             if not open_chunks and not pending:
@@ -190,16 +191,13 @@ class _ImportRunner:
                 self.sleep(idle)
                 idle = min(idle * 2, max(self.tuning.poll_interval, 1.0))
 
-    # Planning: the file becomes chunks -----------------------------------------------------------
+    # Planning: the file (or the contacts to add) becomes chunks -----------------------------------
 
     def plan(self) -> None:
         """Check every row again and store the chunks to send. Each chunk is its own short write (a long
         transaction would block other writers on SQLite); `planned` is set only at the end, so a worker
         that dies while planning leaves a plan that the next run discards and makes again."""
         imp = self.imp
-        checker = row_checker(imp)
-        if checker.mapping_errors():
-            raise _Fatal("The column mapping is not valid any more: " + " ".join(checker.mapping_errors()))
         size = imp.chunk_size
         ImportChunk.objects.filter(contact_import=imp).delete()
         ImportRejection.objects.filter(contact_import=imp).delete()
@@ -207,34 +205,51 @@ class _ImportRunner:
         payload: list[dict] = []
         rejections: list[ImportRejection] = []
         index = sent = rejected = 0
-        with imp.file.open("rb") as raw:
-            for number, cells in csvimport.iter_rows(raw, encoding=imp.encoding, delimiter=imp.delimiter):
-                result = checker.check(number, cells)
-                if result.contact is None:
+        source = ImportRejection.Source.FILE
+        try:
+            for number, contact, reason in self.rows():
+                if contact is None:
                     rejected += 1
-                    rejections.append(ImportRejection(
-                        contact_import=imp, row_number=number, source=ImportRejection.Source.FILE,
-                        reason="; ".join(m for _, m in result.problems),
-                    ))
+                    rejections.append(ImportRejection(contact_import=imp, row_number=number, source=source,
+                                                      reason=reason))
                     if len(rejections) >= 1000:
                         ImportRejection.objects.bulk_create(rejections)
                         rejections = []
                     continue
                 sent += 1
                 chunk_rows.append(number)
-                payload.append(result.contact)
+                payload.append(contact)
                 if len(payload) >= size:
                     self._store_chunk(index, chunk_rows, payload)
                     index, chunk_rows, payload = index + 1, [], []
                     self.renew()
+        except (AuthenticationError, PermissionDeniedError, NotFoundError, BadRequestError) as exc:
+            raise _Fatal(_explain(exc)) from exc  # the contacts to add could not be read
+        except (ServerError, ConnectionFailedError) as exc:
+            raise _RetryLater(10.0) from exc
         if payload:
             self._store_chunk(index, chunk_rows, payload)
             index += 1
         ImportRejection.objects.bulk_create(rejections)
         ContactImport.objects.filter(pk=imp.pk, lease_token=self.token).update(
-            planned=True, total_chunks=index, rows_to_send=sent, rows_rejected=rejected
+            planned=True, total_chunks=index, rows_to_send=sent, rows_rejected=rejected, row_count=sent + rejected
         )
         imp.refresh_from_db()
+
+    def rows(self):
+        """(row number, what Qualtrics receives or None, why not) for each row of the file, or each contact
+        to put on the list."""
+        imp = self.imp
+        if not imp.is_from_file:
+            yield from planned_members(imp, self.client)
+            return
+        checker = row_checker(imp)
+        if checker.mapping_errors():
+            raise _Fatal("The column mapping is not valid any more: " + " ".join(checker.mapping_errors()))
+        with imp.file.open("rb") as raw:
+            for number, cells in csvimport.iter_rows(raw, encoding=imp.encoding, delimiter=imp.delimiter):
+                result = checker.check(number, cells)
+                yield number, result.contact, "; ".join(m for _, m in result.problems)
 
     def _store_chunk(self, index: int, rows: list[int], payload: list[dict]) -> None:
         ImportChunk.objects.create(contact_import=self.imp, index=index, first_row=rows[0], last_row=rows[-1],
@@ -246,17 +261,16 @@ class _ImportRunner:
         """Claim a pending chunk and POST it. True when it left (or may have left) for Qualtrics."""
         S = ImportChunk.Status
         now = timezone.now()
-        claimed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
-            status=S.SENDING, claim_token=self.token, claimed_at=now, attempts=F("attempts") + 1, error=""
-        )
+        # Only while the import runs: once a cancel is confirmed no chunk is claimed, so none is sent.
+        claimed = ImportChunk.objects.filter(
+            pk=chunk.pk, status=S.PENDING, contact_import__status=ContactImport.Status.RUNNING
+        ).update(status=S.SENDING, claim_token=self.token, claimed_at=now, attempts=F("attempts") + 1, error="")
         if not claimed:
             return False
         mine = ImportChunk.objects.filter(pk=chunk.pk, status=S.SENDING, claim_token=self.token)
         payload = ImportChunk.objects.values_list("payload", flat=True).get(pk=chunk.pk)
         try:
-            result = self.client.contact_imports.start(
-                self.imp.directory_id, self.imp.mailing_list_id, contacts=payload
-            )
+            result = self.upload(payload)
         except RateLimitedError:
             # Refused before anything happened (a 429, or the portal's own budget): put it back.
             mine.update(status=S.PENDING, claim_token="", claimed_at=None, attempts=F("attempts") - 1)
@@ -293,6 +307,17 @@ class _ImportRunner:
             return True
         mine.update(status=S.SENT, qualtrics_import_id=job_id, sent_at=timezone.now())
         return True
+
+    def upload(self, payload: list[dict]) -> dict:
+        imp = self.imp
+        if not imp.is_from_file:
+            return self.client.mailing_lists.members.add_existing(imp.directory_id, imp.mailing_list_id,
+                                                                  contacts=payload)
+        meta = None
+        if imp.transaction_batch_id:
+            meta = {"batchId": imp.transaction_batch_id, "fields": row_checker(imp).transaction_fields}
+        return self.client.contact_imports.start(imp.directory_id, imp.mailing_list_id, contacts=payload,
+                                                 transaction_meta=meta)
 
     def refuse(self, chunk: ImportChunk, reason: str) -> None:
         """A chunk Qualtrics refused outright: nothing of it was imported."""
@@ -437,17 +462,7 @@ class _ImportRunner:
     # The end -------------------------------------------------------------------------------------
 
     def skip_pending(self, reason: str) -> None:
-        S = ImportChunk.Status
-        with transaction.atomic():
-            for chunk in ImportChunk.objects.filter(contact_import=self.imp, status=S.PENDING).only("rows"):
-                changed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
-                    status=S.SKIPPED, error=reason, finished_at=timezone.now()
-                )
-                if changed:
-                    ImportRejection.objects.bulk_create(
-                        [ImportRejection(contact_import=self.imp, row_number=r, source=ImportRejection.Source.NOT_SENT,
-                                         reason=f"Not sent: {reason}") for r in chunk.rows]
-                    )
+        skip_pending_chunks(self.imp, reason)
 
     def finish(self, status: str) -> None:
         now = timezone.now()
@@ -458,7 +473,8 @@ class _ImportRunner:
             return
         self.imp.refresh_from_db()
         imp = self.imp
-        outcome = AuditEvent.Outcome.OK if status == ContactImport.Status.COMPLETED else AuditEvent.Outcome.FAILED
+        # A cancelled import did what its user asked: a success, like a completed one.
+        outcome = AuditEvent.Outcome.FAILED if status == ContactImport.Status.FAILED else AuditEvent.Outcome.OK
         audit_record(
             actor=imp.created_by, connection=imp.connection, action=f"contacts.import.{status}",
             target=f"{imp.directory_id}/{imp.mailing_list_id}", outcome=outcome,

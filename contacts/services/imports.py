@@ -10,15 +10,17 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connections.audit import audit_record
+from qualtrics import NotFoundError
 
 from .. import csvimport, selectors
 from .. import validation as v
-from ..models import ContactImport
+from ..models import ContactImport, ImportChunk, ImportRejection
 from ..tasks import contact_import_run_task
 
 logger = logging.getLogger(__name__)
@@ -60,14 +62,22 @@ def row_checker(contact_import: ContactImport) -> csvimport.RowChecker:
     )
 
 
-def contact_import_check(*, contact_import: ContactImport, mapping: list[str], phone_region: str) -> list[str]:
-    """Save the column mapping and check every row; returns mapping errors (nothing to send then)."""
+NEW_BATCH = "new"  # the transaction batch chosen on the mapping: one made when the import starts
+
+
+def contact_import_check(*, contact_import: ContactImport, mapping: list[str], phone_region: str,
+                         transaction_batch_id: str = "") -> list[str]:
+    """Save the column mapping (and the transaction batch the rows' transactions go into) and check every
+    row; returns mapping errors (nothing to send then)."""
     if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
         return ["This import has already started; its mapping can no longer change."]
     contact_import.mapping = list(mapping)
     contact_import.phone_region = phone_region.upper()
+    contact_import.transaction_batch_id = transaction_batch_id
     checker = row_checker(contact_import)
     errors = checker.mapping_errors()
+    if transaction_batch_id and not checker.transaction_fields:
+        errors.append("Map at least one column as transaction data to put the rows' transactions in a batch.")
     if errors:
         contact_import.report = {}
         contact_import.status = ContactImport.Status.UPLOADED
@@ -82,12 +92,17 @@ def contact_import_check(*, contact_import: ContactImport, mapping: list[str], p
         )
         if not report.valid:
             errors = ["No row of the file can be imported: see the problems below."]
-    contact_import.save(update_fields=["mapping", "phone_region", "report", "status"])
+    contact_import.save(update_fields=["mapping", "phone_region", "transaction_batch_id", "report", "status"])
     return errors
 
 
 def contact_import_start(*, contact_import: ContactImport, actor) -> bool:
-    """Queue a checked import; the worker sends it. False when it was not ready (already started)."""
+    """Queue a checked import; the worker sends it. False when it was not ready (already started).
+
+    Its transaction batch is made now when a new one was chosen; a batch chosen that no longer exists
+    refuses the start (ValidationError) before anything is sent."""
+    if contact_import.status == ContactImport.Status.READY and contact_import.transaction_batch_id:
+        _prepare_batch(contact_import, actor)
     now = timezone.now()
     started = ContactImport.objects.filter(pk=contact_import.pk, status=ContactImport.Status.READY).update(
         status=ContactImport.Status.QUEUED, queued_at=now, next_run_at=now
@@ -117,9 +132,14 @@ def enqueue_import_step(import_id: int, countdown: float = 0) -> None:
     transaction.on_commit(send)
 
 
+CANCELLED_REASON = "the import was cancelled"
+
+
 def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
-    """Stop an import: at once when nothing runs it, else the worker stops after the chunks in flight.
-    Returns the new status."""
+    """Stop an import. Nothing more leaves for Qualtrics once this returns: the chunks not yet sent are
+    marked as not sent in the same transaction, and a worker claims a chunk only while its import runs
+    (import_runner). Chunks already sent finish in Qualtrics and are counted; the worker then ends the
+    import as cancelled (at once when nothing runs it). Returns the new status."""
     now = timezone.now()
     pk = contact_import.pk
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
@@ -136,6 +156,8 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
             done = ContactImport.objects.filter(pk=pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
                 status=Status.CANCELLING, cancel_requested_at=now
             )
+            if done:
+                skip_pending_chunks(contact_import, CANCELLED_REASON)
     contact_import.refresh_from_db()
     if discarded and contact_import.file:
         contact_import.file.delete(save=True)  # never sent: keep no copy of the people in it
@@ -144,3 +166,36 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
                      target=f"{contact_import.directory_id}/{contact_import.mailing_list_id}",
                      detail=f"{contact_import.original_name} ({contact_import.get_status_display().lower()})")
     return contact_import.status
+
+
+def skip_pending_chunks(contact_import: ContactImport, reason: str) -> None:
+    """Mark the chunks not yet claimed as not sent, each of their rows with `reason`."""
+    S = ImportChunk.Status
+    with transaction.atomic():
+        for chunk in ImportChunk.objects.filter(contact_import=contact_import, status=S.PENDING).only("rows"):
+            changed = ImportChunk.objects.filter(pk=chunk.pk, status=S.PENDING).update(
+                status=S.SKIPPED, error=reason, finished_at=timezone.now()
+            )
+            if changed:
+                ImportRejection.objects.bulk_create(
+                    [ImportRejection(contact_import=contact_import, row_number=r,
+                                     source=ImportRejection.Source.NOT_SENT, reason=f"Not sent: {reason}")
+                     for r in chunk.rows]
+                )
+
+
+def _prepare_batch(contact_import: ContactImport, actor) -> None:
+    from .batches import batch_create
+
+    reads = {"connection": contact_import.connection, "actor": actor}
+    if contact_import.transaction_batch_id == NEW_BATCH:
+        batch_id = batch_create(**reads, directory_id=contact_import.directory_id)
+        ContactImport.objects.filter(pk=contact_import.pk).update(transaction_batch_id=batch_id)
+        contact_import.transaction_batch_id = batch_id
+        return
+    try:
+        selectors.batch_get(**reads, directory_id=contact_import.directory_id,
+                            batch_id=contact_import.transaction_batch_id)
+    except NotFoundError:
+        raise ValidationError(f"The transaction batch {contact_import.transaction_batch_id} no longer exists "
+                              "(deleted meanwhile): choose another one on the mapping, then start again.") from None

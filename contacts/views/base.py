@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from django.urls import reverse
+
 from connections.scoping import ConnectionViewMixin
+from web.errors import error_response, page_status
 from web.htmx import is_partial
 
 from .. import selectors
@@ -44,3 +47,19 @@ class DirectoryMixin(ConnectionViewMixin):
                                                                  directory_id=self.directory_id)
         return context
 
+
+
+class ObjectListErrors:
+    """A list screen of one object (a contact's transactions, a batch's members): when Qualtrics cannot give
+    the object, the page explains it like the object's own page would (404 when it is gone)."""
+
+    back_url_name = "contacts:contact_list"
+    back_label = "Back to the contacts"
+
+    def error_response(self, exc):
+        if is_partial(self.request):
+            return super().error_response(exc)
+        back = reverse(self.back_url_name, kwargs={"connection_id": self.connection.pk,
+                                                   "directory_id": self.directory_id})
+        context = {"back_url": back, "back_label": self.back_label}
+        return error_response(self.request, self.explain_error(exc), context=context, status=page_status(exc))

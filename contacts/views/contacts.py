@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_GET
 from connections.access import connection_view
 from connections.models import Role
 from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView
+from web.htmx import is_partial
 
 from .. import selectors, services
 from .. import validation as v
@@ -47,7 +50,7 @@ class ContactListView(ContactMixin, CrudListView):
 
     def fetch_page(self, *, cursor, page_size, search):
         if search.get("q"):
-            offset = len(self.request.GET.getlist("trail")) * page_size  # pages before this one
+            offset = (self.page_number - 1) * page_size  # results on the pages before this one
             return selectors.contact_search_page(
                 **self.connection_and_actor(), directory_id=self.directory_id, field=search["field"], value=search["q"],
                 comparison=search["comparison"], page_size=page_size, skip_token=cursor, offset=offset,
@@ -61,7 +64,14 @@ class ContactListView(ContactMixin, CrudListView):
         searching = bool(search is not None and search.is_bound and search.is_valid() and search.cleaned_data.get("q"))
         if searching:
             context["empty_message"] = "No contact matches this search."
+            if self.can_write:
+                found = {key: search.cleaned_data.get(key) for key in ("field", "comparison", "q")}
+                context["results_to_list_url"] = reverse("contacts:contact_results_to_list",
+                                                         kwargs=self.url_kwargs()) + "?" + urlencode(found)
         context["export_url"] = reverse("contacts:contact_export", kwargs=self.url_kwargs())
+        if not is_partial(self.request):
+            context["dedup_rule"] = selectors.dedup_sentence(selectors.directory_dedup(
+                **self.connection_and_actor(), directory_id=self.directory_id))
         return context
 
 
@@ -111,6 +121,9 @@ class EmbeddedEditorMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if self.is_create and not is_partial(self.request):
+            context["dedup_rule"] = selectors.dedup_sentence(selectors.directory_dedup(
+                **self.connection_and_actor(), directory_id=self.directory_id))
         context.update(
             duplicate=self.duplicate,
             duplicate_name=full_name(self.duplicate) if self.duplicate else "",
@@ -121,9 +134,14 @@ class EmbeddedEditorMixin:
         return context
 
     def offer_duplicate(self, form, exc: services.DuplicateContactError) -> None:
+        """The offer box says what was found and what to do; no error above the form repeats it."""
         self.duplicate = exc.existing
         self.duplicate_on_list = exc.on_list
-        form.add_error(None, str(exc))
+
+    def saved_response(self, form, result):
+        if self.duplicate is not None:  # nothing was saved: the form again, with the offer
+            return self.form_invalid(form)
+        return super().saved_response(form, result)
 
 
 class ContactFormView(EmbeddedEditorMixin, ContactMixin, CrudFormView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from connections.access import connection_view
 from connections.models import Role
 from web.csv import csv_response
-from web.errors import EXPLAINABLE_ERRORS, explained
+from web.errors import EXPLAINABLE_ERRORS, error_text, explained
 from web.forms import add_service_error
 from web.htmx import is_partial
 
@@ -102,12 +103,19 @@ def import_map(request, connection_id, directory_id, mailing_list_id, import_id)
     if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
         return redirect("contacts:import_detail", **_import_kwargs(request, directory_id, mailing_list_id,
                                                                    import_id=import_id))
+    batches, batch_error = explained(selectors.batch_choices, connection=request.connection, actor=request.user,
+                                     directory_id=directory_id)
+    chosen = contact_import.transaction_batch_id
+    if chosen and chosen not in {value for value, _ in batches or ()}:
+        batches = [*(batches or ()), (chosen, chosen)]  # keep the choice shown; starting checks it still exists
     form = ImportMappingForm(request.POST or None, headers=contact_import.headers, mapping=contact_import.mapping,
-                             initial={"phone_region": contact_import.phone_region})
+                             batches=batches or [], initial={"phone_region": contact_import.phone_region,
+                                                             "transaction_batch": chosen})
     mapping_errors = []
     if request.method == "POST" and form.is_valid():
-        mapping_errors = services.contact_import_check(contact_import=contact_import, mapping=form.mapping(),
-                                                       phone_region=form.cleaned_data["phone_region"])
+        mapping_errors = services.contact_import_check(
+            contact_import=contact_import, mapping=form.mapping(), phone_region=form.cleaned_data["phone_region"],
+            transaction_batch_id=form.cleaned_data.get("transaction_batch") or "")
     samples = _sample_rows(contact_import)
     columns = []
     for index, (header, field) in enumerate(form.column_fields()):
@@ -116,14 +124,15 @@ def import_map(request, connection_id, directory_id, mailing_list_id, import_id)
     report = contact_import.report or {}
     context = _list_context(
         request, directory_id, mailing_list_id, contact_import=contact_import, form=form, columns=columns,
-        mapping_errors=mapping_errors, report=report, list_tab="imports",
+        mapping_errors=mapping_errors, report=report, list_tab="imports", batch_error=batch_error,
         issue_rows=[(csvimport.ISSUE_LABELS.get(k, k), n) for k, n in (report.get("issues") or {}).items()],
         key_fields=", ".join(v.FIELD_LABELS.get(f, f).lower() for f in report.get("key_fields", [])),
         preview_fields=v.CONTACT_FIELDS,
         preview_rows=[
             {"row": p["row"], "problems": p["problems"],
              "cells": [(p["contact"] or {}).get(f) for f in v.CONTACT_FIELDS] if p.get("contact") else None,
-             "embedded": sorted(((p["contact"] or {}).get("embeddedData") or {}).items())}
+             "embedded": sorted(((p["contact"] or {}).get("embeddedData") or {}).items()),
+             "transaction": sorted(((p["contact"] or {}).get("transactionData") or {}).items())}
             for p in report.get("preview", [])
         ],
     )
@@ -136,7 +145,15 @@ def import_map(request, connection_id, directory_id, mailing_list_id, import_id)
 def import_start(request, connection_id, directory_id, mailing_list_id, import_id):
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    if services.contact_import_start(contact_import=contact_import, actor=request.user):
+    try:
+        started = services.contact_import_start(contact_import=contact_import, actor=request.user)
+    except (ValidationError, *EXPLAINABLE_ERRORS) as exc:
+        # Nothing was sent: back to the mapping, which shows the message, to choose again.
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else error_text(exc))
+        url = reverse("contacts:import_map", kwargs=_import_kwargs(request, directory_id, mailing_list_id,
+                                                                    import_id=import_id))
+        return HttpResponseClientRedirect(url) if is_partial(request) else HttpResponseRedirect(url)
+    if started:
         messages.success(request, f"Import of “{contact_import.original_name}” started.")
     else:
         messages.warning(request, "This import cannot start: check the file first, or it has already started.")
@@ -152,7 +169,8 @@ def import_cancel(request, connection_id, directory_id, mailing_list_id, import_
                                                   mailing_list_id=mailing_list_id)
     status = services.contact_import_cancel(contact_import=contact_import, actor=request.user)
     if status == ContactImport.Status.CANCELLING:
-        messages.info(request, "Cancelling: the chunks already sent to Qualtrics finish, nothing more is sent.")
+        messages.info(request, "Cancelled: nothing more is sent to Qualtrics. What it already received is "
+                               "counted when it has finished.")
     elif status == ContactImport.Status.CANCELLED:
         messages.info(request, "Import cancelled.")
     else:

@@ -138,6 +138,7 @@ class MemberFormView(EmbeddedEditorMixin, MemberMixin, CrudFormView):
             context["duplicate_contact_url"] = reverse("contacts:contact_detail", kwargs={
                 "connection_id": self.connection.pk, "directory_id": self.directory_id,
                 "contact_id": self.duplicate["contactId"]})
+            context["duplicate_add_existing_url"] = reverse("contacts:member_add_existing", kwargs=self.url_kwargs())
         return context
 
 

@@ -7,8 +7,10 @@ from .groups import GroupMembers, Groups
 from .imports import ContactImports
 from .libraries import Libraries, LibraryMessages
 from .mailing_lists import MailingListMembers, MailingLists
+from .samples import Samples
 from .sms import SmsDistributions
 from .surveys import Surveys
+from .transactions import TransactionBatches, Transactions
 from .users import Users
 from .workflows import Workflows
 
@@ -23,8 +25,11 @@ __all__ = [
     "LibraryMessages",
     "MailingListMembers",
     "MailingLists",
+    "Samples",
     "SmsDistributions",
     "Surveys",
+    "TransactionBatches",
+    "Transactions",
     "Users",
     "Workflows",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +198,21 @@ class MailingListMembers(Resource):
             embedded_data=embedded_data,
         )
         return self._client._send("PUT", member_path(directory_id, mailing_list_id, contact_id), json=fields)
+
+    def add_existing(
+        self, directory_id: str, mailing_list_id: str, *, contacts: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Put contacts already in the directory on a list without creating new ones.
+
+        No call names a directory contact by its ID for this: it is a contact import (the same job as
+        ``client.contact_imports.start``) of, for each contact, the fields the directory de-duplicates
+        on, which Qualtrics merges into the existing contact. A contact missing one of those fields
+        would be created anew, so the caller sends only complete ones. The result holds the import
+        ``id`` to follow (docs/qualtrics-api.md#adding-existing-contacts).
+        """
+        fields = {"contacts": [dict(contact) for contact in contacts]}
+        return self._client._send("POST", list_path(directory_id, mailing_list_id, "transactioncontacts"),
+                                  json=fields)
 
     def delete(self, directory_id: str, mailing_list_id: str, contact_id: str) -> None:
         """Remove the contact from the list; the directory contact stays."""

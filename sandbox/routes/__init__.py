@@ -16,6 +16,7 @@ from . import (
     survey_definitions,
     survey_responses,
     surveys,
+    transactions,
     users,
 )
 
@@ -24,6 +25,7 @@ API = RouteTable.combine(
     directories.table,
     mailing_lists.table,
     imports.table,
+    transactions.table,
     users.table,
     groups.table,
     libraries.table,

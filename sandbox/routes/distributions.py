@@ -55,8 +55,12 @@ def recipients(call: ApiCall, given: dict[str, Any], *, sms: bool = False) -> di
         if mailing_list.member_by_lookup(contact_id) is None:
             raise not_found("contact in mailing list", contact_id)
         normal["contactId"] = contact_id
-    if given.get("sampleId"):
-        raise not_found("sample", given["sampleId"])
+    sample_id = given.get("sampleId")
+    if sample_id:
+        sample = directory.samples.get(sample_id)
+        if sample is None or sample.mailing_list_id != mailing_list.id:
+            raise not_found("sample of mailing list", sample_id)
+        normal["sampleId"] = sample_id
     transaction_id = given.get("transactionId")
     if transaction_id:
         transaction = directory.transactions.get(transaction_id)

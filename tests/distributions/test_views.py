@@ -394,6 +394,38 @@ class TestPickers:
                                "q": acme.contact_email}, **hx).content.decode()
         assert acme.contact_lookup_id in contacts
 
+    def test_samples_of_the_chosen_list_and_transaction_batches_are_searchable(self, login, live, acme, hx):
+        from connections.qualtrics_client import connection_client
+
+        client = login(live.operator)
+        api = connection_client(live.connection, audit=False)
+        samples = list(api.samples.list(acme.directory_id).iter_all())
+        newsletter = next(s for s in samples if s["name"].startswith("Newsletter"))
+        gold = next(s for s in samples if s["name"].startswith("Gold"))
+        body = client.get(url("picker_samples", live.connection), {
+            "directory_id": acme.directory_id, "mailing_list_id": newsletter["mailingListId"], "q": "one in"},
+            **hx).content.decode()
+        assert newsletter["sampleId"] in body and gold["sampleId"] not in body  # only the list's own samples
+        assert "— the whole list —" in body and "20 contacts" in body
+        first = client.get(url("picker_samples", live.connection), {"directory_id": acme.directory_id}, **hx)
+        assert "choose a mailing list first" in first.content.decode()
+        batch = next(iter(api.transaction_batches.list(acme.directory_id).iter_all()))
+        made = api.transaction_batches.create(acme.directory_id)["id"]
+        body = client.get(url("picker_transaction_batches", live.connection),
+                          {"directory_id": acme.directory_id, "q": batch["id"][-6:]}, **hx).content.decode()
+        assert batch["id"] in body and "12 transactions" in body and made not in body
+        body = client.get(url("picker_transaction_batches", live.connection),
+                          {"directory_id": acme.directory_id, "field": "transaction_batch_id",
+                           "transaction_batch_id": made, "q": batch["id"][-6:]}, **hx).content.decode()
+        assert f'value="{made}" selected' in body  # the current choice stays
+        assert login(live.viewer).get(url("picker_transaction_batches", live.connection)).status_code == 403
+        assert login(live.outsider).get(url("picker_samples", live.connection)).status_code == 404
+
+    def test_the_compose_form_offers_them_as_pickers(self, login, live):
+        body = login(live.operator).get(url("distribution_create_email", live.connection)).content.decode()
+        assert 'data-testid="picker-sample_id"' in body and 'data-testid="picker-transaction_batch_id"' in body
+        assert url("picker_transaction_batches", live.connection) in body
+
     def test_the_current_choice_stays_selected(self, login, live, acme, hx):
         client = login(live.operator)
         body = client.get(url("picker_surveys", live.connection),

@@ -13,6 +13,8 @@ import jsonschema
 import pytest
 from jsonschema import Draft202012Validator
 
+from qualtrics import InvalidResponseError
+
 from .fakes import envelope
 from .spec import request_schema, schema_names, validate
 
@@ -226,6 +228,34 @@ class TestProductBodies:
         assert body["contacts"][0]["embeddedData"] == {"Plan": "gold"}
 
 
+    def test_contact_transaction(self, client, transport):
+        from contacts.transaction_forms import TransactionForm
+
+        form = TransactionForm({"mailing_list_id": ML, "date": "2031-01-01T10:30", "data": "OrderId = ORD-1"},
+                               mailing_lists=[(ML, "List")], batches=[])
+        assert form.is_valid(), form.errors
+        transport.on("POST", f"/directories/{D}/transactions",
+                     envelope({"createdTransactions": {}, "unprocessedTransactions": {}}))
+        with pytest.raises(InvalidResponseError):  # an answer that names neither a created nor a refused one
+            client.transactions.create_one(D, contact_id="CID_123456789012345", mailing_list_id=ML,
+                                           date=form.cleaned_data["date"], data=form.cleaned_data["data"])
+        body = transport.sent[-1].body
+        validate(request_schema("transactions"), body)
+        [entry] = body.values()
+        assert entry["transactionDate"] == "2031-01-01 10:30:00" and entry["data"] == {"OrderId": "ORD-1"}
+
+    def test_existing_contacts_onto_a_list(self, client, transport):
+        from contacts.services.memberships import _identity
+
+        payload, reason = _identity({"contactId": "CID_1", "email": "ada@example.com", "firstName": "Ada"},
+                                    ["email"])
+        assert reason == ""
+        body = sent_body(client, transport, "POST", f"/directories/{D}/mailinglists/{ML}/transactioncontacts",
+                         lambda c: c.mailing_lists.members.add_existing(D, ML, contacts=[payload]))
+        validate(request_schema("transaction_contacts_import"), body)
+        assert body == {"contacts": [{"email": "ada@example.com"}]}
+
+
 class TestTheSchemas:
     @pytest.mark.parametrize("name", schema_names())
     def test_each_is_a_valid_schema_tied_to_the_documentation(self, name):
@@ -268,6 +298,15 @@ class TestTheSchemas:
                          id="a parent on an SMS invite"),
             pytest.param("group_member", {"userId": "UR_123456789012345"}, {"role": "admin"},
                          id="a key besides userId"),
+            pytest.param("transactions", {"k": {"contactId": "CID_1", "mailingListId": ML,
+                                                "transactionDate": "2031-01-01 10:30:00"}},
+                         {"k": {"contactId": "CID_1", "mailingListId": ML, "transactionDate": "2031-01-01T10:30:00Z"}},
+                         id="a transaction date in the distributions' form"),
+            pytest.param("transactions", {"k": {"contactId": "CID_1", "mailingListId": ML,
+                                                "transactionDate": "2031-01-01 10:30:00", "data": {"a": "1"}}},
+                         {"k": {"contactId": "CID_1", "mailingListId": ML, "transactionDate": "2031-01-01 10:30:00",
+                                "data": {"a": {"b": 1}}}},
+                         id="transaction data that is not names and values"),
         ],
     )
     def test_it_refuses(self, schema, valid, change):

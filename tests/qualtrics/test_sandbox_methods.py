@@ -350,10 +350,11 @@ class TestSmsDistributions:
 class TestGenericCall:
     def test_any_relative_path(self, api, acme):
         directory = acme["defaultDirectoryId"]
-        batches = api.request("GET", f"directories/{directory}/transactionbatches")
-        assert batches["elements"] == []
+        seeded = api.request("GET", f"directories/{directory}/transactionbatches")["elements"]
         batch = api.request("POST", f"directories/{directory}/transactionbatches", json={"transactionIds": []})
         assert api.request("GET", f"/directories/{directory}/transactionbatches/{batch['id']}")["id"] == batch["id"]
+        after = api.request("GET", f"directories/{directory}/transactionbatches")["elements"]
+        assert [b["id"] for b in after] == [*(b["id"] for b in seeded), batch["id"]]
 
     def test_unknown_routes_are_not_found(self, api):
         with pytest.raises(NotFoundError) as caught:

@@ -1,4 +1,4 @@
-"""The shared list machinery: how table cells are written, and reads started in the background."""
+"""The shared list machinery: how table cells are written, reads started in the background, and paging."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from django.utils.html import format_html
 
+from qualtrics import Page
 from web import background
 from web.crud import Column, RenderedWhenShown, value_of
 from web.templatetags.crud import cell_html, crud_rows
@@ -105,3 +106,65 @@ class TestTableRenderedWhereShown:
 
         shown = RenderedWhenShown(lambda: pytest.fail("rendered"))
         assert engines["django"].from_string("no table").render({"table": shown}) == "no table"
+
+
+class TestPagingKeepsUrlsShort:
+    """A list's next page is reached through a short key kept in the cache, so its URL stays short however
+    long Qualtrics' cursors are and however deep the reader goes."""
+
+    class LongCursors:
+        """Page n holds one item, n; the cursor of the next page is 2,000 characters long."""
+
+        def __init__(self):
+            from web.crud import CrudListView
+
+            class View(CrudListView):
+                can_write = False
+                columns = [Column("N", "n")]
+
+                def fetch_page(self, *, cursor, page_size, search):
+                    number = int(cursor.split(":")[0]) if cursor else 1
+                    return Page([{"n": number}], f"{number + 1}:" + "x" * 2000)
+
+            self.view = View.as_view()
+
+        def get(self, path: str, query: str = ""):
+            from django.test import RequestFactory
+            from django_htmx.middleware import HtmxDetails
+
+            request = RequestFactory().get(f"{path}?{query}", HTTP_HX_REQUEST="true")
+            request.htmx = HtmxDetails(request)
+            return self.view(request).content.decode()
+
+    @staticmethod
+    def link(html: str, name: str) -> str | None:
+        import re
+
+        found = re.search(rf'href="\?([^"]*)"[^>]*>{name}<', html)
+        return found.group(1).replace("&amp;", "&") if found else None
+
+    def test_page_one_hundred_has_a_url_under_two_hundred_characters(self):
+        lists = self.LongCursors()
+        html, query = lists.get("/things/", "page_size=25"), "page_size=25"
+        for _ in range(99):
+            query = self.link(html, "Next")
+            assert len(f"/things/?{query}") < 200
+            html = lists.get("/things/", query)
+        assert "Page 100 ·" in html and "<td>100</td>" in html
+        back = self.link(html, "Previous")
+        assert len(back) < 200 and "<td>99</td>" in lists.get("/things/", back)
+        assert "page_size=25" in back  # what the reader chose stays in the URL
+
+    def test_the_second_page_leads_back_to_the_first_and_an_expired_key_to_the_first_page(self):
+        from django.core.cache import cache
+
+        lists = self.LongCursors()
+        first = lists.get("/things/")
+        assert self.link(first, "Previous") is None  # nothing before the first page
+        second_query = self.link(first, "Next")
+        second = lists.get("/things/", second_query)
+        assert "<td>2</td>" in second and self.link(second, "Previous") == ""
+        assert "<td>2</td>" not in lists.get("/other-things/", second_query)  # a key serves one list only
+        cache.clear()
+        expired = lists.get("/things/", second_query)
+        assert "<td>1</td>" in expired and "That page link has expired" in expired
