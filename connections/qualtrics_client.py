@@ -56,6 +56,7 @@ def client_for_token(*, datacenter: str, token: str, hooks=(), retry=None, brand
         brand_key=brand_key,
         hooks=hooks,
         session=shared_session(),
+        ca_file=settings.QUALTRICS_CA_FILE or None,
     )
 
 

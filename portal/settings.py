@@ -180,6 +180,9 @@ if urlparse(QUALTRICS_API_BASE_URL.replace("{datacenter}", "dc")).scheme not in 
     raise SettingError("QUALTRICS_API_BASE_URL is malformed: it must be an http(s) URL template")
 QUALTRICS_CONNECT_TIMEOUT = env.float("QUALTRICS_CONNECT_TIMEOUT", default=5.0)
 QUALTRICS_READ_TIMEOUT = env.float("QUALTRICS_READ_TIMEOUT", default=30.0)
+# A CA file to trust for Qualtrics calls instead of the system's (the sandbox's --tls CA, or a TLS-inspecting
+# proxy's); empty: the system's trust store.
+QUALTRICS_CA_FILE = env.str("QUALTRICS_CA_FILE", default="")
 QUALTRICS_BRAND_BUDGET_PER_MINUTE = env.int("QUALTRICS_BRAND_BUDGET_PER_MINUTE", default=3000)
 
 # Optional ceiling on the connections the whole portal holds; unset or empty: no limit.

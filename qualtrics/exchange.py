@@ -109,7 +109,7 @@ class ExchangeMixin:
         try:
             response = self.session.request(
                 method, self.base_url + path, params=query or None, data=data or None, headers=sent_headers,
-                timeout=self._timeout_for(path, timeout), allow_redirects=False,
+                timeout=self._timeout_for(path, timeout), allow_redirects=False, verify=self.verify,
             )
         except requests.RequestException as exc:
             error = self._connection_error(exc, method, path)

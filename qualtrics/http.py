@@ -171,6 +171,7 @@ class BaseClient:
         brand_key: str | None = None,
         hooks: Sequence[Hook] = (),
         user_agent: str = "qualtrics-portal",
+        ca_file: str | None = None,
     ) -> None:
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -197,6 +198,9 @@ class BaseClient:
         self.brand_key = brand_key
         self.hooks: tuple[Hook, ...] = tuple(hooks)
         self.user_agent = user_agent
+        # Given with every call rather than set on the session: requests lets REQUESTS_CA_BUNDLE override a
+        # session's own CA file, never one passed to the call.
+        self.verify: bool | str = ca_file or True
         self.datacenter: str | None = None
         self.last_meta: dict[str, Any] | None = None
         self.last_notice: str | None = None
@@ -456,6 +460,7 @@ class BaseClient:
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=False,
+                verify=self.verify,
             )
         except requests.RequestException as exc:
             error = self._connection_error(exc, method, path)
