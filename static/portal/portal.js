@@ -124,6 +124,13 @@
       if (row) row.remove();
       return;
     }
+    // A button that removes the element around it that its data-remove-closest selector names (a picked chip).
+    var removeClosest = evt.target.closest('[data-remove-closest]');
+    if (removeClosest) {
+      var around = removeClosest.closest(removeClosest.getAttribute('data-remove-closest'));
+      if (around) around.remove();
+      return;
+    }
     // A link back to the previous page; its href is where to go without history.
     var back = evt.target.closest('[data-history-back]');
     if (back && window.history.length > 1) {

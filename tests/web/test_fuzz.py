@@ -138,6 +138,7 @@ def acme_ids(base_url: str, token: str) -> dict[str, str]:
         "contact_id": members[0]["contactId"],
         "user_id": get("/users")["elements"][0]["id"],
         "group_id": get("/groups")["elements"][0]["id"],
+        "batch_id": get(f"/directories/{directory}/transactionbatches")["elements"][0]["id"],
     }
 
 
