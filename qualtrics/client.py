@@ -30,6 +30,7 @@ from .resources import (
     Libraries,
     MailingLists,
     SmsDistributions,
+    SurveyDefinitions,
     Surveys,
     Users,
 )
@@ -54,6 +55,7 @@ class QualtricsClient(BaseClient):
         self.groups = Groups(self)
         self.libraries = Libraries(self)
         self.surveys = Surveys(self)
+        self.survey_definitions = SurveyDefinitions(self)
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
 

@@ -411,9 +411,12 @@ class BaseClient:
         timeout: tuple[float, float],
         attempt: int,
         policy: RetryPolicy,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
         self._take_slot(method, path, policy)
-        headers = {"X-API-TOKEN": self._token, "Accept": "application/json", "User-Agent": self.user_agent}
+        sent_headers = {**(headers or {}), "X-API-TOKEN": self._token, "Accept": "application/json",
+                        "User-Agent": self.user_agent}
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -421,7 +424,8 @@ class BaseClient:
                 url,
                 params=params,
                 json=json,
-                headers=headers,
+                files=files,
+                headers=sent_headers,
                 timeout=timeout,
                 allow_redirects=False,
             )
@@ -490,10 +494,20 @@ class BaseClient:
         timeout: Timeout | None = None,
         is_page_url: bool = False,
         idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
+        """Send one call. ``headers`` are extra request headers (they cannot replace the token or
+        ``Accept``); ``files`` makes the body multipart/form-data (``{"name": value}`` for a plain
+        part, ``{"file": (filename, bytes, content type)}`` for a file), instead of ``json``."""
         method = method.upper()
         if method not in ALLOWED_METHODS:
             raise UnsafeRequestError(f"HTTP method {method[:20]!r} is not allowed")
+        if files is not None and json is not None:
+            raise ValueError("a call sends either a JSON body or a multipart body, not both")
+        for name, value in (headers or {}).items():
+            if not name.isprintable() or any(ch in f"{name}{value}" for ch in "\r\n\0"):
+                raise UnsafeRequestError("a request header may not contain a line break")
         if is_page_url:
             path = self._check_page_url(target)
             url = target
@@ -509,7 +523,8 @@ class BaseClient:
             nonlocal maybe_done
             try:
                 return self._attempt(
-                    method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy
+                    method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy,
+                    headers=headers, files=files,
                 )
             except NotFoundError:
                 if method == "DELETE" and maybe_done:

@@ -8,6 +8,7 @@ from .imports import ContactImports
 from .libraries import Libraries, LibraryMessages
 from .mailing_lists import MailingListMembers, MailingLists
 from .sms import SmsDistributions
+from .survey_definitions import SurveyDefinitions
 from .surveys import Surveys
 from .users import Users
 
@@ -23,6 +24,7 @@ __all__ = [
     "MailingListMembers",
     "MailingLists",
     "SmsDistributions",
+    "SurveyDefinitions",
     "Surveys",
     "Users",
 ]
