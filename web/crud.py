@@ -190,6 +190,9 @@ class CrudListView(ResourceMixin, TemplateView):
     # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
     # while the page around the table renders (see web.background).
     fetch_in_background = False
+    # A template drawn under the table, inside what htmx swaps (context: the table's), e.g. an element
+    # that loads more about the rows shown once the page is there.
+    table_footer_template = ""
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
