@@ -5,11 +5,17 @@ from django.urls import NoReverseMatch, reverse
 SECTIONS = (
     # (section, label, URL name taking connection_id)
     ("directory", "Directory", "contacts:home"),
+    ("surveys", "Surveys", "surveys:survey_list"),
     ("brandadmin", "Users & Groups", "brandadmin:user_list"),
     ("distributions", "Distributions", "distributions:distribution_list"),
     ("audit", "Audit", "connections:connection_audit"),
 )
-SECTION_OF_NAMESPACE = {"contacts": "directory", "brandadmin": "brandadmin", "distributions": "distributions"}
+SECTION_OF_NAMESPACE = {
+    "contacts": "directory",
+    "surveys": "surveys",
+    "brandadmin": "brandadmin",
+    "distributions": "distributions",
+}
 
 
 def section_url(section: str, connection_id) -> str | None:

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "connections",
     "contacts",
     "brandadmin",
+    "surveys",
     "distributions",
     "dashboard",
     "sandbox",

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("c/<int:connection_id>/directory/", include("contacts.urls")),
     path("c/<int:connection_id>/", include("brandadmin.urls")),
+    path("c/<int:connection_id>/surveys/", include("surveys.urls")),
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
 ]
