@@ -172,8 +172,10 @@ def summarise(definition: dict[str, Any]) -> Summary:
         block = blocks[block_id]
         items = []
         for element in block.get("BlockElements") or []:
-            qid = element.get("QuestionID") if isinstance(element, dict) else None
-            if element.get("Type") == "Question" and qid in questions:
+            if not isinstance(element, dict) or element.get("Type") != "Question":
+                continue
+            qid = element.get("QuestionID")
+            if qid in questions and isinstance(questions[qid], dict):
                 items.append(_question(qid, questions[qid]))
         summary.blocks.append(Block(block_id, block.get("Description") or block_id, tuple(items),
                                     in_flow=block_id in in_flow))
