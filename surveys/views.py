@@ -263,19 +263,21 @@ class SurveyFormScreen(WriteScreen, SurveyMixin, CrudFormView):
     partial_template_name = "crud/form.html"
     title = ""
     intro = ""
+    submit_label = ""
 
     def form_title(self) -> str:
         return self.title.format(name=(self.object or {}).get("name") or self.survey_id)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(intro=self.intro, survey=self.object)
+        context.update(intro=self.intro, survey=self.object, submit_label=self.submit_label)
         return context
 
 
 class SurveyRenameView(SurveyFormScreen):
     form_class = RenameForm
     title = "Rename “{name}”"
+    submit_label = "Rename"
     success_message = "Renamed the survey “{name}”."
 
     def initial_from(self, obj) -> dict:
@@ -290,6 +292,7 @@ class SurveyRenameView(SurveyFormScreen):
 class SurveyWindowView(SurveyFormScreen):
     form_class = WindowForm
     title = "Expiration window of “{name}”"
+    submit_label = "Save the window"
     intro = ("Respondents may answer only between these times (while the survey is active). Leave both empty to "
              "clear the window.")
     success_message = "Saved the expiration window of “{name}”."
@@ -310,6 +313,7 @@ class SurveyWindowView(SurveyFormScreen):
 class SurveyCopyView(SurveyFormScreen):
     form_class = CopyForm
     title = "Copy “{name}”"
+    submit_label = "Make the copy"
     intro = ("Qualtrics copies the survey's questions, flow, options, quotas and saved filters; the copy starts "
              "inactive, without responses.")
     success_message = "Made the copy “{name}”."
@@ -338,6 +342,7 @@ class SurveyImportView(WriteScreen, SurveyMixin, CrudFormView):
         context = super().get_context_data(**kwargs)
         context["intro"] = ("The file is checked before anything reaches Qualtrics. The new survey starts "
                             "inactive: activate it once you have looked at it.")
+        context["submit_label"] = "Import"
         return context
 
     def save(self, form):
