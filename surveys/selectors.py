@@ -56,11 +56,16 @@ def _generation_key(connection: Connection) -> str:
     return f"surveys:generation:{connection.pk}"
 
 
-def _key(connection: Connection, kind: str, *parts: str) -> str:
+def _generation(connection: Connection) -> str:
     generation = cache.get(_generation_key(connection))
     if generation is None:
         generation = uuid.uuid4().hex
         cache.set(_generation_key(connection), generation, None)
+    return generation
+
+
+def _key(connection: Connection, kind: str, *parts: str, generation: str | None = None) -> str:
+    generation = generation or _generation(connection)
     digest = hashlib.sha256("|".join([connection.brand_id, connection.token_last4, *parts]).encode()).hexdigest()
     return f"surveys:{connection.pk}:{generation}:{kind}:{digest[:32]}"
 
@@ -164,7 +169,8 @@ class FactsError:
 def survey_facts(*, connection: Connection, actor, survey_ids: Iterable[str]) -> dict[str, SurveyFacts | FactsError]:
     """Facts of each survey, read in parallel (what was read in the last minute comes from the cache)."""
     wanted = list(dict.fromkeys(survey_ids))
-    keys = {survey_id: _key(connection, "facts", survey_id) for survey_id in wanted}
+    generation = _generation(connection)
+    keys = {survey_id: _key(connection, "facts", survey_id, generation=generation) for survey_id in wanted}
     found: dict[str, Any] = {}
     cached = cache.get_many(list(keys.values()))
     for survey_id, key in keys.items():

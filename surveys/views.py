@@ -12,7 +12,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -99,20 +100,17 @@ class SurveyListView(SurveyMixin, CrudListView):
         # A search reads several pages and the surveys' facts in parallel itself; one page overlaps the layout.
         return not self.searching
 
-    def get(self, request, *args, **kwargs):
-        self._owners = background.start(selectors.owner_names, **self.reads())  # while the list is read too
-        return super().get(request, *args, **kwargs)
-
-    @cached_property
-    def owners(self) -> Owners:
-        try:
-            return self._owners.result()
-        except EXPLAINABLE_ERRORS as exc:
-            return Owners(error=explain(exc)["title"])
-
     @property
     def search_form_class(self) -> Callable:
+        # The owners' names are first needed to draw the form, by when the list is being read (in the
+        # background) already: read here, they come from the cache or alongside it.
         return lambda data: SurveySearchForm(data, owners=lambda: self.owners)
+
+    @cached_property
+    def row_url_pattern(self) -> tuple[str, ...]:
+        """The row link split around the survey ID (the route takes only survey IDs, so a survey-like marker)."""
+        marker = "SV_ROWIDMARKER"
+        return tuple(reverse("surveys:survey_detail", kwargs=self.url_kwargs(survey_id=marker)).split(marker))
 
     @cached_property
     def columns(self) -> list[Column]:
@@ -148,15 +146,21 @@ class SurveyListView(SurveyMixin, CrudListView):
         return context
 
 
-def status_cell(survey: dict) -> str:
-    """Active or inactive as the list says; the window (closed or not) arrives with the row's facts."""
-    status = selectors.status_of(is_active=bool(survey.get("isActive")), starts=None, ends=None)
-    return format_html('<span id="status-{}">{}</span>', survey.get("id", ""), status_badge(status))
+# Until the row's facts arrive (surveys/_rows.html): its status as the list says (active or not, the window
+# unknown yet) and a placeholder for its counts. Built once, not per row: a page has up to 100 rows.
+LISTED_STATUS = {active: status_badge(selectors.status_of(is_active=active, starts=None, ends=None))
+                 for active in (True, False)}
 
 
-def counts_cell(survey: dict) -> str:
-    return format_html('<span id="counts-{}" class="text-body-secondary" aria-busy="true">…</span>',
-                       survey.get("id", ""))
+def status_cell(survey: dict) -> SafeString:
+    survey_id = escape(survey.get("id") or "")
+    return mark_safe(f'<span id="status-{survey_id}">{LISTED_STATUS[bool(survey.get("isActive"))]}</span>')  # noqa: S308
+
+
+def counts_cell(survey: dict) -> SafeString:
+    survey_id = escape(survey.get("id") or "")
+    return mark_safe(  # noqa: S308 - the ID is escaped
+        f'<span id="counts-{survey_id}" class="text-body-secondary" aria-busy="true">…</span>')
 
 
 @connection_view(Role.VIEWER)
