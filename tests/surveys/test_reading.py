@@ -149,3 +149,17 @@ class TestQsf:
     def test_what_is_not_a_survey_file_is_named(self, data, message):
         with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
             qsf.read(upload(data))
+
+
+class TestListDates:
+    def test_dates_are_written_in_the_viewers_zone(self):
+        from zoneinfo import ZoneInfo
+
+        from surveys.views import local_time
+
+        tokyo = ZoneInfo("Asia/Tokyo")
+        assert local_time("2030-06-01T12:00:00Z", "%-d %b %Y %H:%M", tokyo) == "1 Jun 2030 21:00"
+        assert local_time("2030-06-01T12:00:00.000Z", "%-d %b %Y", tokyo) == "1 Jun 2030"
+        assert local_time("2030-06-01T12:00:00", "%H:%M", tokyo) == "21:00"  # no zone: UTC
+        assert local_time("", "%H:%M", tokyo) == "" and local_time(None, "%H:%M", tokyo) == ""
+        assert local_time("soon", "%H:%M", tokyo) == "soon"
