@@ -73,10 +73,13 @@ def datacenter_from_notice(notice: str | None) -> str | None:
     return candidate if DATACENTER_ID.fullmatch(candidate) else None
 
 
-def new_session() -> requests.Session:
-    """A session with a connection pool sized for a web process, and no retries of its own."""
+def new_session(adapter_class: type[HTTPAdapter] = HTTPAdapter) -> requests.Session:
+    """A session with a connection pool sized for a web process, and no retries of its own.
+
+    ``adapter_class`` may be a subclass of requests' adapter that observes each request as it leaves.
+    """
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    adapter = adapter_class(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -240,7 +240,7 @@ class CrudListView(ResourceMixin, TemplateView):
         fetch_kwargs = {"cursor": unsign_cursor(cursor_param), "page_size": self.page_size(), "search": search}
         answer_later = self.fetch_in_background and not is_partial(request)
         if answer_later:
-            answer = background.start(self.fetch_page, **fetch_kwargs).result
+            answer = background.start_request(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:
