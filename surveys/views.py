@@ -7,13 +7,14 @@ import datetime
 import html
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
@@ -146,7 +147,10 @@ class SurveyListView(SurveyMixin, CrudListView):
         if self.searching:
             context["empty_message"] = "No survey matches this search."
         context["import_url"] = reverse("surveys:survey_import", kwargs=self.url_kwargs()) if self.can_write else ""
-        context["rows_url"] = reverse("surveys:survey_rows", kwargs=self.url_kwargs())
+        rows_url = reverse("surveys:survey_rows", kwargs=self.url_kwargs())
+        page = context["page"]  # lazy: read once the table is drawn, after Qualtrics answered
+        context["rows_url"] = SimpleLazyObject(
+            lambda: f"{rows_url}?{urlencode([('id', s.get('id') or '') for s in page.items])}" if page.items else "")
         return context
 
 
