@@ -22,6 +22,7 @@ class Section:
 
 SECTIONS = (
     Section("directory", "Directory", "contacts:home"),
+    Section("surveys", "Surveys", "surveys:survey_list"),
     Section("brandadmin", "Users & Groups", "brandadmin:user_list"),
     Section("distributions", "Distributions", "distributions:distribution_list"),
     Section("workflows", "Workflows", "workflows:trigger_list", Role.OPERATOR),
@@ -30,6 +31,7 @@ SECTIONS = (
 )
 SECTION_OF_NAMESPACE = {
     "contacts": "directory",
+    "surveys": "surveys",
     "brandadmin": "brandadmin",
     "distributions": "distributions",
     "workflows": "workflows",

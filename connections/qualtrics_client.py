@@ -6,8 +6,10 @@ from http.cookiejar import DefaultCookiePolicy
 
 from django.conf import settings
 from django.core.cache import cache
+from requests.adapters import HTTPAdapter
 
 from qualtrics import QualtricsClient, RateLimiter, new_session
+from web import background
 from web.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
@@ -15,8 +17,16 @@ from .crypto import decrypt_token
 from .models import Connection
 
 
+class _LeavingAdapter(HTTPAdapter):
+    """Tells a background read (web.background.start_request) when its request leaves."""
+
+    def send(self, request, *args, **kwargs):
+        background.request_sent()
+        return super().send(request, *args, **kwargs)
+
+
 def _new_shared_session():
-    session = new_session()
+    session = new_session(adapter_class=_LeavingAdapter)
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
 

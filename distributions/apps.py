@@ -7,6 +7,7 @@ class DistributionsConfig(AppConfig):
 
     def ready(self):
         from connections.signals import connection_deleting, connection_dependents
+        from surveys.signals import survey_deleted, survey_dependents
 
         from . import receivers
 
@@ -15,4 +16,8 @@ class DistributionsConfig(AppConfig):
         )
         connection_deleting.connect(
             receivers.cancel_scheduled_distributions, dispatch_uid="distributions.cancel_scheduled_distributions"
+        )
+        survey_dependents.connect(receivers.survey_distributions, dispatch_uid="distributions.survey_distributions")
+        survey_deleted.connect(
+            receivers.cancel_survey_distributions, dispatch_uid="distributions.cancel_survey_distributions"
         )

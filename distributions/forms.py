@@ -10,6 +10,7 @@ from django.core.signing import Signer
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.forms import survey_picker_field
 from web.forms import DateInput, DateTimeLocalInput, PortalForm
 
 from . import rules
@@ -72,7 +73,7 @@ class DistributionForm(PortalForm):
     """Fields shared by both channels. Subclasses drop what their channel and kind do not use."""
 
     name = forms.CharField(label="Name", max_length=100, required=False)
-    survey_id = forms.CharField(label="Survey", required=False, widget=PickerSelect(picker="surveys"))
+    survey_id = survey_picker_field()
 
     library_id = forms.CharField(label="Library", required=False, widget=PickerSelect(picker="libraries"))
     message_id = forms.CharField(

@@ -1,5 +1,5 @@
-"""What the compose form's pickers offer: surveys, libraries, messages, lists, contacts, samples and
-transaction batches, searchable.
+"""What the compose form's pickers offer: libraries, messages, lists, contacts, samples and transaction
+batches, searchable (the survey picker is the surveys app's).
 
 Each reads through the connection's client and keeps the whole (bounded) list in the cache for a
 minute, so typing in a picker's search box filters without calling Qualtrics on every keystroke.
@@ -79,19 +79,6 @@ def _keep_selected(shown: list[PickerItem], everything: list[PickerItem], select
         if item.value == selected:
             return [item, *shown]
     return shown
-
-
-def surveys_for_picker(connection: Connection, q: str = "", selected: str = "") -> list[PickerItem]:
-    rows = _cached(connection, ("surveys",), lambda: _take(_client(connection).surveys.list().iter_all()))
-    everything = [
-        PickerItem(r["id"], r.get("name") or r["id"], r["id"] + ("" if r.get("isActive", True) else " · inactive"),
-                   muted=not r.get("isActive", True))
-        for r in rows
-        if r.get("id")
-    ]
-    everything.sort(key=lambda i: (i.muted, i.label.casefold()))
-    shown = [i for i in everything if _matches(q, i.label, i.value)][:SHOWN]
-    return _keep_selected(shown, everything, selected)
 
 
 def directories_for_picker(connection: Connection) -> list[PickerItem]:

@@ -21,7 +21,6 @@ from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
     mailing_lists_for_picker,
     message_for_preview,
     messages_for_picker,
-    surveys_for_picker,
 )
 from .preview import Preview, distribution_preview  # noqa: F401
 
@@ -89,6 +88,16 @@ def scheduled_for_connection(connection: Connection) -> QuerySet[Distribution]:
     return Distribution.objects.filter(
         connection=connection, state__in=(State.SCHEDULED, State.QUEUED, State.HELD)
     ).order_by("send_at", "pk")
+
+
+def for_survey(connection: Connection, survey_id: str, *, limit: int = 50) -> QuerySet[Distribution]:
+    """The distributions of one survey made through `connection`, pending ones first (the survey's page)."""
+    return _upcoming_first(Distribution.objects.filter(connection=connection, survey_id=survey_id))[:limit]
+
+
+def scheduled_for_survey(connection: Connection, survey_id: str) -> QuerySet[Distribution]:
+    """Distributions of one survey waiting to go out: what deleting the survey would make fail."""
+    return scheduled_for_connection(connection).filter(survey_id=survey_id)
 
 
 def parents_for(*, connection: Connection, channel: str) -> QuerySet[Distribution]:

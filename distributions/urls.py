@@ -21,7 +21,6 @@ urlpatterns = [
     path("<int:distribution_id>/duplicate/", views.distribution_duplicate, name="distribution_duplicate"),
     path("<int:distribution_id>/refresh/", views.distribution_refresh, name="distribution_refresh"),
     path("<int:distribution_id>/history/", views.distribution_history, name="distribution_history"),
-    path("pick/surveys/", views.picker_surveys, name="picker_surveys"),
     path("pick/directories/", views.picker_directories, name="picker_directories"),
     path("pick/libraries/", views.picker_libraries, name="picker_libraries"),
     path("pick/messages/", views.picker_messages, name="picker_messages"),

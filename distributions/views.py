@@ -486,11 +486,6 @@ def _selected(request) -> str:
 
 
 @_picker
-def picker_surveys(request, connection):
-    return pickers.surveys_for_picker(connection, _search_text(request), _selected(request)), "— choose a survey —"
-
-
-@_picker
 def picker_directories(request, connection):
     return pickers.directories_for_picker(connection), "— choose a directory —"
 

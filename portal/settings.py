@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "connections",
     "contacts",
     "brandadmin",
+    "surveys",
     "distributions",
     "apiconsole",
     "workflows",

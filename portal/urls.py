@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("c/<int:connection_id>/directory/", include("contacts.urls")),
     path("c/<int:connection_id>/", include("brandadmin.urls")),
+    path("c/<int:connection_id>/surveys/", include("surveys.urls")),
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
     path("c/<int:connection_id>/console/", include("apiconsole.urls")),
     path("c/<int:connection_id>/workflows/", include("workflows.urls")),

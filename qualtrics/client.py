@@ -32,6 +32,7 @@ from .resources import (
     MailingLists,
     Samples,
     SmsDistributions,
+    SurveyDefinitions,
     Surveys,
     TransactionBatches,
     Transactions,
@@ -62,6 +63,7 @@ class QualtricsClient(ExchangeMixin, BaseClient):
         self.groups = Groups(self)
         self.libraries = Libraries(self)
         self.surveys = Surveys(self)
+        self.survey_definitions = SurveyDefinitions(self)
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
         self.workflows = Workflows(self)

@@ -78,10 +78,13 @@ def datacenter_from_notice(notice: str | None) -> str | None:
     return candidate if DATACENTER_ID.fullmatch(candidate) else None
 
 
-def new_session() -> requests.Session:
-    """A session with a connection pool sized for a web process, and no retries of its own."""
+def new_session(adapter_class: type[HTTPAdapter] = HTTPAdapter) -> requests.Session:
+    """A session with a connection pool sized for a web process, and no retries of its own.
+
+    ``adapter_class`` may be a subclass of requests' adapter that observes each request as it leaves.
+    """
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    adapter = adapter_class(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -440,15 +443,18 @@ class BaseClient:
         policy: RetryPolicy,
         data: bytes | None = None,
         auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
         self._take_slot(method, path, policy)
-        headers = {
+        sent_headers = {
+            **(headers or {}),
             **self._auth_headers(*(auth or ("token", ""))),
             "Accept": "application/json",
             "User-Agent": self.user_agent,
         }
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            sent_headers["Content-Type"] = "application/json"
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -457,7 +463,8 @@ class BaseClient:
                 params=params,
                 json=json,
                 data=data,
-                headers=headers,
+                files=files,
+                headers=sent_headers,
                 timeout=timeout,
                 allow_redirects=False,
                 verify=self.verify,
@@ -534,10 +541,20 @@ class BaseClient:
         event: paths.EventUrl | None = None,
         data: bytes | None = None,
         auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
+        """Send one call. ``headers`` are extra request headers (they cannot replace the token or
+        ``Accept``); ``files`` makes the body multipart/form-data (``{"name": value}`` for a plain
+        part, ``{"file": (filename, bytes, content type)}`` for a file), instead of ``json``."""
         method = method.upper()
         if method not in ALLOWED_METHODS:
             raise UnsafeRequestError(f"HTTP method {method[:20]!r} is not allowed")
+        if files is not None and json is not None:
+            raise ValueError("a call sends either a JSON body or a multipart body, not both")
+        for name, value in (headers or {}).items():
+            if not name.isprintable() or any(ch in f"{name}{value}" for ch in "\r\n\0"):
+                raise UnsafeRequestError("a request header may not contain a line break")
         if event is not None:
             path, url = event.path, event.url
         elif is_page_url:
@@ -556,7 +573,7 @@ class BaseClient:
             try:
                 return self._attempt(
                     method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy,
-                    data=data, auth=auth,
+                    data=data, auth=auth, headers=headers, files=files,
                 )
             except NotFoundError:
                 if method == "DELETE" and maybe_done:

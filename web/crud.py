@@ -228,6 +228,9 @@ class CrudListView(ResourceMixin, TemplateView):
     # while the page around the table renders (see web.background).
     fetch_in_background = False
     page_number = 1
+    # A template drawn under the table, inside what htmx swaps (context: the table's), e.g. an element
+    # that loads more about the rows shown once the page is there.
+    table_footer_template = ""
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
@@ -273,7 +276,7 @@ class CrudListView(ResourceMixin, TemplateView):
         fetch_kwargs = {"cursor": place["cursor"] if place else None, "page_size": self.page_size(),
                         "search": search}
         if self.fetch_in_background and not is_partial(request):
-            answer = background.start(self.fetch_page, **fetch_kwargs).result
+            answer = background.start_request(self.fetch_page, **fetch_kwargs).result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:

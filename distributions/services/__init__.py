@@ -13,6 +13,7 @@ from .compose import (
     distribution_schedule,
     distribution_update,
     distributions_cancel_for_connection,
+    distributions_cancel_for_survey,
     event_add,
     message_text_of,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "distribution_send",
     "distribution_update",
     "distributions_cancel_for_connection",
+    "distributions_cancel_for_survey",
     "distributions_reap",
     "distributions_refresh_stats_due",
     "distributions_sweep",

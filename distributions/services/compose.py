@@ -305,3 +305,19 @@ def distributions_cancel_for_connection(connection: Connection, actor) -> list[D
         except DistributionStateError:
             logger.info("distribution %s started sending before its connection was deleted", d.pk)
     return cancelled
+
+
+def distributions_cancel_for_survey(*, connection: Connection, survey_id: str, survey_name: str = "",
+                                    actor) -> list[Distribution]:
+    """The survey was deleted: cancel its distributions that have not started sending; returns them."""
+    label = f"“{survey_name}” ({survey_id})" if survey_name else survey_id
+    who = f" by {actor.get_username()}" if getattr(actor, "pk", None) else ""
+    cancelled = []
+    for d in Distribution.objects.filter(connection=connection, survey_id=survey_id,
+                                         state__in=CANCELLABLE_STATES).exclude(state=State.DRAFT):
+        try:
+            cancelled.append(distribution_cancel(
+                distribution=d, actor=actor, reason=f"Cancelled: its survey {label} was deleted in Qualtrics{who}."))
+        except DistributionStateError:
+            logger.info("distribution %s started sending before its survey was deleted", d.pk)
+    return cancelled

@@ -9,6 +9,7 @@ from .libraries import Libraries, LibraryMessages
 from .mailing_lists import MailingListMembers, MailingLists
 from .samples import Samples
 from .sms import SmsDistributions
+from .survey_definitions import SurveyDefinitions
 from .surveys import Surveys
 from .transactions import TransactionBatches, Transactions
 from .users import Users
@@ -27,6 +28,7 @@ __all__ = [
     "MailingLists",
     "Samples",
     "SmsDistributions",
+    "SurveyDefinitions",
     "Surveys",
     "TransactionBatches",
     "Transactions",

@@ -22,6 +22,11 @@ def url(name, connection, **kwargs):
     return reverse(f"distributions:{name}", kwargs={"connection_id": connection.pk, **kwargs})
 
 
+def survey_picker(live) -> str:
+    """The survey picker the compose form uses (the surveys app's)."""
+    return reverse("surveys:survey_picker", kwargs={"connection_id": live.connection.pk})
+
+
 def local(dt: datetime.datetime) -> str:
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
 
@@ -79,7 +84,8 @@ class TestAccess:
         for target in (url("distribution_list", live.connection), url("distribution_create_email", live.connection),
                        url("distribution_detail", live.connection, distribution_id=d.pk),
                        url("distribution_cancel", live.connection, distribution_id=d.pk),
-                       url("picker_surveys", live.connection)):
+                       url("picker_libraries", live.connection),
+                       survey_picker(live)):
             assert client.get(target).status_code == 404, target
         assert client.post(url("distribution_duplicate", live.connection, distribution_id=d.pk)).status_code == 404
 
@@ -106,7 +112,7 @@ class TestAccess:
             assert client.post(target).status_code == 403
         assert client.post(url("distribution_create_email", live.connection), email_post(acme)).status_code == 403
         assert client.post(url("distribution_duplicate", live.connection, distribution_id=d.pk)).status_code == 403
-        assert client.get(url("picker_surveys", live.connection)).status_code == 403
+        assert client.get(url("picker_libraries", live.connection)).status_code == 403
         d.refresh_from_db()
         assert d.state == State.SCHEDULED
         assert Distribution.objects.count() == 1
@@ -377,7 +383,7 @@ class TestDetail:
 class TestPickers:
     def test_pickers_search_the_connection(self, login, live, acme, hx):
         client = login(live.operator)
-        body = client.get(url("picker_surveys", live.connection), {"q": acme.survey_name[:8]}, **hx).content.decode()
+        body = client.get(survey_picker(live), {"q": acme.survey_name[:8]}, **hx).content.decode()
         assert acme.survey_id in body
         assert "<html" not in body
         libraries = client.get(url("picker_libraries", live.connection), **hx).content.decode()
@@ -428,7 +434,7 @@ class TestPickers:
 
     def test_the_current_choice_stays_selected(self, login, live, acme, hx):
         client = login(live.operator)
-        body = client.get(url("picker_surveys", live.connection),
+        body = client.get(survey_picker(live),
                           {"field": "survey_id", "survey_id": acme.survey_id, "q": "zzz-no-match"}, **hx).content
         assert f'value="{acme.survey_id}" selected'.encode() in body
 
@@ -441,7 +447,7 @@ class TestPickers:
 
     def test_a_qualtrics_error_in_a_picker_is_said_in_the_options(self, login, live, hx):
         live.sandbox.configure(fail_rate=1.0)
-        body = login(live.operator).get(url("picker_surveys", live.connection), **hx).content.decode()
+        body = login(live.operator).get(survey_picker(live), **hx).content.decode()
         assert "Could not load" in body
 
 

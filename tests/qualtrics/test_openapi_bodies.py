@@ -256,6 +256,27 @@ class TestProductBodies:
         assert body == {"contacts": [{"email": "ada@example.com"}]}
 
 
+class TestSurveyBodies:
+    """The bodies the surveys app's services build, through the client, to the schemas."""
+
+    def test_each_change_of_a_survey(self, client, transport):
+        import datetime as dt
+
+        path = f"/surveys/{SV}"
+        start, end = dt.datetime(2031, 1, 1, 9, tzinfo=dt.UTC), dt.datetime(2031, 2, 1, 9, tzinfo=dt.UTC)
+        for call in (lambda c: c.surveys.update(SV, is_active=False),
+                     lambda c: c.surveys.update(SV, name="Spring 2031"),
+                     lambda c: c.surveys.update(SV, expiration=(start, end)),
+                     lambda c: c.surveys.update(SV, expiration=(None, end)),
+                     lambda c: c.surveys.update(SV, expiration=(None, None))):
+            validate(request_schema("survey_update"), sent_body(client, transport, "PUT", path, call))
+
+    def test_a_copy(self, client, transport):
+        body = sent_body(client, transport, "POST", "/surveys",
+                         lambda c: c.surveys.copy(SV, name="Spring (copy)", owner_id="UR_123456789012345"))
+        validate(request_schema("survey_copy"), body)
+
+
 class TestTheSchemas:
     @pytest.mark.parametrize("name", schema_names())
     def test_each_is_a_valid_schema_tied_to_the_documentation(self, name):
@@ -296,6 +317,12 @@ class TestTheSchemas:
                          id="an SMS name over 100 characters"),
             pytest.param("sms_distribution", SMS_INVITE, {"parentDistributionId": "SMSD_1"},
                          id="a parent on an SMS invite"),
+            pytest.param("survey_update", {"isActive": True}, {"expiration": {"endDate": "2031-01-01T00:00:00Z"}},
+                         id="a window without its start (null, not left out)"),
+            pytest.param("survey_update", {"isActive": True}, {"name": "N" * 201},
+                         id="a survey name over 200 characters"),
+            pytest.param("survey_copy", {"projectName": "Copy"}, {"surveyId": SV},
+                         id="the source survey in the copy's body"),
             pytest.param("group_member", {"userId": "UR_123456789012345"}, {"role": "admin"},
                          id="a key besides userId"),
             pytest.param("transactions", {"k": {"contactId": "CID_1", "mailingListId": ML,

@@ -72,6 +72,34 @@ class TestBackground:
         with pytest.raises(ZeroDivisionError):
             background.start(lambda: 1 / 0).result(timeout=5)
 
+    def test_start_request_returns_once_the_request_has_left(self):
+        steps = []
+        leave = threading.Event()
+
+        def read():
+            steps.append("preparing")
+            background.request_sent()
+            leave.wait(timeout=5)  # the wait for Qualtrics' answer
+            return "answer"
+
+        future = background.start_request(read)
+        assert steps == ["preparing"] and not future.done()  # back once the request left, not at the answer
+        leave.set()
+        assert future.result(timeout=5) == "answer"
+        assert background.start_request(lambda: 7).result(timeout=5) == 7  # one that sends nothing ends
+
+    def test_the_shared_session_says_when_a_request_leaves(self, sandbox, monkeypatch):
+        from connections.qualtrics_client import shared_session
+
+        left = []
+        monkeypatch.setattr(background, "request_sent", lambda: left.append(threading.current_thread().name))
+        shared_session().get(f"{sandbox.root_url}/_sandbox/info", timeout=5)
+        assert left == [threading.current_thread().name]
+
+    def test_a_request_leaving_outside_a_background_read_changes_nothing(self):
+        background.request_sent()
+        assert background.start(lambda: 3).result(timeout=5) == 3
+
     @pytest.mark.django_db
     def test_it_refuses_the_database(self):
         from django.contrib.auth.models import User

@@ -139,6 +139,7 @@ def acme_ids(base_url: str, token: str) -> dict[str, str]:
         "user_id": get("/users")["elements"][0]["id"],
         "group_id": get("/groups")["elements"][0]["id"],
         "batch_id": get(f"/directories/{directory}/transactionbatches")["elements"][0]["id"],
+        "survey_id": get("/surveys")["elements"][0]["id"],
     }
 
 

@@ -124,7 +124,8 @@ READ_ONLY = [
     ("brandadmin:user_search", {"connection_id": 0}),
     ("distributions:distribution_list", {"connection_id": 0}),
     ("distributions:distribution_history", {"connection_id": 0, "distribution_id": 1}),
-    ("distributions:picker_surveys", {"connection_id": 0}),
+    ("distributions:picker_libraries", {"connection_id": 0}),
+    ("surveys:survey_picker", {"connection_id": 0}),
 ]
 
 
