@@ -37,3 +37,10 @@ def locked_out(request, original_response=None, credentials=None):
     form = LoginForm(request, initial={"username": username[:150]})
     context = {"form": form, "lockout_message": lockout_message(), "next": request.POST.get("next", "")}
     return render(request, "registration/login.html", context, status=429)
+
+
+def attempted_username(request, credentials) -> str:
+    """The username a failed log-in gave, cut to what the attempts table holds (255 characters): a longer one
+    is no username anyone has, and must not turn the refusal into a database error."""
+    value = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return str(value)[:255]
