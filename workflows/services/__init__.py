@@ -1,5 +1,5 @@
-"""Writes of the workflows app: triggers (triggers), starting and steering runs (runs), and sending their
-events exactly once (sending).
+"""Writes of the workflows app: triggers (triggers), starting, pausing, resuming and cancelling runs
+(runs), and sending their events exactly once (sending).
 
 Views, tasks and the sweep import from here.
 """
