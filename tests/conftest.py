@@ -10,6 +10,7 @@ import pytest
 from connections.models import Role
 
 from .factories import PASSWORD, make_connection, make_team, make_user, share
+from .fixtures.cache import clear_own_cache
 from .fixtures.secrets import register_token
 
 pytest_plugins = [
@@ -23,16 +24,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def forget_what_the_rate_limiter_learned():
-    """A 429 in one test pauses the brand and lowers its budget in the cache (as it should, for every
-    process of the portal); the next test starts without that memory. Only a per-process cache is
-    cleared here: a shared one belongs to processes of other tests too (those tests clear it themselves).
-    """
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
-    if isinstance(caches["default"], LocMemCache):
-        caches["default"].clear()
+def fresh_cache():
+    """Every test starts and ends with an empty cache: a 429 in one test pauses the brand and lowers its
+    budget there (as it should, for every process of the portal), screens cache Qualtrics reads for a
+    minute and page keys for longer. Only this test process's keys go (see tests.fixtures.cache)."""
+    clear_own_cache()
+    yield
+    clear_own_cache()
 
 
 @dataclass

@@ -6,16 +6,7 @@ import re
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.urls import reverse
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """The rate budget is counted in the cache: every test starts with a full one."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class Console:

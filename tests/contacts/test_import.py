@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.core.cache import cache
 
 from contacts import csvimport, selectors, services
 from contacts.models import ContactImport, ImportChunk, ImportRejection
 from qualtrics.resources import ContactImports
+from tests.fixtures.cache import clear_own_cache
 
 from .conftest import PEOPLE_HEADER, csv_upload, people
 
@@ -173,7 +173,7 @@ class TestImportRuns:
         assert statuses.count("pending") == 2 and statuses.count("sending") == 0
         xm.sandbox.configure(route_limits={})
         xm.sandbox.state.limiter.__init__()  # the sandbox's minute window starts afresh ...
-        cache.clear()  # ... and the portal's wait for the route, which Qualtrics' 429 started, is over
+        clear_own_cache()  # ... and the portal's wait for the route, which Qualtrics' 429 started, is over
         imp = run_to_end(imp)
         assert imp.status == ContactImport.Status.COMPLETED and imp.added == 400
         accepted = [c for c in xm.calls("POST", "/transactioncontacts") if c["status"] == 200]

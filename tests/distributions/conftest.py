@@ -7,20 +7,11 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from connections.qualtrics_client import connection_client
 from distributions.models import Channel, Distribution, Kind, State
 from portal.celery import app as celery_app
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Pickers cache Qualtrics lists for a minute; every test starts from an empty cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

@@ -6,19 +6,10 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from connections.qualtrics_client import connection_client
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Survey reads are cached for a minute; every test starts from an empty cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from qualtrics import Page
+from tests.fixtures.cache import clear_own_cache
 from web import background
 from web.crud import Column, RenderedWhenShown, value_of
 from web.templatetags.crud import cell_html, crud_rows
@@ -184,8 +185,6 @@ class TestPagingKeepsUrlsShort:
         assert "page_size=25" in back  # what the reader chose stays in the URL
 
     def test_the_second_page_leads_back_to_the_first_and_an_expired_key_to_the_first_page(self):
-        from django.core.cache import cache
-
         lists = self.LongCursors()
         first = lists.get("/things/")
         assert self.link(first, "Previous") is None  # nothing before the first page
@@ -193,6 +192,6 @@ class TestPagingKeepsUrlsShort:
         second = lists.get("/things/", second_query)
         assert "<td>2</td>" in second and self.link(second, "Previous") == ""
         assert "<td>2</td>" not in lists.get("/other-things/", second_query)  # a key serves one list only
-        cache.clear()
+        clear_own_cache()
         expired = lists.get("/things/", second_query)
         assert "<td>1</td>" in expired and "That page link has expired" in expired

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.urls import reverse
 
 from connections.qualtrics_client import connection_client
@@ -19,13 +18,6 @@ from workflows.models import Auth, Run, RunState, Trigger
 TEMPLATE = '{"contact": "{{contactId}}", "email": "{{email}}", "ticket": {"id": "T-{{extRef}}", "priority": "high"}}'
 USERNAME = "dana.whitfield@acme.example"
 
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """The rate budget is counted in the cache: every test starts with a full one."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class Workflows:
