@@ -163,6 +163,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://portal")}
 if TEST_WORKER:
     CACHES["default"]["KEY_PREFIX"] = TEST_WORKER
+# With a cache every process shares, sessions are read from it (kept in the database too), which saves
+# every page a query. A per-process cache would keep serving a session another process ended (log-out).
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- E-mail ---------------------------------------------------------------------------------
 _email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "memorymail://"
