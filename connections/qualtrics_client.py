@@ -15,6 +15,7 @@ from web.per_process import PerProcess
 from .audit import QualtricsCallAuditor
 from .crypto import decrypt_token
 from .models import Connection
+from .rate_store import rate_counters
 
 
 class _LeavingAdapter(HTTPAdapter):
@@ -46,7 +47,7 @@ def shared_session():
 
 def shared_rate_limiter():
     """The per-brand rate budget, counted in the shared cache so every process draws on the same one."""
-    return RateLimiter(cache, brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
+    return RateLimiter(rate_counters(cache), brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
 
 
 def api_base_url(connection: Connection) -> str:

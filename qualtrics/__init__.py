@@ -31,7 +31,7 @@ from .http import (
     new_session,
 )
 from .paging import Page
-from .ratelimit import DEFAULT_ROUTE_BUDGETS, CounterBackend, RateLimiter, RouteBudget
+from .ratelimit import DEFAULT_ROUTE_BUDGETS, AtomicCounters, CounterBackend, RateLimiter, RouteBudget
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "SMS_READ_TIMEOUT",
     "TOKEN_MASK",
+    "AtomicCounters",
     "AuthenticationError",
     "BadRequestError",
     "BudgetExhaustedError",

@@ -20,6 +20,10 @@ How a slot is taken, for each budget that applies to the call (the brand's, then
    the oldest counted requests leave the window; the caller waits exactly that long, or only a few
    milliseconds when a fresh read shows room (the refusal came from competitors backing out too).
 
+A store that can run the check and the count as one step (``AtomicCounters``: Redis, by a script) does
+steps 1 to 3 at once for every budget of the call, so a request costs one round trip to the store for the
+429 feedback below and one for its slot, however many processes compete.
+
 Why no interleaving can hold more than the budget: every held slot was counted and checked within
 its own second, so of two slots taken in one 60-second stretch, the one counted later read a window
 that includes the other's second. Take the held slot whose increment came last: every other held
@@ -75,6 +79,19 @@ class CounterBackend(Protocol):
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]: ...
 
     def set(self, key: str, value: Any, timeout: float | None = ...) -> None: ...
+
+
+class AtomicCounters(Protocol):
+    """A store that checks and counts a call against all of its windows in one step (Redis, by a
+    script): one round trip instead of an increment, a read and perhaps a give-back per budget."""
+
+    def take(
+        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int
+    ) -> tuple[int, list[int]] | None:
+        """Count one request in each window's key at ``current`` when every window's total plus one fits
+        its budget, and return None; otherwise count nothing and return the index of the first window
+        that is full with its per-key counts."""
+        ...
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -349,6 +366,8 @@ class RateLimiter:
         pause, budgets = self._feedback(self.budgets_for(brand_key, method, path), now)
         if pause > 0:
             return pause
+        if callable(getattr(self.backend, "take", None)):
+            return self._take_in_one_step(budgets, second, now)
         taken: list[str] = []
         for scope, budget in budgets:
             key = self._key(scope, second)
@@ -367,6 +386,22 @@ class RateLimiter:
             # second may not have seen our count, so give the slots back and start again.
             for held in taken:
                 self._release(held)
+            return None
+        return 0.0
+
+    def _take_in_one_step(self, budgets: list[tuple[str, int]], second: int, now: float) -> float | None:
+        """`_try_once` on a store with `AtomicCounters.take`: no competitor can come between the check and
+        the count, so nothing is ever given back for a race."""
+        seconds = self._window(second)
+        current = seconds.index(second)
+        windows = [[self._key(scope, s) for s in seconds] for scope, _budget in budgets]
+        refused = self.backend.take(windows, current, [budget for _scope, budget in budgets], self._ttl)
+        if refused is not None:
+            index, counts = refused
+            return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index][1], second, now)
+        if math.floor(self.clock()) != second:
+            for window in windows:  # held up past the end of the second: see `_try_once`
+                self._release(window[current])
             return None
         return 0.0
 

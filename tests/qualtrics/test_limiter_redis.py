@@ -45,11 +45,13 @@ def run_workers(*argument_lists: list[str]) -> list[dict]:
     return results
 
 
-def test_two_processes_never_exceed_the_budget_in_any_window_and_use_it_fully():
-    """Two processes race for a 30-a-minute budget for 130 s of a clock running 8 times faster."""
+@pytest.mark.parametrize("store", ["script", "cache"])
+def test_two_processes_never_exceed_the_budget_in_any_window_and_use_it_fully(store):
+    """Two processes race for a 30-a-minute budget for 130 s of a clock running 8 times faster, counting
+    in one step by the portal's script, or by the cache's own calls."""
     prefix = f"test-limiter-{uuid.uuid4().hex}"
     budget, speed, duration = 30, 8.0, 130.0
-    arguments = ["accelerated", prefix, budget, speed, duration]
+    arguments = ["accelerated", prefix, budget, speed, duration, store]
     results = run_workers(arguments, arguments)
     stamps = sorted(t for result in results for t in result["taken"])
     assert all(result["taken"] for result in results), "both processes got slots"
@@ -72,3 +74,22 @@ def test_two_clients_share_one_budget_against_the_sandbox(sandbox):
     assert sum(r["refused"] for r in results) == 20
     statuses = [call["status"] for call in sandbox.calls(path_contains="/whoami")]
     assert statuses == [200] * 30
+
+
+def test_the_script_store_counts_what_the_cache_reads_and_refuses_with_the_counts():
+    from django.core.cache.backends.redis import RedisCache
+
+    from connections.rate_store import RedisRateCounters, rate_counters
+    from tests.qualtrics.limiter_worker import REDIS_URL
+
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"store-{uuid.uuid4().hex[:8]}"})
+    store = rate_counters(cache)
+    assert isinstance(store, RedisRateCounters)
+    brand, route = ["b:1", "b:2", "b:3"], ["r:1", "r:2", "r:3"]
+    cache.set("b:1", 2)  # an earlier second of the brand's window
+    assert store.take([brand, route], 2, [4, 1], 60) is None
+    assert cache.get_many(brand + route) == {"b:1": 2, "b:3": 1, "r:3": 1}
+    assert store.take([brand, route], 2, [4, 1], 60) == (1, [0, 0, 1])  # the route is full
+    assert store.take([brand], 2, [3], 60) == (0, [2, 0, 1])  # so is a smaller brand budget
+    assert cache.get("b:3") == 1  # a refusal counts nothing
+    assert 0 < cache._cache.get_client().ttl(cache.make_key("b:3")) <= 60  # counters expire after the window

@@ -450,3 +450,92 @@ class TestPauses:
         values = limiter.backend.values
         assert values[limiter._key("b:acme", 1000)] == 0
         assert values[limiter._key("b:acme", 1001)] == 1
+
+
+class OneStepCounters(MemoryCounters):
+    """MemoryCounters that also check and count in one step (`qualtrics.AtomicCounters`), as Redis does by
+    a script; counts the steps."""
+
+    def __init__(self):
+        super().__init__()
+        self.takes = 0
+
+    def take(self, windows, current, budgets, ttl):
+        with self.lock:
+            self.takes += 1
+            for index, (window, budget) in enumerate(zip(windows, budgets, strict=True)):
+                counts = [max(self.values.get(key, 0), 0) for key in window]
+                if sum(counts) + 1 > budget:
+                    return index, counts
+            for window in windows:
+                self.values[window[current]] = self.values.get(window[current], 0) + 1
+            return None
+
+
+class TestOneStepStore:
+    """With a store that checks and counts in one step, the limiter keeps the same budgets in fewer calls."""
+
+    def limiter(self, budget, clock, **kwargs):
+        return RateLimiter(OneStepCounters(), brand_budget_per_minute=budget, clock=clock, sleep=clock.sleep, **kwargs)
+
+    def test_it_takes_the_budget_then_says_how_long_to_wait_in_two_store_calls_a_try(self):
+        clock = FakeClock(1000.25)
+        limiter = self.limiter(5, clock)
+        assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(5)] == [0.0] * 5
+        assert limiter.backend.takes == 5 and limiter.backend.operations == 5  # one feedback read each
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(60.75)
+        assert limiter.usage("acme") == {"b:acme": 5}
+
+    def test_a_full_route_takes_nothing_from_the_brand(self):
+        clock = FakeClock()
+        limiter = self.limiter(100, clock, route_budgets={"event-subscriptions": 2})
+        for _ in range(2):
+            assert limiter.try_acquire("acme", "POST", "/eventsubscriptions") == 0
+        assert limiter.try_acquire("acme", "POST", "/eventsubscriptions") > 0
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        assert limiter.usage("acme", "POST", "/eventsubscriptions") == {"b:acme": 3, "r:acme:event-subscriptions": 2}
+
+    def test_a_pause_from_a_429_still_holds(self):
+        clock = FakeClock(1000.25)
+        limiter = self.limiter(10, clock)
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=7)
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(7)
+        assert limiter.backend.takes == 1
+
+    def test_racing_threads_never_take_more_than_the_budget(self):
+        limiter = self.limiter(50, FakeClock(), route_budgets={"directory-contact-writes": 30})
+        granted: list[str] = []
+        start = threading.Barrier(16)
+
+        def worker(n):
+            start.wait()
+            for i in range(20):
+                path = "/directories/POOL_1/contacts" if (n + i) % 2 else "/users"
+                if limiter.try_acquire("acme", "POST" if path.endswith("contacts") else "GET", path) == 0:
+                    granted.append(path)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(granted) == 50 and granted.count("/directories/POOL_1/contacts") <= 30
+        assert limiter.usage("acme") == {"b:acme": 50}
+
+    def test_a_try_held_up_past_its_second_gives_its_slot_back_and_starts_again(self):
+        clock = FakeClock(1000.9)
+        limiter = self.limiter(5, clock)
+        reads = []
+
+        def slow_clock():
+            reads.append(clock.now)
+            value = clock.now
+            if len(reads) == 1:
+                clock.now = 1001.2
+            return value
+
+        limiter.clock = slow_clock
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        values = limiter.backend.values
+        assert values[limiter._key("b:acme", 1000)] == 0 and values[limiter._key("b:acme", 1001)] == 1

@@ -1,0 +1,62 @@
+"""Where the shared Qualtrics rate budget is counted: the portal's cache, in one step when it is Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+
+# KEYS: the windows' per-second counter keys, window after window, each `width` long.
+# ARGV: width, position of the current second in a window (1-based), ttl, then one budget per window.
+# Counters are plain integers, as Django's Redis cache stores integers, so the cache reads them too.
+_TAKE = """
+local width, current, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local windows = #KEYS / width
+for w = 0, windows - 1 do
+  local counts = redis.call('MGET', unpack(KEYS, w * width + 1, w * width + width))
+  local total = 0
+  for i = 1, width do
+    local n = tonumber(counts[i])
+    if n and n > 0 then total = total + n end
+  end
+  if total + 1 > tonumber(ARGV[4 + w]) then
+    for i = 1, width do counts[i] = tonumber(counts[i]) or 0 end
+    return {w, counts}
+  end
+end
+for w = 0, windows - 1 do
+  local key = KEYS[w * width + current]
+  redis.call('INCR', key)
+  redis.call('EXPIRE', key, ttl)
+end
+return -1
+"""
+
+
+class RedisRateCounters:
+    """The cache as the limiter's store (`qualtrics.CounterBackend`), with `take` run as one Lua script
+    (`qualtrics.AtomicCounters`): a page's call to Qualtrics waits for one round trip to Redis for its
+    slot instead of three to five."""
+
+    def __init__(self, cache: RedisCache) -> None:
+        self.cache = cache
+        self._script = None
+
+    def __getattr__(self, name: str) -> Any:  # add, incr, decr, get_many, set: the cache's own
+        return getattr(self.cache, name)
+
+    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int):
+        client = self.cache._cache.get_client(write=True)  # a new client object on the cache's pool
+        if self._script is None:
+            self._script = client.register_script(_TAKE)  # sent by its digest, loaded once per server
+        keys = [self.cache.make_key(key) for window in windows for key in window]
+        answer = self._script(keys=keys, args=[len(windows[0]), current + 1, ttl, *budgets], client=client)
+        if answer == -1:
+            return None
+        index, counts = answer
+        return int(index), [max(int(n), 0) for n in counts]
+
+
+def rate_counters(cache):
+    """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere."""
+    return RedisRateCounters(cache) if isinstance(cache, RedisCache) else cache
