@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -173,7 +173,12 @@ _email_default = f"filemail://{VAR_DIR / 'mail'}" if not TESTING else "memorymai
 _email = _setting("EMAIL_URL", env.email_url, default=_email_default)
 vars().update(_email)
 if _email.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+    # django-environ drops the leading slash of the URL's path, so filemail:///srv/mail would write to
+    # srv/mail under whatever folder the process started in. Three slashes name an absolute folder;
+    # filemail://var/mail a folder under the project.
+    _where = urlparse(env.str("EMAIL_URL", default=_email_default))
+    _folder = unquote(_where.netloc + _where.path)
+    EMAIL_FILE_PATH = str(BASE_DIR / _folder) if _folder else str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Qualtrics portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -70,3 +70,31 @@ def test_it_passes_the_deploy_check_with_production_settings():
 def test_it_runs_on_embedded_defaults_with_no_environment():
     result = run_check({})
     assert result.returncode == 0, result.stderr
+
+
+def setting_in_a_fresh_process(name: str, env_overrides: dict) -> str:
+    ignored = {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "EMAIL_URL", "PYTEST_XDIST_WORKER"}
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
+    env.update(env_overrides)
+    result = subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
+        cwd="/", env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings", "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("email_url", "folder"),
+    [
+        (None, "{var}/mail"),  # the demo's default, under an absolute PORTAL_VAR_DIR
+        ("filemail:///srv/portal-mail", "/srv/portal-mail"),
+        ("filemail://var/outbox", f"{ROOT}/var/outbox"),
+    ],
+)
+def test_mail_files_go_to_the_folder_the_url_names_wherever_the_process_starts(tmp_path, email_url, folder):
+    env = {"PORTAL_VAR_DIR": str(tmp_path), "PORTAL_TESTING": "0"}
+    if email_url:
+        env["EMAIL_URL"] = email_url
+    assert setting_in_a_fresh_process("EMAIL_FILE_PATH", env) == folder.format(var=tmp_path)
