@@ -212,8 +212,9 @@ def _check_link(d: Distribution, found: Problems) -> None:
 
 
 def _check_header(d: Distribution, found: Problems, for_draft: bool) -> None:
-    for name, value, label in (("from_email", d.from_email, "From address"),
-                               ("reply_to_email", d.reply_to_email, "Reply-to address")):
+    # Each message sits under its field and in the form's summary after the field's label: it does not
+    # name the field itself.
+    for name, value in (("from_email", d.from_email), ("reply_to_email", d.reply_to_email)):
         if _blank(value):
             if name == "from_email" and not for_draft:
                 found.add(name, "Enter the address the e-mail comes from (one your brand may send from).")
@@ -221,7 +222,7 @@ def _check_header(d: Distribution, found: Problems, for_draft: bool) -> None:
         try:
             validate_email(value)
         except ValidationError:
-            found.add(name, f"{label}: “{value}” is not an e-mail address.")
+            found.add(name, f"“{value}” is not an e-mail address.")
     if _blank(d.from_name) and not for_draft:
         found.add("from_name", "Enter the sender name recipients will see.")
     has_text = not _blank(d.subject)

@@ -238,6 +238,13 @@ class TestCompose:
         assert "Kept subject" in body and "My own words too" in body
         assert not Distribution.objects.exists()
 
+    def test_a_bad_address_is_named_once_by_its_label(self, login, live, acme):
+        data = email_post(acme, from_email="not an email")
+        body = login(live.operator).post(url("distribution_create_email", live.connection),
+                                         {**data, "action": "preview"}).content.decode()
+        assert "From address:</span> “not an email” is not an e-mail address." in body
+        assert body.count("From address: ") == 0 and body.count("is not an e-mail address") == 2  # field, summary
+
     def test_send_now_schedules_for_now(self, login, live, acme):
         client = login(live.operator)
         _, response = preview_then_schedule(client, url("distribution_create_email", live.connection),
