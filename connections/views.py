@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -279,7 +280,16 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
     write_role = Role.MANAGER
 
     def initial_from(self, connection) -> dict:
-        return {"expires_on": connection.expires_on}
+        return {}  # a new token has its own expiration: the old one's date is only mentioned
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.connection.expires_on:
+            form.fields["expires_on"].help_text = (
+                f"The token being replaced expires on {date_format(self.connection.expires_on, 'j F Y')}. "
+                "Leave blank if the new token has no planned expiration."
+            )
+        return form
 
     def form_title(self) -> str:
         return f"Rotate the token of “{self.connection.name}”"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 import zoneinfo
 
 import pytest
@@ -295,6 +296,13 @@ class TestRotate:
         response = login(live.manager).post(url("connection_rotate", live.connection), {"token": new}, follow=True)
         assert "Work already under way continues with the new token." in response.content.decode()
         assert decrypt_token(Connection.objects.get(pk=live.connection.pk).token_encrypted) == new
+
+    def test_the_new_tokens_expiry_starts_blank_and_the_old_date_is_mentioned(self, login, live):
+        Connection.objects.filter(pk=live.connection.pk).update(expires_on=datetime.date(2027, 3, 9))
+        body = login(live.manager).get(url("connection_rotate", live.connection)).content.decode()
+        field = re.search(r'<input[^>]*name="expires_on"[^>]*>', body).group(0)
+        assert "value=" not in field
+        assert "The token being replaced expires on 9 March 2027." in body
 
     def test_another_brand_is_refused_until_confirmed(self, login, live, globex_token, hx):
         client = login(live.manager)
