@@ -36,6 +36,7 @@ urlpatterns = [
     path("users/<qualtrics_user:user_id>/edit/", users.UserFormView.as_view(), name="user_edit"),
     path("users/<qualtrics_user:user_id>/status/", users.user_toggle, name="user_toggle"),
     path("users/<qualtrics_user:user_id>/delete/", users.UserDeleteView.as_view(), name="user_delete"),
+    path("users/<qualtrics_user:user_id>/disable/", users.UserDisableView.as_view(), name="user_disable"),
     path("users/<qualtrics_user:user_id>/api-token/", tokens.UserTokenView.as_view(), name="user_token"),
     path("users/<qualtrics_user:user_id>/groups/", user_groups.user_groups_card, name="user_groups"),
     path("users/<qualtrics_user:user_id>/groups/add/", user_groups.user_group_add, name="user_group_add"),

@@ -527,6 +527,10 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
     partial = "confirm"
     write_screen = True
     success_message = "Deleted “{name}”."
+    # The same confirmation serves other one-way actions (disabling an account): the verb on the title
+    # and the button, and what the page says about undoing it.
+    verb = "Delete"
+    undo_note = "This cannot be undone."
 
     def get_object(self):
         raise NotImplementedError
@@ -556,6 +560,8 @@ class CrudDeleteView(ObjectScreenMixin, TemplateView):
             object=obj,
             object_label=self.object_label(obj),
             consequences=list(self.consequences(obj)),
+            verb=self.verb,
+            undo_note=self.undo_note,
             error=error,
             cancel_url=self.detail_url(obj) if self.has_detail else self.list_url(),
         )

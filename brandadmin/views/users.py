@@ -251,6 +251,31 @@ class UserDeleteView(BrandAdminMixin, CrudDeleteView):
         services.user_delete(**self.connection_and_actor(), user_id=self.kwargs["user_id"])
 
 
+class UserDisableView(UserDeleteView):
+    """Disabling an account locks a person out of Qualtrics at once: it is confirmed like a deletion."""
+
+    verb = "Disable"
+    verbose_name = "account"
+    undo_note = "You can enable the account again at any time."
+
+    def consequences(self, obj):
+        name = selectors.user_display_name(obj)
+        return (
+            f"{name} can no longer log in to Qualtrics, and their API token stops working at once: "
+            "integrations that use it fail until the account is enabled again.",
+            "Everything the account owns (surveys, responses, libraries) and its groups are kept.",
+        )
+
+    def success_text(self, obj, result) -> str:
+        return f"Disabled the account of “{self.object_label(obj)}”."
+
+    def after_delete_url(self, obj) -> str:
+        return self.detail_url(obj)
+
+    def delete(self, obj):
+        services.user_set_enabled(**self.connection_and_actor(), user_id=self.kwargs["user_id"], enabled=False)
+
+
 @require_POST
 @connection_view(Role.OPERATOR)
 @handles_errors(error_on_user_page)

@@ -42,6 +42,7 @@ def all_urls(connection, user_id, group_id):
         ("user_edit", url("user_edit", connection, user_id=user_id), "post"),
         ("user_toggle", url("user_toggle", connection, user_id=user_id), "post"),
         ("user_delete", url("user_delete", connection, user_id=user_id), "post"),
+        ("user_disable", url("user_disable", connection, user_id=user_id), "post"),
         ("user_token", url("user_token", connection, user_id=user_id), "post"),
         ("user_group_add", url("user_group_add", connection, user_id=user_id), "post"),
         ("user_group_remove", url("user_group_remove", connection, user_id=user_id, group_id=group_id), "post"),
@@ -401,6 +402,25 @@ class TestUserToggle:
     def test_it_refuses_get(self, team, login, users_by_name):
         sam = users_by_name["sam.ortiz"]
         assert login(team.operator).get(url("user_toggle", team.connection, user_id=sam["id"])).status_code == 405
+
+    def test_disabling_is_confirmed_first_naming_what_it_does(self, team, login, users_by_name, qualtrics, hx):
+        sam = users_by_name["sam.ortiz"]
+        client = login(team.operator)
+        detail = page_text(client.get(url("user_detail", team.connection, user_id=sam["id"])))
+        assert "Disable account…" in detail
+        address = url("user_disable", team.connection, user_id=sam["id"])
+        confirm = page_text(client.get(address))
+        assert "Disable account “sam.ortiz@acme.example”?" in confirm
+        assert "their API token stops working at once" in confirm and "enable the account again" in confirm
+        assert qualtrics.users.get(sam["id"])["accountStatus"] == "active"  # nothing happens before the click
+        response = client.post(address, **hx)
+        assert response["HX-Redirect"] == url("user_detail", team.connection, user_id=sam["id"])
+        assert qualtrics.users.get(sam["id"])["accountStatus"] == "disabled"
+        assert "Disabled the account of “sam.ortiz@acme.example”." in page_text(client.get(response["HX-Redirect"]))
+
+    def test_viewers_cannot_open_the_confirmation(self, team, login, users_by_name):
+        sam = users_by_name["sam.ortiz"]
+        assert login(team.viewer).get(url("user_disable", team.connection, user_id=sam["id"])).status_code == 403
 
 
 class TestUserDelete:
