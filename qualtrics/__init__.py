@@ -31,7 +31,14 @@ from .http import (
     new_session,
 )
 from .paging import Page
-from .ratelimit import DEFAULT_ROUTE_BUDGETS, CounterBackend, RateLimiter, RouteBudget
+from .ratelimit import (
+    DEFAULT_ROUTE_BUDGETS,
+    CounterBackend,
+    FallbackRateLimiter,
+    RateLimiter,
+    RouteBudget,
+    StoreOutage,
+)
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -49,6 +56,7 @@ __all__ = [
     "CounterBackend",
     "EmailHeader",
     "Exchange",
+    "FallbackRateLimiter",
     "InvalidResponseError",
     "MessageRef",
     "NotFoundError",
@@ -63,6 +71,7 @@ __all__ = [
     "RetryPolicy",
     "RouteBudget",
     "ServerError",
+    "StoreOutage",
     "SurveyLink",
     "UnsafeRequestError",
     "datacenter_from_notice",
