@@ -6,10 +6,12 @@ from http.cookiejar import DefaultCookiePolicy
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from requests.adapters import HTTPAdapter
 
-from qualtrics import QualtricsClient, RateLimiter, new_session
+from qualtrics import DEFAULT_ROUTE_BUDGETS, FallbackRateLimiter, QualtricsClient, RateLimiter, StoreOutage, new_session
 from web import background
+from web.cache import UNREACHABLE
 from web.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
@@ -45,9 +47,30 @@ def shared_session():
     return _session.get()
 
 
+_outage = PerProcess(StoreOutage)
+_local_counters = PerProcess(lambda: LocMemCache("qualtrics-local-budget", {"OPTIONS": {"MAX_ENTRIES": 10000}}))
+
+
 def shared_rate_limiter():
-    """The per-brand rate budget, counted in the shared cache so every process draws on the same one."""
-    return RateLimiter(rate_counters(cache), brand_budget_per_minute=settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE)
+    """The per-brand rate budget, counted in the shared cache so every process draws on the same one.
+
+    While the cache cannot be reached, each process counts against a local budget instead, a share
+    (QUALTRICS_LOCAL_BUDGET_FRACTION) of the brand's, so that pages and sends carry on through a Redis
+    outage without exceeding the brand's limit together.
+    """
+    budget = settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE
+    fraction = settings.QUALTRICS_LOCAL_BUDGET_FRACTION
+    local = RateLimiter(
+        _local_counters.get(),
+        brand_budget_per_minute=max(1, int(budget * fraction)),
+        route_budgets={route.name: max(1, int(route.per_minute * fraction)) for route in DEFAULT_ROUTE_BUDGETS},
+    )
+    return FallbackRateLimiter(
+        RateLimiter(rate_counters(cache), brand_budget_per_minute=budget),
+        local,
+        unavailable=UNREACHABLE,
+        outage=_outage.get(),
+    )
 
 
 def api_base_url(connection: Connection) -> str:

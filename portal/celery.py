@@ -13,18 +13,20 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _collect_beat_schedule(sender, **kwargs):
-    """Each app may declare BEAT_SCHEDULE in its tasks module; merge them into beat's schedule."""
+    """Each app may declare BEAT_SCHEDULE in its tasks module; merge them into beat's schedule.
+
+    The schedule is filled in place: it is the settings' own CELERY_BEAT_SCHEDULE dict, and on celery 5.6
+    an assigned `conf.beat_schedule` is shadowed by that namespaced setting (beat would schedule nothing).
+    """
     from django.apps import apps
 
-    schedule = dict(sender.conf.beat_schedule or {})
+    schedule = sender.conf.beat_schedule
     for config in apps.get_app_configs():
-        module = getattr(config.module, "tasks", None)
         try:
             module = __import__(f"{config.name}.tasks", fromlist=["BEAT_SCHEDULE"])
         except ImportError:
             continue
         schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
-    sender.conf.beat_schedule = schedule
 
 
 def _tune_embedded_broker() -> None:

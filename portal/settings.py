@@ -161,6 +161,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also carries the shared Qualtrics rate budget) ----------------------------------
 CACHES = {"default": _setting("CACHE_URL", env.cache_url, default="locmemcache://portal")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # While Redis is unreachable, reads answer as misses and writes are dropped (web/cache.py) rather than
+    # every page failing; a Redis that does not answer is given up on after a second or two, not waited for.
+    CACHES["default"]["BACKEND"] = "web.cache.TolerantRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1.0, socket_timeout=2.0)
 if TEST_WORKER:
     CACHES["default"]["KEY_PREFIX"] = TEST_WORKER
 # With a cache every process shares, sessions are read from it (kept in the database too), which saves
@@ -194,6 +199,10 @@ QUALTRICS_READ_TIMEOUT = env.float("QUALTRICS_READ_TIMEOUT", default=30.0)
 # proxy's); empty: the system's trust store.
 QUALTRICS_CA_FILE = env.str("QUALTRICS_CA_FILE", default="")
 QUALTRICS_BRAND_BUDGET_PER_MINUTE = env.int("QUALTRICS_BRAND_BUDGET_PER_MINUTE", default=3000)
+# While the cache holding the shared budget is unreachable, each process allows itself this share of it.
+QUALTRICS_LOCAL_BUDGET_FRACTION = env.float("QUALTRICS_LOCAL_BUDGET_FRACTION", default=0.1)
+if not 0 < QUALTRICS_LOCAL_BUDGET_FRACTION <= 1:
+    raise SettingError("QUALTRICS_LOCAL_BUDGET_FRACTION is malformed: it must be more than 0 and at most 1")
 
 # Optional ceiling on the connections the whole portal holds; unset or empty: no limit.
 _max_connections = env.str("PORTAL_MAX_CONNECTIONS", default="").strip()

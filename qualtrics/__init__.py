@@ -31,7 +31,15 @@ from .http import (
     new_session,
 )
 from .paging import Page
-from .ratelimit import DEFAULT_ROUTE_BUDGETS, AtomicCounters, CounterBackend, RateLimiter, RouteBudget
+from .ratelimit import (
+    DEFAULT_ROUTE_BUDGETS,
+    AtomicCounters,
+    CounterBackend,
+    FallbackRateLimiter,
+    RateLimiter,
+    RouteBudget,
+    StoreOutage,
+)
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "CounterBackend",
     "EmailHeader",
     "Exchange",
+    "FallbackRateLimiter",
     "InvalidResponseError",
     "MessageRef",
     "NotFoundError",
@@ -64,6 +73,7 @@ __all__ = [
     "RetryPolicy",
     "RouteBudget",
     "ServerError",
+    "StoreOutage",
     "SurveyLink",
     "UnsafeRequestError",
     "datacenter_from_notice",

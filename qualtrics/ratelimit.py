@@ -490,3 +490,77 @@ class RateLimiter:
             scope: sum(self._counts(scope, second).values())
             for scope, _budget in self.budgets_for(brand_key, method, path)
         }
+
+
+@dataclass
+class StoreOutage:
+    """Whether the shared store was found unreachable, kept per process across limiters.
+
+    ``retry_at`` is when the shared store is tried again (``time.monotonic()``); ``None`` while it answers.
+    """
+
+    retry_at: float | None = None
+
+
+class FallbackRateLimiter:
+    """The shared budget, or a local one while the shared store is unreachable.
+
+    When the shared store (Redis) cannot be reached, refusing every Qualtrics call would turn an
+    outage of the cache into an outage of the portal. Instead each process counts against a local
+    budget (a fraction of the brand's, so that a handful of processes stay under it together) and
+    tries the shared store again every ``retry_shared_seconds``. The switch is logged once each way.
+    ``unavailable`` names the store's connection errors (the caller knows its store; this module
+    imports none).
+    """
+
+    def __init__(
+        self,
+        shared: RateLimiter,
+        local: RateLimiter,
+        *,
+        unavailable: tuple[type[BaseException], ...],
+        outage: StoreOutage,
+        retry_shared_seconds: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.shared = shared
+        self.local = local
+        self.unavailable = unavailable
+        self.outage = outage
+        self.retry_shared_seconds = retry_shared_seconds
+        self.monotonic = monotonic
+
+    def __repr__(self) -> str:
+        return f"<FallbackRateLimiter shared={self.shared!r} local={self.local!r}>"
+
+    def _call(self, name: str, *args: Any) -> Any:
+        retry_at = self.outage.retry_at
+        if retry_at is not None and self.monotonic() < retry_at:
+            return getattr(self.local, name)(*args)
+        try:
+            result = getattr(self.shared, name)(*args)
+        except self.unavailable as exc:
+            if retry_at is None:
+                logger.warning(
+                    "The shared Qualtrics rate budget is unreachable (%s): this process counts against a local "
+                    "budget of %d requests a minute per brand until it answers again",
+                    exc, self.local.brand_budget,
+                )
+            self.outage.retry_at = self.monotonic() + self.retry_shared_seconds
+            return getattr(self.local, name)(*args)
+        if retry_at is not None:
+            self.outage.retry_at = None
+            logger.warning("The shared Qualtrics rate budget answers again: this process counts against it")
+        return result
+
+    def try_acquire(self, brand_key: str, method: str, path: str) -> float:
+        return self._call("try_acquire", brand_key, method, path)
+
+    def acquire(self, brand_key: str, method: str, path: str) -> float:
+        return self._call("acquire", brand_key, method, path)
+
+    def note_rate_limited(self, brand_key: str, method: str, path: str, retry_after: float | None = None) -> float:
+        return self._call("note_rate_limited", brand_key, method, path, retry_after)
+
+    def usage(self, brand_key: str, method: str = "GET", path: str = "/") -> dict[str, int]:
+        return self._call("usage", brand_key, method, path)
