@@ -97,10 +97,12 @@ class DownCounters:
         self.up = False
 
     def __getattr__(self, name):
+        method = getattr(self.store, name)  # only what the store has (no one-step `take` on this one)
+
         def call(*args, **kwargs):
             if not self.up:
                 raise Unreachable("connection refused")
-            return getattr(self.store, name)(*args, **kwargs)
+            return method(*args, **kwargs)
 
         return call
 
