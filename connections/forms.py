@@ -124,7 +124,8 @@ class TokenFormMixin:
 class ConnectionForm(TokenFormMixin, PortalModelForm):
     datacenter = forms.CharField(
         label="Datacenter ID",
-        widget=DatacenterInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "iad1"}),
+        # No placeholder: one read as a value already filled in.
+        widget=DatacenterInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="The subdomain of your Qualtrics account, e.g. iad1 for iad1.qualtrics.com "
         "(Account settings → Qualtrics IDs).",
     )

@@ -145,6 +145,12 @@ class TestCreate:
         data.update(overrides)
         return data
 
+    def test_the_datacenter_field_starts_empty_with_the_example_in_its_help(self, login, personas):
+        body = login(personas.owner).get(reverse("connections:connection_create")).content.decode()
+        field = re.search(r'<input[^>]*name="datacenter"[^>]*>', body).group(0)
+        assert "placeholder" not in field and "value=" not in field
+        assert "e.g. iad1 for iad1.qualtrics.com" in body
+
     def test_it_creates_after_qualtrics_accepts(self, login, portal_sandbox):
         sandbox, _connection, owner = portal_sandbox
         client = login(owner)
