@@ -1,7 +1,9 @@
+import datetime
 import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.utils.dateparse import parse_datetime
 
 
 def _timezone_choices():
@@ -13,9 +15,16 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     timezone = models.CharField(max_length=64, default="UTC", choices=_timezone_choices)
+    # Notices the user put away for a while: {notice key: ISO time it shows again}. Read with the user
+    # (the profile comes in the same query), so a page spends nothing to know.
+    hidden_notices = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+    def hides(self, key: str, now: datetime.datetime) -> bool:
+        until = parse_datetime(str((self.hidden_notices or {}).get(key, "")))
+        return until is not None and until > now
 
 
 class TeamManager(models.Model):

@@ -1,7 +1,10 @@
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Profile, TeamManager
 from .selectors import administers_teams, can_manage_team
@@ -18,6 +21,15 @@ def profile_update(*, user, timezone: str) -> Profile:
     profile.full_clean()
     profile.save(update_fields=["timezone"])
     return profile
+
+
+def notice_hide(*, user, key: str, until: datetime.datetime) -> None:
+    """Put a notice away for `user` until `until` (the expiry banner of one connection, for a day)."""
+    profile = profile_get_or_create(user=user)
+    now = timezone.now()
+    kept = {k: v for k, v in (profile.hidden_notices or {}).items() if profile.hides(k, now)}  # drop the past
+    profile.hidden_notices = {**kept, key: until.isoformat()}
+    profile.save(update_fields=["hidden_notices"])
 
 
 @transaction.atomic

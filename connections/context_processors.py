@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from .models import Role
 
@@ -101,7 +103,8 @@ def layout(request):
             "pk", "name", "brand_id", "datacenter", "owner_id", "enabled", "expires_on", "notify_days_before"
         )
     )
-    expiring = [c for c in mine if c.enabled and c.expiry_status() in {"soon", "expired"}]
+    expiring = [c for c in mine if c.enabled and c.expiry_status() in {"soon", "expired"}
+                and _expiry_banner_belongs_here(request, c, on_dashboard=not namespace and url_name == "dashboard")]
     return {
         "current_connection": current,
         "switcher_connections": mine,
@@ -110,6 +113,19 @@ def layout(request):
         "expiring_connections": _with_rotate_permission(user, expiring),
         "manages_teams": manages_any_team(user),
     }
+
+
+def _expiry_banner_belongs_here(request, connection, *, on_dashboard: bool) -> bool:
+    """A connection's expiry banner shows on the dashboard and on that connection's own pages, unless the
+    user put it away (for a day)."""
+    here = getattr(request, "connection", None)
+    if not on_dashboard and (here is None or here.pk != connection.pk):
+        return False
+    try:
+        profile = request.user.profile
+    except ObjectDoesNotExist:
+        return True
+    return not profile.hides(connection.expiry_notice_key, timezone.now())
 
 
 def _with_rotate_permission(user, connections):

@@ -135,6 +135,11 @@ class Connection(models.Model):
             )
         )
 
+    @property
+    def expiry_notice_key(self) -> str:
+        """Names this connection's expiry banner among the notices a user put away (accounts.Profile)."""
+        return f"expiry:{self.pk}"
+
     def expiry_status(self, today: datetime.date | None = None) -> str:
         """'none', 'ok', 'soon' (inside the notice window) or 'expired'."""
         if not self.expires_on:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<int:connection_id>/edit/", views.ConnectionEditView.as_view(), name="connection_edit"),
     path("c/<int:connection_id>/rotate/", views.ConnectionRotateView.as_view(), name="connection_rotate"),
     path("c/<int:connection_id>/test/", views.connection_test, name="connection_test"),
+    path("c/<int:connection_id>/expiry-banner/hide/", views.expiry_banner_hide, name="expiry_banner_hide"),
     path("c/<int:connection_id>/datacenter/", views.connection_fix_datacenter, name="connection_fix_datacenter"),
     path("c/<int:connection_id>/share/", views.connection_share, name="connection_share"),
     path(

@@ -11,7 +11,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from accounts.services import notice_hide
 from qualtrics.errors import AuthenticationError
 from web.crud import CrudDeleteView, CrudDetailView, CrudFormView
 from web.csv import csv_response
@@ -247,6 +248,17 @@ class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView
 
 
 # --- test / rotate / datacenter ------------------------------------------------------------------
+
+
+@require_POST
+@connection_view(Role.VIEWER)
+def expiry_banner_hide(request, connection_id):
+    """Put this connection's expiry banner away for a day, for this user only."""
+    connection = request.connection
+    notice_hide(user=request.user, key=connection.expiry_notice_key, until=timezone.now() + datetime.timedelta(days=1))
+    if is_partial(request):
+        return HttpResponse("")  # the banner is swapped for nothing
+    return HttpResponseRedirect(connection.get_absolute_url())
 
 
 @require_POST

@@ -55,6 +55,8 @@ def test_create_test_share_and_who_sees_it(browser_as, shot, portal_on_sandbox):
     assert page.get_by_test_id("badge-expiry").first.inner_text() == "expires in 10 days"
     assert "expires on" in page.get_by_test_id("expiry-banner").inner_text()
     shot(page, "connections-detail")
+    page.get_by_test_id("expiry-banner-hide").click()
+    expect(page.get_by_test_id("expiry-banner")).to_have_count(0)
 
     page.get_by_test_id("test-connection").click()
     result = page.get_by_test_id("test-ok")

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Profile
 from connections.crypto import decrypt_token
 from connections.models import AuditEvent, Connection, ConnectionShare, Role
 from connections.signals import Dependent, Dependents
@@ -130,12 +131,39 @@ class TestList:
         Connection.objects.filter(pk=personas.connection.pk).update(
             expires_on=timezone.localdate() + datetime.timedelta(days=2), notify_days_before=5
         )
-        body = login(personas.viewer).get(reverse("connections:connection_list")).content.decode()
-        assert 'data-testid="expiry-banner"' in body
-        assert "expires on" in body and "(in 2 days)" in body
+        client = login(personas.viewer)
+        for page in (reverse("dashboard"), personas.connection.get_absolute_url()):
+            body = client.get(page).content.decode()
+            assert 'data-testid="expiry-banner"' in body, page
+            assert "expires on" in body and "(in 2 days)" in body
         Connection.objects.filter(pk=personas.connection.pk).update(notify_days_before=1)
-        body = login(personas.viewer).get(reverse("connections:connection_list")).content.decode()
+        body = login(personas.viewer).get(reverse("dashboard")).content.decode()
         assert 'data-testid="expiry-banner"' not in body
+
+    def test_the_expiry_banner_stays_off_other_pages_and_hides_for_a_day_per_user(self, login, personas, hx):
+        Connection.objects.filter(pk=personas.connection.pk).update(
+            expires_on=timezone.localdate() + datetime.timedelta(days=2), notify_days_before=5
+        )
+        other = make_connection(personas.owner, name="Other brand")
+        share(other, user=personas.viewer, role=Role.VIEWER)
+        client = login(personas.viewer)
+        assert 'data-testid="expiry-banner"' not in client.get(other.get_absolute_url()).content.decode()
+        assert 'data-testid="expiry-banner"' not in client.get(reverse("connections:connection_list")).content.decode()
+        hide = reverse("connections:expiry_banner_hide", args=[personas.connection.pk])
+        response = client.post(hide, **hx)
+        assert response.status_code == 200 and response.content == b""
+        assert 'data-testid="expiry-banner"' not in client.get(reverse("dashboard")).content.decode()
+        assert 'data-testid="expiry-banner"' in login(personas.manager).get(reverse("dashboard")).content.decode()
+        profile = Profile.objects.get(user=personas.viewer)
+        until = datetime.datetime.fromisoformat(profile.hidden_notices[personas.connection.expiry_notice_key])
+        assert abs(until - timezone.now() - datetime.timedelta(days=1)) < datetime.timedelta(minutes=1)
+        profile.hidden_notices = {personas.connection.expiry_notice_key: timezone.now().isoformat()}  # a day later
+        profile.save()
+        assert 'data-testid="expiry-banner"' in login(personas.viewer).get(reverse("dashboard")).content.decode()
+        assert client.get(hide).status_code == 405
+        assert login(personas.outsider).post(hide).status_code == 404
+        without_htmx = login(personas.manager).post(hide)
+        assert without_htmx.status_code == 302 and without_htmx["Location"] == personas.connection.get_absolute_url()
 
 
 class TestCreate:
