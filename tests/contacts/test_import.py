@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from contacts import csvimport, selectors, services
+from contacts import selectors, services
 from contacts.models import ContactImport, ImportChunk, ImportRejection
 from qualtrics.resources import ContactImports
 from tests.fixtures.cache import clear_own_cache
 
-from .conftest import PEOPLE_HEADER, csv_upload, people
+from .conftest import PEOPLE_HEADER, check_now, csv_upload, people
 
 FAST = services.ImportTuning(step_seconds=30, poll_interval=0.01, recovery_grace_seconds=60, max_in_flight=3)
 
@@ -25,8 +25,7 @@ def start_import(xm, rows, header=PEOPLE_HEADER, chunk_size=None, settings=None)
     if chunk_size:
         ContactImport.objects.filter(pk=imp.pk).update(chunk_size=chunk_size)
         imp.refresh_from_db()
-    errors = services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
-    assert errors == []
+    assert check_now(imp) == []
     return imp
 
 
@@ -49,7 +48,7 @@ class TestImportRuns:
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(1200), chunk_size=500)
         assert services.contact_import_start(contact_import=imp, actor=xm.owner)
-        assert enqueued == [((imp.pk,), 0)]
+        assert enqueued == [((imp.pk,), 0)] * 2  # the check of the rows, then the run
         xm.clear_calls()
         imp = run_to_end(imp)
         assert imp.status == ContactImport.Status.COMPLETED
@@ -231,8 +230,8 @@ class TestImportCheck:
         imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                              mailing_list=mailing_list, upload=csv_upload(rows, header))
         assert imp.mapping == ["email", "phone", "firstName", "extRef", "language", "embedded"]
-        assert imp.row_count == 7 and imp.dedup_fields == ["email"]
-        assert services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB") == []
+        assert imp.dedup_fields == ["email"]
+        assert check_now(imp) == [] and imp.row_count == 7
         report = imp.report
         assert (report["rows"], report["valid"], report["rejected"]) == (7, 2, 5)
         assert report["issues"] == {"invalid_email": 1, "invalid_phone": 1, "duplicate": 1, "no_identifier": 1,
@@ -260,25 +259,6 @@ class TestImportCheck:
         imp.refresh_from_db()
         assert imp.status == ContactImport.Status.UPLOADED
         assert not services.contact_import_start(contact_import=imp, actor=xm.owner)
-
-    def test_it_reads_semicolons_windows_1252_and_a_bom(self):
-        import io
-
-        raw = io.BytesIO("Nom;Email;Ville\nJos\xe9;jose@example.org;S\xe3o Paulo\n".encode("cp1252"))
-        shape = csvimport.inspect(raw)
-        assert (shape.encoding, shape.delimiter, shape.headers, shape.row_count) == (
-            "cp1252", ";", ["Nom", "Email", "Ville"], 1)
-        raw = io.BytesIO("\ufeffemail,Plan\nx@example.org,gold\n".encode())
-        assert csvimport.inspect(raw).headers == ["email", "Plan"]
-
-    @pytest.mark.parametrize("content,message", [
-        (b"", "empty"), (b"email\n", "no contacts"), (b"email\n\x81\x8d\x90@x\n", "neither UTF-8"),
-    ])
-    def test_it_explains_unusable_files(self, content, message):
-        import io
-
-        with pytest.raises(csvimport.CSVFormatError, match=message):
-            csvimport.inspect(io.BytesIO(content))
 
     def test_it_checks_ten_thousand_rows_in_one_pass(self, xm):
         imp = start_import(xm, people(10_000))
