@@ -24,7 +24,7 @@ MAX_COLUMNS = 200  # Qualtrics' contact fields and embedded data: a wider file i
 MAX_HEADER_BYTES = 64 * 1024  # 200 columns of 200-character names, quoted, fit with room to spare
 MAX_ROW_BYTES = 1024 * 1024  # 200 values of 1,024 characters (Qualtrics' limit), in UTF-8, fit
 DELIMITERS = ",;\t|"
-BLOCK = 256 * 1024  # one read; at most 3 × BLOCK once in UTF-8, below MAX_ROW_BYTES (see _LineWatch)
+BLOCK = 256 * 1024  # one read; at most 3 times BLOCK once in UTF-8, below MAX_ROW_BYTES (see _LineWatch)
 
 ACCEPTED = "UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark, or Windows-1252"
 NUL_REFUSED = (
@@ -138,7 +138,7 @@ def _transcode(upload, encoding: str, skip: int):
     (only for a UTF-8 guess without a byte-order mark, which Windows-1252 may still read)."""
     upload.seek(skip)
     decoder = codecs.getincrementaldecoder(encoding)()
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
     watch = _LineWatch()
     nul = False
     line = 0  # line breaks read so far, to say where a byte of another encoding is
@@ -153,7 +153,8 @@ def _transcode(upload, encoding: str, skip: int):
                 if encoding == "utf-8" and not skip:
                     out.close()
                     return None
-                line += block[:exc.start].decode(encoding, errors="replace").count("\n")  # give or take a split character
+                # Give or take a character split between two blocks.
+                line += block[:exc.start].decode(encoding, errors="replace").count("\n")
                 name = ENCODING_NAMES[encoding]
                 raise _refuse_encoding(f"line {line + 1:,} is not {name}, although the file starts as {name}") from None
             line += text.count("\n")
@@ -197,9 +198,8 @@ def read_header(raw) -> tuple[str, list[str]]:
         seen = len(headers)
         if seen > MAX_COLUMNS:
             raise CSVFormatError(
-                f"The file has more than {seen:,} columns ({seen:,} in the first {binary_size(MAX_HEADER_BYTES)} "
-                f"of its header row alone); an import reads at most {MAX_COLUMNS} columns. Keep only the columns "
-                "you import."
+                f"The file has more than {seen:,} columns (counted in the first {binary_size(MAX_HEADER_BYTES)} of "
+                f"its header row alone); an import reads at most {MAX_COLUMNS}. Keep only the columns you import."
             )
         raise CSVFormatError(f"The header row is longer than {binary_size(MAX_HEADER_BYTES)}, the most it may "
                              "hold. Check that its quotes are closed.")

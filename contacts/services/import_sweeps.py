@@ -37,8 +37,8 @@ def contact_import_purge_files(*, now: datetime.datetime | None = None, days: in
 
 
 def contact_import_reap(*, grace_seconds: float = 60.0) -> list[int]:
-    """Imports that should be running (or checking their file) but nobody works on: a lease that expired (its worker died), or
-    a next step overdue (its message was lost). Returns their ids, to enqueue again."""
+    """Imports that should be running (or checking their file) but nobody works on: a lease that expired
+    (its worker died), or a next step overdue (its message was lost). Returns their ids, to enqueue again."""
     now = timezone.now()
     overdue = now - datetime.timedelta(seconds=grace_seconds)
     return list(

@@ -514,6 +514,57 @@ class TestImportScreens:
                                                 import_id=imp.pk))
         assert viewer_page.status_code == 200 and "cancel-import" not in body(viewer_page)
 
+    def test_the_mapping_post_of_a_large_file_checks_no_row_and_the_page_follows_the_worker(
+            self, xm, login, hx, enqueued, monkeypatch, django_capture_on_commit_callbacks):
+        from contacts import csvimport
+
+        checked = []
+        real_check = csvimport.RowChecker.check
+        monkeypatch.setattr(csvimport.RowChecker, "check",
+                            lambda self, number, cells: checked.append(number) or real_check(self, number, cells))
+        client = login(xm.operator)
+        self.upload(client, xm, people(6000))
+        imp = ContactImport.objects.get()
+        map_url = url("import_map", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
+        mapping = {f"col_{i}": t for i, t in enumerate(imp.mapping)}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(map_url, {**mapping, "phone_region": "GB"}, **hx)
+        assert response.status_code == 200 and 'data-testid="import-checking"' in body(response)
+        assert checked == []  # neither the upload nor the mapping read a row past the header and a sample
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.CHECKING and enqueued == [((imp.pk,), 0)]
+        poll_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk) + "?checking=1"
+        polled = client.get(poll_url, **hx)
+        assert 'data-testid="import-checking"' in body(polled) and 'hx-trigger="load delay:2s"' in body(polled)
+        page = body(client.get(map_url))
+        assert "Checking every row" in page and "Checking the file…</button>" in page and "start-import" not in page
+        finish_check(imp)
+        assert sorted(checked) == list(range(2, 6002))  # the worker checked each row once
+        assert client.get(poll_url, **hx)["HX-Refresh"] == "true"  # the page reloads to show the report
+        page = body(client.get(map_url))
+        assert 'data-testid="rows-valid">6,000<' in page and 'data-testid="start-import"' in page
+        assert imp.status == ContactImport.Status.READY and imp.planned and imp.total_chunks == 12
+
+    def test_polling_slows_down_as_a_job_goes_on(self, xm, login, hx):
+        import datetime
+
+        from django.utils import timezone
+
+        client = login(xm.operator)
+        self.upload(client, xm, people(3))
+        imp = ContactImport.objects.get()
+        check_now(imp)
+        from contacts import services
+
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
+        progress_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
+        delays = []
+        for minutes in (0, 1, 3, 60):
+            ContactImport.objects.filter(pk=imp.pk).update(
+                queued_at=timezone.now() - datetime.timedelta(minutes=minutes))
+            delays.append(body(client.get(progress_url, **hx)).split('hx-trigger="load delay:', 1)[1].split('"')[0])
+        assert delays == ["2s", "6s", "18s", "30s"]
+
     def test_it_cancels_from_the_page_and_offers_the_rows_not_sent(self, xm, login):
         from contacts import services
 
