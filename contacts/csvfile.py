@@ -46,9 +46,9 @@ class CSVFormatError(ValueError):
     """The file cannot be read as a CSV with a header row; the message says why and what to do."""
 
 
-def check_size(size: int) -> None:
-    if size > MAX_FILE_BYTES:
-        raise CSVFormatError(f"The file is {binary_size(size)}; the limit is {binary_size(MAX_FILE_BYTES)}.")
+def check_size(size: int, limit: int = MAX_FILE_BYTES) -> None:
+    if size > limit:
+        raise CSVFormatError(f"The file is {binary_size(size)}; the limit is {binary_size(limit)}.")
     if size == 0:
         raise CSVFormatError("The file is empty.")
 

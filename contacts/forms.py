@@ -203,20 +203,22 @@ class ImportUploadForm(PortalForm):
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
                                      choices=PHONE_REGIONS)
 
+    max_bytes = csvfile.MAX_FILE_BYTES
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone_region"].initial = v.default_phone_region()
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
         self.fields["file"].help_text = (
             f"One contact per row, with a header row naming the columns. {csvfile.ACCEPTED}; comma, semicolon "
-            f"or tab separated; at most {binary_size(csvfile.MAX_FILE_BYTES)}, {csvfile.MAX_COLUMNS} columns and "
+            f"or tab separated; at most {binary_size(self.max_bytes)}, {csvfile.MAX_COLUMNS} columns and "
             f"{binary_size(csvfile.MAX_ROW_BYTES)} a row."
         )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            csvfile.check_size(upload.size)
+            csvfile.check_size(upload.size, self.max_bytes)
         except csvfile.CSVFormatError as exc:
             raise ValidationError(str(exc)) from None
         return upload

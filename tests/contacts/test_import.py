@@ -338,7 +338,7 @@ class TestTheWorkersCheck:
         assert seen == [] and not ImportChunk.objects.exists()
 
     def test_a_new_mapping_during_the_check_discards_what_the_old_check_had_not_saved(self, xm, checked):
-        seen, crash = checked
+        _seen, crash = checked
         imp = uploaded(xm, people(1200))
         services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
         without_plan = [*imp.mapping[:4], ""]
