@@ -169,3 +169,21 @@ class TestMemory:
             result.file.close()
         assert count == 400_000
         assert peak_prepare < 4 * 1024 * 1024 and peak_read < 1024 * 1024
+
+
+class TestSeenKeys:
+    def test_it_remembers_the_first_row_of_each_key_through_growth(self):
+        import random
+
+        from contacts.csvimport import SeenKeys
+
+        seen = SeenKeys()
+        rng = random.Random(7)
+        keys = list({rng.getrandbits(64) | 1 for _ in range(5000)})
+        assert len(keys) == 5000 and [seen.add(key, row) for row, key in enumerate(keys, start=2)] == [None] * 5000
+        assert [seen.add(key, 99_999) for key in keys] == list(range(2, 5002))
+        assert seen.count == 5000 and len(seen.keys) == 8192
+        colliding = [1024 * n + 5 for n in range(1, 4)]  # the same slot in the first table
+        fresh = SeenKeys()
+        assert [fresh.add(k, i) for i, k in enumerate(colliding)] == [None] * 3
+        assert [fresh.add(k, 0) for k in colliding] == [0, 1, 2]
