@@ -69,6 +69,10 @@ def detect_encoding(head: bytes) -> tuple[str, int]:
         return "utf-16-le", 2
     if head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16-be", 2
+    start = head[:1024]
+    if start.count(b"\0") * 4 > len(start):  # every other byte zero: UTF-16 that lost its mark
+        raise CSVFormatError("The file seems to be UTF-16 text without a byte-order mark, which cannot be told "
+                             f"apart reliably. The import reads {ACCEPTED}: save it as “CSV UTF-8” and try again.")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:

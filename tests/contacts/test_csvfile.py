@@ -45,6 +45,10 @@ class TestEncodings:
         assert (result.encoding, result.headers) == (codec, ["Nom", "Email", "Ville"])
         assert copy == self.TEXT
 
+    def test_utf16_without_its_byte_order_mark_is_refused_with_a_way_out(self):
+        assert refusal(self.TEXT.encode("utf-16-le")).startswith(
+            "The file seems to be UTF-16 text without a byte-order mark")
+
     def test_it_reads_windows_1252_when_the_file_is_not_utf8(self):
         result, copy = prepared(self.TEXT.encode("cp1252"))
         assert result.encoding == "cp1252" and copy == self.TEXT
