@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from web.forms import PortalForm
 from web.sizes import binary_size
 
-from . import csvimport
+from . import csvfile, csvimport
 from . import validation as v
 from .selectors import SEARCH_FIELDS
 from .transaction_forms import ListedChoiceField
@@ -203,25 +203,24 @@ class ImportUploadForm(PortalForm):
     phone_region = forms.ChoiceField(label="Country for phone numbers without a country code",
                                      choices=PHONE_REGIONS)
 
-    max_bytes = 100 * 1024 * 1024
+    max_bytes = csvfile.MAX_FILE_BYTES
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone_region"].initial = v.default_phone_region()
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
         self.fields["file"].help_text = (
-            "One contact per row, with a header row naming the columns. UTF-8 or Windows-1252; comma, semicolon "
-            f"or tab separated; at most {binary_size(self.max_bytes)}."
+            f"One contact per row, with a header row naming the columns. {csvfile.ACCEPTED}; comma, semicolon "
+            f"or tab separated; at most {binary_size(self.max_bytes)}, {csvfile.MAX_COLUMNS} columns and "
+            f"{binary_size(csvfile.MAX_ROW_BYTES)} a row."
         )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > self.max_bytes:
-            raise ValidationError(
-                f"The file is {binary_size(upload.size)}; the limit is {binary_size(self.max_bytes)}."
-            )
-        if upload.size == 0:
-            raise ValidationError("The file is empty.")
+        try:
+            csvfile.check_size(upload.size, self.max_bytes)
+        except csvfile.CSVFormatError as exc:
+            raise ValidationError(str(exc)) from None
         return upload
 
 

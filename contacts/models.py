@@ -25,6 +25,7 @@ class ContactImport(models.Model):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
+        CHECKING = "checking", "Checking the file"
         READY = "ready", "Checked, ready to start"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -34,6 +35,7 @@ class ContactImport(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.CANCELLING)
+    MAPPABLE = (Status.UPLOADED, Status.CHECKING, Status.READY)  # the mapping may change: nothing was sent
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="contact_imports")
@@ -50,7 +52,9 @@ class ContactImport(models.Model):
                                           help_text="When the uploaded file was deleted (kept only for a while).")
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField(default=0)
-    encoding = models.CharField(max_length=20, default="utf-8-sig")
+    encoding = models.CharField(max_length=20, default="utf-8-sig", help_text="The kept file's encoding.")
+    original_encoding = models.CharField(max_length=20, blank=True,
+                                         help_text="What the upload was written in (it is kept as UTF-8).")
     delimiter = models.CharField(max_length=1, default=",")
     headers = models.JSONField(default=list)
     row_count = models.PositiveIntegerField(default=0)
@@ -64,6 +68,9 @@ class ContactImport(models.Model):
     mapping = models.JSONField(default=list, blank=True, help_text="One target per column.")
     phone_region = models.CharField(max_length=2, default="US")
     report = models.JSONField(default=dict, blank=True)
+    # The worker's check of the file resumes after the last row it saved: its end in the file, its number.
+    check_offset = models.PositiveBigIntegerField(default=0)
+    check_row = models.PositiveIntegerField(default=0)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
     chunk_size = models.PositiveIntegerField(default=500)
@@ -110,6 +117,14 @@ class ContactImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def is_checking(self) -> bool:
+        return self.status == self.Status.CHECKING
+
+    @property
+    def check_percent(self) -> int:
+        return min(99, int(self.check_offset * 100 / self.size)) if self.size else 0
 
     @property
     def can_start(self) -> bool:

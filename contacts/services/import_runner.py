@@ -37,6 +37,7 @@ from qualtrics import (
 from .. import csvimport
 from .. import validation as v
 from ..models import ContactImport, ImportChunk, ImportRejection
+from .import_check import contact_import_check_step
 from .imports import CANCELLED_REASON, row_checker, skip_pending_chunks
 from .memberships import planned_members
 
@@ -88,16 +89,19 @@ class _RetryLater(Exception):
 
 def contact_import_run(*, import_id: int, tuning: ImportTuning | None = None,
                        sleep: Callable[[float], None] = time.sleep) -> float | None:
-    """Work on an import for one step (at most `step_seconds`).
+    """Work on an import for one step (at most `step_seconds`): the check of its file while it is being
+    checked (import_check), then its run.
 
     Returns None when there is nothing more to do here (finished, or another worker holds it), or the
     seconds after which the next step should run. Safe to call from several workers at once: a lease
     on the import row, taken with a conditional UPDATE, lets one of them work at a time.
     """
     tuning = tuning or ImportTuning.from_settings()
+    Status = ContactImport.Status
+    if ContactImport.objects.filter(pk=import_id, status=Status.CHECKING).exists():
+        return contact_import_check_step(import_id=import_id, tuning=tuning)
     token = uuid.uuid4().hex
     now = timezone.now()
-    Status = ContactImport.Status
     claimed = ContactImport.objects.filter(pk=import_id, status__in=ContactImport.ACTIVE).filter(
         Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     ).update(lease_token=token, lease_expires_at=now + datetime.timedelta(seconds=tuning.lease_seconds),

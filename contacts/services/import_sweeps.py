@@ -37,12 +37,12 @@ def contact_import_purge_files(*, now: datetime.datetime | None = None, days: in
 
 
 def contact_import_reap(*, grace_seconds: float = 60.0) -> list[int]:
-    """Imports that should be running but nobody works on: a lease that expired (its worker died), or
-    a next step overdue (its message was lost). Returns their ids, to enqueue again."""
+    """Imports that should be running (or checking their file) but nobody works on: a lease that expired
+    (its worker died), or a next step overdue (its message was lost). Returns their ids, to enqueue again."""
     now = timezone.now()
     overdue = now - datetime.timedelta(seconds=grace_seconds)
     return list(
-        ContactImport.objects.filter(status__in=ContactImport.ACTIVE)
+        ContactImport.objects.filter(status__in=[*ContactImport.ACTIVE, ContactImport.Status.CHECKING])
         .filter(
             Q(lease_expires_at__lt=now)
             | Q(lease_expires_at__isnull=True, next_run_at__lt=overdue)

@@ -1,7 +1,7 @@
-"""A bulk CSV import before and around its run: upload and inspect, check the mapping, start, cancel.
+"""A bulk CSV import before and around its run: upload, map the columns, start, cancel.
 
-The run itself is in import_runner (a Celery task works on it step by step); the sweeps that purge old
-files and find abandoned imports are in import_sweeps.
+The check of the rows (import_check) and the run itself (import_runner) are done by a Celery task step
+by step; the sweeps that purge old files and find abandoned imports are in import_sweeps.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils import timezone
 from connections.audit import audit_record
 from qualtrics import NotFoundError
 
-from .. import csvimport, selectors
+from .. import csvfile, csvimport, selectors
 from .. import validation as v
 from ..models import ContactImport, ImportChunk, ImportRejection
 from ..tasks import contact_import_run_task
@@ -28,29 +29,31 @@ logger = logging.getLogger(__name__)
 
 def contact_import_create(*, connection, actor, directory: dict, mailing_list: dict, upload,
                           phone_region: str = "") -> ContactImport:
-    """Keep an uploaded CSV and read its shape; raises csvimport.CSVFormatError when it is unusable."""
-    upload.seek(0)
-    shape = csvimport.inspect(upload)
-    upload.seek(0)
-    contact_import = ContactImport(
-        connection=connection,
-        created_by=actor,
-        directory_id=directory["directoryId"],
-        mailing_list_id=mailing_list["mailingListId"],
-        mailing_list_name=mailing_list.get("name", "")[:200],
-        dedup_fields=selectors.directory_dedup_fields(directory),
-        original_name=(upload.name or "contacts.csv")[:255],
-        size=upload.size or 0,
-        encoding=shape.encoding,
-        delimiter=shape.delimiter,
-        headers=shape.headers,
-        row_count=shape.row_count,
-        mapping=csvimport.auto_mapping(shape.headers),
-        phone_region=(phone_region or v.default_phone_region()).upper(),
-        chunk_size=settings.CONTACT_IMPORT_CHUNK_SIZE,
-    )
-    contact_import.file.save(f"import-{uuid.uuid4().hex}.csv", upload, save=False)
-    contact_import.save()
+    """Keep an uploaded CSV (as UTF-8) with its header; raises csvfile.CSVFormatError when it is unusable.
+    Only the header and the file's bounds are read here: the rows are checked by a worker."""
+    prepared = csvfile.prepare(upload)
+    try:
+        contact_import = ContactImport(
+            connection=connection,
+            created_by=actor,
+            directory_id=directory["directoryId"],
+            mailing_list_id=mailing_list["mailingListId"],
+            mailing_list_name=mailing_list.get("name", "")[:200],
+            dedup_fields=selectors.directory_dedup_fields(directory),
+            original_name=(upload.name or "contacts.csv")[:255],
+            size=upload.size or 0,
+            encoding="utf-8",
+            original_encoding=csvfile.ENCODING_NAMES[prepared.encoding],
+            delimiter=prepared.delimiter,
+            headers=prepared.headers,
+            mapping=csvimport.auto_mapping(prepared.headers),
+            phone_region=(phone_region or v.default_phone_region()).upper(),
+            chunk_size=settings.CONTACT_IMPORT_CHUNK_SIZE,
+        )
+        contact_import.file.save(f"import-{uuid.uuid4().hex}.csv", File(prepared.file), save=False)
+        contact_import.save()
+    finally:
+        prepared.file.close()
     return contact_import
 
 
@@ -67,9 +70,10 @@ NEW_BATCH = "new"  # the transaction batch chosen on the mapping: one made when 
 
 def contact_import_check(*, contact_import: ContactImport, mapping: list[str], phone_region: str,
                          transaction_batch_id: str = "") -> list[str]:
-    """Save the column mapping (and the transaction batch the rows' transactions go into) and check every
-    row; returns mapping errors (nothing to send then)."""
-    if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
+    """Save the column mapping (and the transaction batch the rows' transactions go into) and queue the
+    check of every row, which a worker does (import_check); returns mapping errors (nothing queued then).
+    A check already under way or done is discarded: the rows are checked again with the new mapping."""
+    if contact_import.status not in ContactImport.MAPPABLE:
         return ["This import has already started; its mapping can no longer change."]
     contact_import.mapping = list(mapping)
     contact_import.phone_region = phone_region.upper()
@@ -78,21 +82,27 @@ def contact_import_check(*, contact_import: ContactImport, mapping: list[str], p
     errors = checker.mapping_errors()
     if transaction_batch_id and not checker.transaction_fields:
         errors.append("Map at least one column as transaction data to put the rows' transactions in a batch.")
-    if errors:
-        contact_import.report = {}
-        contact_import.status = ContactImport.Status.UPLOADED
-    else:
-        with contact_import.file.open("rb") as raw:
-            report = csvimport.check_file(
-                raw, encoding=contact_import.encoding, delimiter=contact_import.delimiter, checker=checker
-            )
-        contact_import.report = report.as_dict() | {"key_fields": checker.key_fields}
-        contact_import.status = (
-            ContactImport.Status.READY if report.valid else ContactImport.Status.UPLOADED
-        )
-        if not report.valid:
-            errors = ["No row of the file can be imported: see the problems below."]
-    contact_import.save(update_fields=["mapping", "phone_region", "transaction_batch_id", "report", "status"])
+    now = timezone.now()
+    changes = {
+        "mapping": contact_import.mapping, "phone_region": contact_import.phone_region,
+        "transaction_batch_id": transaction_batch_id, "report": {}, "planned": False, "total_chunks": 0,
+        "rows_to_send": 0, "rows_rejected": 0, "check_offset": 0, "check_row": 0,
+        # A step still checking with the old mapping holds this lease: cleared, it can save nothing more.
+        "lease_token": "", "lease_expires_at": None,
+        "status": ContactImport.Status.UPLOADED if errors else ContactImport.Status.CHECKING,
+        "queued_at": None if errors else now, "next_run_at": None if errors else now,
+    }
+    with transaction.atomic():
+        changed = ContactImport.objects.filter(pk=contact_import.pk, status__in=ContactImport.MAPPABLE).update(
+            **changes)
+        if not changed:
+            return ["This import has already started; its mapping can no longer change."]
+        ImportChunk.objects.filter(contact_import=contact_import).delete()
+        ImportRejection.objects.filter(contact_import=contact_import).delete()
+        if not errors:
+            enqueue_import_step(contact_import.pk)
+    for name, value in changes.items():
+        setattr(contact_import, name, value)
     return errors
 
 
@@ -145,13 +155,18 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     Status = ContactImport.Status
     with transaction.atomic():
-        done = discarded = ContactImport.objects.filter(pk=pk, status__in=[Status.UPLOADED, Status.READY]).update(
-            status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
+        done = discarded = ContactImport.objects.filter(pk=pk, status__in=ContactImport.MAPPABLE).update(
+            status=Status.CANCELLED, cancel_requested_at=now, finished_at=now, lease_token="", lease_expires_at=None
         )
-        if not done:
-            done = ContactImport.objects.filter(pk=pk, status=Status.QUEUED, planned=False).filter(free).update(
+        if discarded:  # checked but never sent: the chunks and refused rows of the check go with the file
+            ImportChunk.objects.filter(contact_import_id=pk).delete()
+            ImportRejection.objects.filter(contact_import_id=pk).delete()
+        if not done:  # queued and no step has run (a step makes it "running"): nothing was sent
+            done = ContactImport.objects.filter(pk=pk, status=Status.QUEUED).filter(free).update(
                 status=Status.CANCELLED, cancel_requested_at=now, finished_at=now
             )
+            if done:
+                skip_pending_chunks(contact_import, CANCELLED_REASON)
         if not done:
             done = ContactImport.objects.filter(pk=pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
                 status=Status.CANCELLING, cancel_requested_at=now

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, HttpResponseStopPolling
 
 from connections.access import connection_view
 from connections.models import Role
@@ -18,7 +19,7 @@ from web.errors import EXPLAINABLE_ERRORS, error_text, explained
 from web.forms import add_service_error
 from web.htmx import is_partial
 
-from .. import csvimport, selectors, services
+from .. import csvfile, csvimport, selectors, services
 from .. import validation as v
 from ..forms import ImportMappingForm, ImportUploadForm
 from ..models import ContactImport
@@ -71,7 +72,7 @@ def import_create(request, connection_id, directory_id, mailing_list_id):
                 connection=request.connection, actor=request.user, directory=directory, mailing_list=mailing_list,
                 upload=form.cleaned_data["file"], phone_region=form.cleaned_data["phone_region"],
             )
-        except csvimport.CSVFormatError as exc:
+        except csvfile.CSVFormatError as exc:
             form.add_error("file", str(exc))
         except EXPLAINABLE_ERRORS as exc:
             add_service_error(form, exc)
@@ -97,10 +98,11 @@ def _sample_rows(contact_import: ContactImport, count: int = 3) -> list[list[str
 @require_http_methods(["GET", "POST"])
 @connection_view(Role.OPERATOR)
 def import_map(request, connection_id, directory_id, mailing_list_id, import_id):
-    """Map the columns, then check every row: a report and a preview before anything is sent."""
+    """Map the columns, then have a worker check every row (the page follows it): a report and a preview
+    before anything is sent."""
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    if contact_import.status not in (ContactImport.Status.UPLOADED, ContactImport.Status.READY):
+    if contact_import.status not in ContactImport.MAPPABLE:
         return redirect("contacts:import_detail", **_import_kwargs(request, directory_id, mailing_list_id,
                                                                    import_id=import_id))
     batches, batch_error = explained(selectors.batch_choices, connection=request.connection, actor=request.user,
@@ -125,6 +127,7 @@ def import_map(request, connection_id, directory_id, mailing_list_id, import_id)
     context = _list_context(
         request, directory_id, mailing_list_id, contact_import=contact_import, form=form, columns=columns,
         mapping_errors=mapping_errors, report=report, list_tab="imports", batch_error=batch_error,
+        poll_seconds=_poll_seconds(contact_import),
         issue_rows=[(csvimport.ISSUE_LABELS.get(k, k), n) for k, n in (report.get("issues") or {}).items()],
         key_fields=", ".join(v.FIELD_LABELS.get(f, f).lower() for f in report.get("key_fields", [])),
         preview_fields=v.CONTACT_FIELDS,
@@ -180,9 +183,20 @@ def import_cancel(request, connection_id, directory_id, mailing_list_id, import_
     return HttpResponseClientRedirect(url) if is_partial(request) else HttpResponseRedirect(url)
 
 
+POLL_FIRST_SECONDS, POLL_MAX_SECONDS = 2, 30
+
+
+def _poll_seconds(contact_import: ContactImport) -> int:
+    """How long a page following a check or an import waits before asking again: 2 s at first, then a
+    tenth of the time the job has taken so far, at most 30 s, so that a long job costs few requests."""
+    since = contact_import.queued_at or contact_import.created_at or timezone.now()
+    elapsed = (timezone.now() - since).total_seconds()
+    return int(min(POLL_MAX_SECONDS, max(POLL_FIRST_SECONDS, elapsed / 10)))
+
+
 def _import_progress_context(contact_import: ContactImport) -> dict:
     progress = selectors.contact_import_progress(contact_import=contact_import)
-    return {"contact_import": contact_import, "progress": progress,
+    return {"contact_import": contact_import, "progress": progress, "poll_seconds": _poll_seconds(contact_import),
             "rejected_rows": selectors.contact_import_rejection_count(contact_import=contact_import),
             "retention_days": settings.CONTACT_IMPORT_FILE_RETENTION_DAYS}
 
@@ -190,10 +204,10 @@ def _import_progress_context(contact_import: ContactImport) -> dict:
 @require_GET
 @connection_view(Role.VIEWER)
 def import_detail(request, connection_id, directory_id, mailing_list_id, import_id):
-    """Progress while it runs (polled every 2 s), the summary when it is done."""
+    """Progress while it runs (polled less and less often), the summary when it is done."""
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
-    if contact_import.status in (ContactImport.Status.UPLOADED, ContactImport.Status.READY) and \
+    if contact_import.status in ContactImport.MAPPABLE and \
             request.connection_role >= Role.OPERATOR and "summary" not in request.GET:
         return redirect("contacts:import_map", **_import_kwargs(request, directory_id, mailing_list_id,
                                                                 import_id=import_id))
@@ -205,12 +219,18 @@ def import_detail(request, connection_id, directory_id, mailing_list_id, import_
 @require_GET
 @connection_view(Role.VIEWER)
 def import_progress(request, connection_id, directory_id, mailing_list_id, import_id):
+    """The progress partial, polled while an import runs or its file is checked. A check that has ended
+    reloads the page, which then shows the check's report (the mapping page) or the import's state."""
     contact_import = selectors.contact_import_get(connection=request.connection, import_id=import_id,
                                                   mailing_list_id=mailing_list_id)
     context = {
         "connection": request.connection, "can_write": request.connection_role >= Role.OPERATOR,
         "directory_id": directory_id, "mailing_list_id": mailing_list_id, **_import_progress_context(contact_import),
     }
+    if contact_import.is_checking:
+        return render(request, "contacts/import_map.html#checking", context)
+    if request.GET.get("checking"):
+        return HttpResponseClientRefresh()
     response = render(request, "contacts/import_detail.html#progress", context)
     if contact_import.is_finished:
         # The heading's contact count changed with the import: send it again alongside the summary.

@@ -147,6 +147,8 @@ def test_it_imports_two_thousand_rows_with_live_progress(xm, browser_as, shot, c
     page.get_by_role("button", name="Upload and map columns").click()
     expect(page.get_by_test_id("import-mapping")).to_contain_text("person0@example.net")
     page.get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("import-checking")).to_be_visible()  # a worker checks the rows; the page follows
+    shot(page, "import-checking")
     expect(page.get_by_test_id("rows-valid")).to_have_text("2,000")
     expect(page.get_by_test_id("issue-counts")).to_contain_text("Invalid e-mail addresses")
     shot(page, "import-report")

@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from contacts import csvimport, selectors, services
+from contacts import selectors, services
 from contacts.models import ContactImport, ImportChunk, ImportRejection
 from qualtrics.resources import ContactImports
 from tests.fixtures.cache import clear_own_cache
 
-from .conftest import PEOPLE_HEADER, csv_upload, people
+from .conftest import PEOPLE_HEADER, check_now, csv_upload, finish_check, people
 
 FAST = services.ImportTuning(step_seconds=30, poll_interval=0.01, recovery_grace_seconds=60, max_in_flight=3)
 
@@ -25,8 +25,7 @@ def start_import(xm, rows, header=PEOPLE_HEADER, chunk_size=None, settings=None)
     if chunk_size:
         ContactImport.objects.filter(pk=imp.pk).update(chunk_size=chunk_size)
         imp.refresh_from_db()
-    errors = services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
-    assert errors == []
+    assert check_now(imp) == []
     return imp
 
 
@@ -49,7 +48,7 @@ class TestImportRuns:
         xm.sandbox.configure(job_seconds=0)
         imp = start_import(xm, people(1200), chunk_size=500)
         assert services.contact_import_start(contact_import=imp, actor=xm.owner)
-        assert enqueued == [((imp.pk,), 0)]
+        assert enqueued == [((imp.pk,), 0)] * 2  # the check of the rows, then the run
         xm.clear_calls()
         imp = run_to_end(imp)
         assert imp.status == ContactImport.Status.COMPLETED
@@ -231,8 +230,8 @@ class TestImportCheck:
         imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                              mailing_list=mailing_list, upload=csv_upload(rows, header))
         assert imp.mapping == ["email", "phone", "firstName", "extRef", "language", "embedded"]
-        assert imp.row_count == 7 and imp.dedup_fields == ["email"]
-        assert services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB") == []
+        assert imp.dedup_fields == ["email"]
+        assert check_now(imp) == [] and imp.row_count == 7
         report = imp.report
         assert (report["rows"], report["valid"], report["rejected"]) == (7, 2, 5)
         assert report["issues"] == {"invalid_email": 1, "invalid_phone": 1, "duplicate": 1, "no_identifier": 1,
@@ -261,28 +260,109 @@ class TestImportCheck:
         assert imp.status == ContactImport.Status.UPLOADED
         assert not services.contact_import_start(contact_import=imp, actor=xm.owner)
 
-    def test_it_reads_semicolons_windows_1252_and_a_bom(self):
-        import io
-
-        raw = io.BytesIO("Nom;Email;Ville\nJos\xe9;jose@example.org;S\xe3o Paulo\n".encode("cp1252"))
-        shape = csvimport.inspect(raw)
-        assert (shape.encoding, shape.delimiter, shape.headers, shape.row_count) == (
-            "cp1252", ";", ["Nom", "Email", "Ville"], 1)
-        raw = io.BytesIO("\ufeffemail,Plan\nx@example.org,gold\n".encode())
-        assert csvimport.inspect(raw).headers == ["email", "Plan"]
-
-    @pytest.mark.parametrize("content,message", [
-        (b"", "empty"), (b"email\n", "no contacts"), (b"email\n\x81\x8d\x90@x\n", "neither UTF-8"),
-    ])
-    def test_it_explains_unusable_files(self, content, message):
-        import io
-
-        with pytest.raises(csvimport.CSVFormatError, match=message):
-            csvimport.inspect(io.BytesIO(content))
-
     def test_it_checks_ten_thousand_rows_in_one_pass(self, xm):
         imp = start_import(xm, people(10_000))
         assert imp.report["valid"] == 10_000 and imp.row_count == 10_000
+
+
+def uploaded(xm, rows, chunk_size=500):
+    directory = selectors.directory_get(connection=xm.connection, actor=xm.owner, directory_id=xm.directory_id)
+    imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
+                                         mailing_list={"mailingListId": xm.mailing_list_id, "name": "Import target"},
+                                         upload=csv_upload(rows, PEOPLE_HEADER))
+    ContactImport.objects.filter(pk=imp.pk).update(chunk_size=chunk_size)
+    imp.refresh_from_db()
+    return imp
+
+
+@pytest.mark.django_db
+class TestTheWorkersCheck:
+    """The check of the rows, in the worker: resumable, one worker at a time, restarted by a new mapping."""
+
+    @pytest.fixture
+    def checked(self, monkeypatch):
+        """Row numbers in the order the checker saw them; `crash_at` makes it fail once on that row, as a
+        worker killed there would stop."""
+        from contacts import csvimport
+
+        seen: list[int] = []
+        crash = {"at": None, "then": None}
+        real_check = csvimport.RowChecker.check
+
+        def check(self, number, cells):
+            if number == crash["at"]:
+                crash["at"] = None
+                if crash["then"]:
+                    crash["then"]()
+                else:
+                    raise RuntimeError("worker killed")
+            seen.append(number)
+            return real_check(self, number, cells)
+
+        monkeypatch.setattr(csvimport.RowChecker, "check", check)
+        return seen, crash
+
+    def test_a_check_resumes_after_its_worker_died_and_checks_no_saved_row_again(self, xm, checked):
+        seen, crash = checked
+        rows = [*people(1500), ["Again", "Three", "person3@example.net", "EXT-X", ""]]  # duplicate of row 5
+        imp = uploaded(xm, rows)
+        assert services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB") == []
+        crash["at"] = 1203
+        with pytest.raises(RuntimeError, match="worker killed"):
+            services.contact_import_run(import_id=imp.pk)
+        imp.refresh_from_db()
+        assert (imp.status, imp.check_row, imp.total_chunks) == (ContactImport.Status.CHECKING, 1001, 2)
+        finish_check(imp)
+        assert imp.status == ContactImport.Status.READY and imp.planned
+        twice = {n for n in seen if seen.count(n) > 1}
+        assert twice == set(range(1002, 1203))  # only the rows read after the last save, before the crash
+        assert sorted(set(seen)) == list(range(2, 1503))
+        chunk_rows = [r for rows_ in ImportChunk.objects.filter(contact_import=imp).order_by("index")
+                      .values_list("rows", flat=True) for r in rows_]
+        assert chunk_rows == list(range(2, 1502)) and imp.total_chunks == 3
+        assert (imp.report["rows"], imp.report["valid"], imp.report["issues"]) == (1501, 1500, {"duplicate": 1})
+        rejection = ImportRejection.objects.get(contact_import=imp)
+        assert (rejection.row_number, rejection.reason) == (1502, "Same e-mail as row 5.")
+
+    def test_only_one_worker_checks_an_import_at_a_time(self, xm, checked):
+        import datetime
+
+        from django.utils import timezone
+
+        seen, _ = checked
+        imp = uploaded(xm, people(20))
+        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        ContactImport.objects.filter(pk=imp.pk).update(
+            lease_token="another", lease_expires_at=timezone.now() + datetime.timedelta(seconds=60))
+        assert services.contact_import_run(import_id=imp.pk) is None
+        assert seen == [] and not ImportChunk.objects.exists()
+
+    def test_a_new_mapping_during_the_check_discards_what_the_old_check_had_not_saved(self, xm, checked):
+        _seen, crash = checked
+        imp = uploaded(xm, people(1200))
+        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        without_plan = [*imp.mapping[:4], ""]
+        crash["at"] = 700
+        crash["then"] = lambda: services.contact_import_check(contact_import=ContactImport.objects.get(pk=imp.pk),
+                                                              mapping=without_plan, phone_region="GB")
+        assert services.contact_import_run(import_id=imp.pk) is None  # the old check stops at its next save
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.CHECKING and not ImportChunk.objects.exists()
+        finish_check(imp)
+        payloads = [c for p in ImportChunk.objects.filter(contact_import=imp).values_list("payload", flat=True)
+                    for c in p]
+        assert len(payloads) == 1200 and not any("embeddedData" in c for c in payloads)
+
+    def test_a_file_the_worker_cannot_read_goes_back_to_the_mapping_with_why(self, xm):
+        imp = uploaded(xm, people(3))
+        with imp.file.open("ab") as kept:  # a quoted value left open, larger than a value may be
+            kept.write(b'x@example.org,"' + b"y" * 140_000 + b"\n")
+        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        finish_check(imp)
+        assert imp.status == ContactImport.Status.UPLOADED and not imp.planned
+        assert imp.report == {"error": "Row 5 has a value of more than 131,072 characters. Check that its quotes "
+                                       "are closed."}
+        assert not ImportChunk.objects.filter(contact_import=imp).exists()
 
 
 @pytest.mark.django_db

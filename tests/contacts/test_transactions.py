@@ -14,7 +14,7 @@ from contacts.models import ContactImport
 from qualtrics import BadRequestError
 from qualtrics.resources import Transactions
 
-from .conftest import csv_upload
+from .conftest import csv_upload, finish_check
 from .test_import import run_to_end
 from .test_views import body, first_contact, seeded_list, url
 
@@ -467,10 +467,11 @@ class TestCsvImportTransactions:
         kwargs = {"mailing_list_id": xm.mailing_list_id, "import_id": imp.pk}
         page = body(client.get(url("import_map", xm, **kwargs)))
         assert "Transaction data (column name)" in page and "A new batch, made when the import starts" in page
-        response = client.post(url("import_map", xm, **kwargs), {
+        client.post(url("import_map", xm, **kwargs), {
             "col_0": "email", "col_1": "firstName", "col_2": "transaction", "col_3": "transaction",
             "phone_region": "GB", "transaction_batch": batch})
-        return client, imp, kwargs, body(response)
+        finish_check(imp)
+        return client, imp, kwargs, body(client.get(url("import_map", xm, **kwargs)))
 
     def test_rows_land_in_a_new_batch_with_their_transaction_data(self, xm, login):
         xm.sandbox.configure(job_seconds=0)

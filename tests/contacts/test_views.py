@@ -15,7 +15,7 @@ from connections.models import AuditEvent
 from contacts.models import ContactImport
 from web.crud import remember_page
 
-from .conftest import PEOPLE_HEADER, csv_upload, people
+from .conftest import PEOPLE_HEADER, check_now, csv_upload, finish_check, people
 
 pytestmark = pytest.mark.django_db
 
@@ -464,8 +464,13 @@ class TestImportScreens:
         assert "person0@example.net" in page and 'value="email" selected' in page
         assert 'value="embedded" selected' in page  # "Plan" becomes embedded data
         mapping = {f"col_{i}": t for i, t in enumerate(imp.mapping)}
-        checked = client.post(response["Location"], {**mapping, "phone_region": "GB"}, **hx)
-        part = body(checked)
+        queued = client.post(response["Location"], {**mapping, "phone_region": "GB"}, **hx)
+        part = body(queued)
+        assert "<html" not in part and 'data-testid="import-checking"' in part and "import-report" not in part
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.CHECKING and not imp.report  # the worker checks the rows
+        finish_check(imp)
+        part = body(client.get(response["Location"], **hx))
         assert "<html" not in part and 'data-testid="import-report"' in part
         assert 'data-testid="rows-valid">5<' in part and 'data-testid="rows-rejected">1<' in part
         assert "Invalid e-mail addresses" in part and 'data-testid="start-import"' in part
@@ -491,15 +496,15 @@ class TestImportScreens:
         client = login(xm.operator)
         self.upload(client, xm, people(40))
         imp = ContactImport.objects.get()
-        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        check_now(imp)
         services.contact_import_start(contact_import=imp, actor=xm.operator)
         progress_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
         running = client.get(progress_url, **hx)
-        assert running.status_code == 200 and 'hx-trigger="every 2s"' in body(running)
+        assert running.status_code == 200 and 'hx-trigger="load delay:2s"' in body(running)
         assert "Waiting for a worker" in body(running)
         services.contact_import_run(import_id=imp.pk, sleep=lambda s: None)
         done = client.get(progress_url, **hx)
-        assert done.status_code == 286 and "every 2s" not in body(done)
+        assert done.status_code == 286 and "hx-trigger" not in body(done).split('id="list-summary"')[0]
         assert 'data-testid="summary-added">40<' in body(done)
         # The list's heading, loaded before the import, gets its new contact count out of band.
         summary = body(done).split('id="list-summary"', 1)[1]
@@ -509,13 +514,64 @@ class TestImportScreens:
                                                 import_id=imp.pk))
         assert viewer_page.status_code == 200 and "cancel-import" not in body(viewer_page)
 
+    def test_the_mapping_post_of_a_large_file_checks_no_row_and_the_page_follows_the_worker(
+            self, xm, login, hx, enqueued, monkeypatch, django_capture_on_commit_callbacks):
+        from contacts import csvimport
+
+        checked = []
+        real_check = csvimport.RowChecker.check
+        monkeypatch.setattr(csvimport.RowChecker, "check",
+                            lambda self, number, cells: checked.append(number) or real_check(self, number, cells))
+        client = login(xm.operator)
+        self.upload(client, xm, people(6000))
+        imp = ContactImport.objects.get()
+        map_url = url("import_map", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
+        mapping = {f"col_{i}": t for i, t in enumerate(imp.mapping)}
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(map_url, {**mapping, "phone_region": "GB"}, **hx)
+        assert response.status_code == 200 and 'data-testid="import-checking"' in body(response)
+        assert checked == []  # neither the upload nor the mapping read a row past the header and a sample
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.CHECKING and enqueued == [((imp.pk,), 0)]
+        poll_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk) + "?checking=1"
+        polled = client.get(poll_url, **hx)
+        assert 'data-testid="import-checking"' in body(polled) and 'hx-trigger="load delay:2s"' in body(polled)
+        page = body(client.get(map_url))
+        assert "Checking every row" in page and "Checking the file…</button>" in page and "start-import" not in page
+        finish_check(imp)
+        assert sorted(checked) == list(range(2, 6002))  # the worker checked each row once
+        assert client.get(poll_url, **hx)["HX-Refresh"] == "true"  # the page reloads to show the report
+        page = body(client.get(map_url))
+        assert 'data-testid="rows-valid">6,000<' in page and 'data-testid="start-import"' in page
+        assert imp.status == ContactImport.Status.READY and imp.planned and imp.total_chunks == 12
+
+    def test_polling_slows_down_as_a_job_goes_on(self, xm, login, hx):
+        import datetime
+
+        from django.utils import timezone
+
+        client = login(xm.operator)
+        self.upload(client, xm, people(3))
+        imp = ContactImport.objects.get()
+        check_now(imp)
+        from contacts import services
+
+        services.contact_import_start(contact_import=imp, actor=xm.operator)
+        progress_url = url("import_progress", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk)
+        delays = []
+        for minutes in (0, 1, 3, 60):
+            ContactImport.objects.filter(pk=imp.pk).update(
+                queued_at=timezone.now() - datetime.timedelta(minutes=minutes))
+            delays.append(body(client.get(progress_url, **hx)).split('hx-trigger="load delay:', 1)[1].split('"')[0])
+        assert delays == ["2s", "6s", "18s", "30s"]
+
     def test_it_cancels_from_the_page_and_offers_the_rows_not_sent(self, xm, login):
         from contacts import services
 
         client = login(xm.operator)
         self.upload(client, xm, people(12))
         imp = ContactImport.objects.get()
-        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        check_now(imp)
         services.contact_import_start(contact_import=imp, actor=xm.operator)
         assert login(xm.viewer).post(url("import_cancel", xm, mailing_list_id=xm.mailing_list_id,
                                          import_id=imp.pk)).status_code == 403
@@ -533,7 +589,7 @@ class TestImportScreens:
         client = login(xm.operator)
         self.upload(client, xm, [*people(2), ['=HYPERLINK("http://evil.test")', "-2+3", "", "", "@x"]])
         imp = ContactImport.objects.get()
-        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        check_now(imp)
         services.contact_import_start(contact_import=imp, actor=xm.operator)
         services.contact_import_run(import_id=imp.pk, sleep=lambda s: None)
         response = client.get(url("import_rejected", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk))
@@ -547,7 +603,7 @@ class TestImportScreens:
         client = login(xm.operator)
         self.upload(client, xm, [*people(3), ["No", "Id", "", "", ""], ["Dup", "Row", "person1@example.net", "Z", ""]])
         imp = ContactImport.objects.get()
-        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        check_now(imp)
         services.contact_import_start(contact_import=imp, actor=xm.operator)
         services.contact_import_run(import_id=imp.pk, sleep=lambda s: None)
         response = client.get(url("import_rejected", xm, mailing_list_id=xm.mailing_list_id, import_id=imp.pk))
@@ -567,7 +623,7 @@ class TestImportAccessAndPartials:
         imp = services.contact_import_create(connection=xm.connection, actor=xm.owner, directory=directory,
                                              mailing_list={"mailingListId": xm.mailing_list_id, "name": "x"},
                                              upload=csv_upload(people(3), PEOPLE_HEADER))
-        services.contact_import_check(contact_import=imp, mapping=imp.mapping, phone_region="GB")
+        check_now(imp)
         kw = {"mailing_list_id": xm.mailing_list_id, "import_id": imp.pk}
         reads = [url("import_detail", xm, **kw) + "?summary=1", url("import_progress", xm, **kw),
                  url("import_rejected", xm, **kw), url("import_list", xm, mailing_list_id=xm.mailing_list_id),
