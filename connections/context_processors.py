@@ -75,8 +75,8 @@ def layout(request):
     if user is None or not user.is_authenticated:
         return {}
     from accounts.selectors import manages_any_team
-    from connections.access import connections_for, role_for
-    from connections.selectors import current_connection_for
+    from connections.access import role_for
+    from connections.selectors import current_connection_for, switcher_connections_for
 
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
@@ -97,35 +97,37 @@ def layout(request):
         if url is None:
             url = reverse("connections:connection_list") + f"?section={item.name}"
         links.append({"section": item.name, "label": item.label, "url": url})
-    # One query serves both the switcher and the expiry banner.
-    mine = list(
-        connections_for(user).only(
-            "pk", "name", "brand_id", "datacenter", "owner_id", "enabled", "expires_on", "notify_days_before"
-        )
-    )
-    expiring = [c for c in mine if c.enabled and c.expiry_status() in {"soon", "expired"}
-                and _expiry_banner_belongs_here(request, c, on_dashboard=not namespace and url_name == "dashboard")]
+    switcher, switcher_searches = switcher_connections_for(request)
+    banners = _expiry_banners(request, on_dashboard=not namespace and url_name == "dashboard")
     return {
         "current_connection": current,
-        "switcher_connections": mine,
+        "switcher_connections": switcher,
+        "switcher_searches": switcher_searches,
         "section": section,
         "section_links": links,
-        "expiring_connections": _with_rotate_permission(user, expiring),
+        "expiring_connections": _with_rotate_permission(user, banners),
         "manages_teams": manages_any_team(user),
     }
 
 
-def _expiry_banner_belongs_here(request, connection, *, on_dashboard: bool) -> bool:
+def _expiry_banners(request, *, on_dashboard: bool) -> list:
     """A connection's expiry banner shows on the dashboard and on that connection's own pages, unless the
     user put it away (for a day)."""
+    from connections.selectors import expiring_connections_for
+
     here = getattr(request, "connection", None)
-    if not on_dashboard and (here is None or here.pk != connection.pk):
-        return False
+    if on_dashboard:
+        candidates = expiring_connections_for(request.user)
+    elif here is not None and here.enabled and here.expiry_status() in {"soon", "expired"}:
+        candidates = [here]
+    else:
+        return []
     try:
         profile = request.user.profile
     except ObjectDoesNotExist:
-        return True
-    return not profile.hides(connection.expiry_notice_key, timezone.now())
+        return candidates
+    now = timezone.now()
+    return [c for c in candidates if not profile.hides(c.expiry_notice_key, now)]
 
 
 def _with_rotate_permission(user, connections):

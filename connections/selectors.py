@@ -10,6 +10,11 @@ from .models import AuditEvent, Connection, ConnectionShare, Role
 from .signals import Dependents, answers, connection_dependents
 
 SESSION_KEY = "current_connection_id"
+RECENT_SESSION_KEY = "recent_connection_ids"
+# The switcher lists every connection up to this many; beyond, the recently used ones and a search.
+SWITCHER_LISTS_ALL_UP_TO = 10
+RECENT_KEPT = 6
+SWITCHER_FIELDS = ("pk", "name", "brand_id", "datacenter")
 
 
 def current_connection_for(request) -> Connection | None:
@@ -17,7 +22,7 @@ def current_connection_for(request) -> Connection | None:
     connection = getattr(request, "connection", None)
     if connection is not None:
         if request.session.get(SESSION_KEY) != connection.pk:
-            request.session[SESSION_KEY] = connection.pk
+            remember_current(request.session, connection.pk)
         return connection
     pk = request.session.get(SESSION_KEY)
     if not pk:
@@ -27,6 +32,34 @@ def current_connection_for(request) -> Connection | None:
         request.session.pop(SESSION_KEY, None)
         return None
     return connection
+
+
+def remember_current(session, pk: int) -> None:
+    """Make `pk` this session's current connection, first among the recently used ones."""
+    session[SESSION_KEY] = pk
+    recent = [pk] + [other for other in session.get(RECENT_SESSION_KEY, []) if other != pk]
+    session[RECENT_SESSION_KEY] = recent[:RECENT_KEPT]
+
+
+def switcher_connections_for(request) -> tuple[list[Connection], bool]:
+    """What the connection switcher lists, and whether it also offers a search: every connection when the
+    user has few, else those used recently in this session. Costs the same for 10 or 5,000 connections."""
+    mine = connections_for(request.user).only(*SWITCHER_FIELDS).order_by("name", "pk")
+    few = list(mine[: SWITCHER_LISTS_ALL_UP_TO + 1])
+    if len(few) <= SWITCHER_LISTS_ALL_UP_TO:
+        return few, False
+    recent = request.session.get(RECENT_SESSION_KEY, [])
+    found = {c.pk: c for c in mine.filter(pk__in=recent)}
+    return [found[pk] for pk in recent if pk in found], True
+
+
+def switcher_search(user, text: str, *, limit: int = 20) -> list[Connection]:
+    """The user's connections whose name, brand or datacenter contains `text`, by name."""
+    text = text.strip()
+    mine = connections_for(user).only(*SWITCHER_FIELDS).order_by("name", "pk")
+    if text:
+        mine = mine.filter(Q(name__icontains=text) | Q(brand_id__icontains=text) | Q(datacenter__icontains=text))
+    return list(mine[:limit])
 
 
 def expiring_connections_for(user, *, today: datetime.date | None = None) -> list[Connection]:

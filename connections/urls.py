@@ -22,4 +22,5 @@ urlpatterns = [
     path("c/<int:connection_id>/audit/", views.connection_audit, name="connection_audit"),
     path("c/<int:connection_id>/audit.csv", views.connection_audit_csv, name="connection_audit_csv"),
     path("c/<int:connection_id>/switch/", views.connection_switch, name="connection_switch"),
+    path("connections/switcher/", views.switcher_search, name="switcher_search"),
 ]

@@ -117,10 +117,20 @@ class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetai
 
 
 @require_GET
+def switcher_search(request):
+    """The switcher's search (htmx): the user's connections matching what was typed, as menu items."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    found = selectors.switcher_search(request.user, request.GET.get("q", "")[:100])
+    return render(request, "connections/_switcher_items.html",
+                  {"connections": found, "section": request.GET.get("section", ""), "searched": True})
+
+
+@require_GET
 @connection_view(Role.VIEWER)
 def connection_switch(request, connection_id):
     """Make this the current connection and open the section asked for (or the connection itself)."""
-    request.session[selectors.SESSION_KEY] = request.connection.pk
+    selectors.remember_current(request.session, request.connection.pk)
     section = request.GET.get("section") or ""
     url = None
     allowed = {s.name for s in sections_for(request.user, request.connection, request.connection_role)}

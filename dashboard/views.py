@@ -11,13 +11,18 @@ from distributions.selectors import upcoming_distributions_for
 from .mailbox import mailbox_enabled, mailbox_messages
 from .selectors import worker_status
 
+CONNECTIONS_SHOWN = 12
+
 
 @require_GET
 def dashboard(request):
     user = request.user
-    mine = connections_for(user).select_related("owner")
+    mine = connections_for(user).select_related("owner").order_by("name", "pk")
+    shown = list(mine[:CONNECTIONS_SHOWN + 1])
     context = {
-        "connections": mine,
+        # The page costs the same for 10 connections or 5,000: the rest are a link away.
+        "connections": shown[:CONNECTIONS_SHOWN],
+        "connection_count": mine.count() if len(shown) > CONNECTIONS_SHOWN else len(shown),
         "expiring": expiring_connections_for(user),
         "failing": failing_connections_for(user),
         "upcoming": upcoming_distributions_for(user, limit=10),

@@ -231,3 +231,24 @@ def test_audit_trail_and_admin_pages(browser_as, shot, portal_on_sandbox):
     assert page.get_by_text(f"••••{token[-4:]}").count() >= 1
     assert token not in page.content()
     shot(page, "connections-admin-change")
+
+
+def test_the_switcher_finds_a_connection_among_many(browser_as, shot):
+    owner = make_user("petra", first_name="Petra")
+    for n in range(14):
+        make_connection(owner, name=f"Region {n:02d}", brand_id=f"region{n:02d}")
+    page = browser_as(owner)
+    page.goto("/")
+    expect(page.get_by_test_id("all-connections")).to_contain_text("All 14 connections")
+    page.get_by_test_id("connection-switcher").get_by_role("button").click()
+    expect(page.get_by_text("None used yet in this session: search above.")).to_be_visible()
+    page.get_by_test_id("switcher-search").fill("region 07")
+    item = page.get_by_test_id("switcher-item")
+    expect(item).to_have_count(1)
+    expect(page.locator("#switcher-items")).to_contain_text("Matching")
+    shot(page, "connections-switcher-search")
+    item.click()
+    page.wait_for_url(re.compile(r"/c/\d+/$"))
+    expect(page.get_by_role("heading", name="Region 07")).to_be_visible()
+    page.get_by_test_id("connection-switcher").get_by_role("button").click()
+    expect(page.get_by_test_id("switcher-item")).to_have_count(1)  # the one used, first of the recent ones

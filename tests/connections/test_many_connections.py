@@ -66,3 +66,27 @@ def test_its_screens_answer_for_a_user_who_sees_them_all(crowded_portal, client)
     switched = client.get(reverse("connections:connection_switch", args=[shared.pk]))
     assert switched.status_code == 302
     assert client.session["current_connection_id"] == shared.pk
+
+
+def test_the_switcher_costs_the_same_for_5000_connections_and_searches_on_the_server(crowded_portal, client, hx):
+    from django.db import connection as database
+    from django.test.utils import CaptureQueriesContext
+
+    _sandbox, ada = crowded_portal
+    client.force_login(ada)
+    for name in ("Brand 0003", "Brand 0001", "Brand 0002"):  # used in this order
+        client.get(Connection.objects.get(name=name).get_absolute_url())
+    with CaptureQueriesContext(database) as queries:
+        page = client.get(reverse("dashboard")).content.decode()
+    menu = page[page.index('id="switcher-items"'):page.index("All connections…")]
+    assert [n for n in ("Brand 0002", "Brand 0001", "Brand 0003") if n in menu] == ["Brand 0002", "Brand 0001",
+                                                                                   "Brand 0003"]
+    assert menu.index("Brand 0002") < menu.index("Brand 0001") < menu.index("Brand 0003")  # most recent first
+    assert menu.count('data-testid="switcher-item"') == 3 and 'data-testid="switcher-search"' in page
+    assert len(page) < 60_000 and len(queries) < 25
+    assert "All 5000 connections…" in page  # the dashboard lists a few, by name
+
+    found = client.get(reverse("connections:switcher_search"), {"q": "brand 49"}, **hx).content.decode()
+    assert found.count('data-testid="switcher-item"') == 20 and "Brand 4900" in found and "<html" not in found
+    nothing = client.get(reverse("connections:switcher_search"), {"q": "no such brand"}, **hx).content.decode()
+    assert "No connection matches." in nothing

@@ -629,3 +629,20 @@ def test_deleting_cancels_the_real_scheduled_distributions(login, personas):
     assert "Cancelled 1 scheduled distribution(s): Spring pulse · E-mail invite" in text_of(response)
     assert not Distribution.objects.filter(connection_id=personas.connection.pk).exists()
     assert AuditEvent.objects.filter(action="distribution.cancel", connection_label="Acme production").exists()
+
+
+class TestSwitcher:
+    def test_a_user_with_few_connections_sees_them_all_and_no_search(self, login, personas):
+        make_connection(personas.owner, name="Second brand")
+        page = login(personas.owner).get(reverse("dashboard")).content.decode()
+        assert page.count('data-testid="switcher-item"') == 2 and 'data-testid="switcher-search"' not in page
+
+    def test_the_search_answers_only_signed_in_users_and_only_with_their_connections(self, client, login, personas,
+                                                                                   hx):
+        make_connection(make_user("stranger"), name="Not yours")
+        address = reverse("connections:switcher_search")
+        assert client.get(address, {"q": "o"}).url.startswith(reverse("login"))
+        found = login(personas.viewer).get(address, {"q": ""}, **hx).content.decode()
+        assert personas.connection.name in found and "Not yours" not in found
+        assert login(personas.outsider).get(address, {"q": "o"}, **hx).content.decode().count("switcher-item") == 0
+        assert login(personas.viewer).post(address).status_code == 405
