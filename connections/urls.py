@@ -11,6 +11,7 @@ urlpatterns = [
     path("c/<int:connection_id>/rotate/", views.ConnectionRotateView.as_view(), name="connection_rotate"),
     path("c/<int:connection_id>/test/", views.connection_test, name="connection_test"),
     path("c/<int:connection_id>/expiry-banner/hide/", views.expiry_banner_hide, name="expiry_banner_hide"),
+    path("c/<int:connection_id>/expiry-alert/", views.connection_expiry_alert, name="connection_expiry_alert"),
     path("c/<int:connection_id>/datacenter/", views.connection_fix_datacenter, name="connection_fix_datacenter"),
     path("c/<int:connection_id>/share/", views.connection_share, name="connection_share"),
     path(

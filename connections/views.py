@@ -261,6 +261,15 @@ class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView
 
 
 @require_POST
+@connection_view(Role.MANAGER)
+def connection_expiry_alert(request, connection_id):
+    """Send the expiry alert now if one is due, instead of waiting for the daily sweep; say what happened."""
+    sent, text = services.connection_expiry_alert_now(connection=request.connection)
+    (messages.success if sent else messages.info)(request, text)
+    return _redirect(request, request.connection.get_absolute_url())
+
+
+@require_POST
 @connection_view(Role.VIEWER)
 def expiry_banner_hide(request, connection_id):
     """Put this connection's expiry banner away for a day, for this user only."""

@@ -9,7 +9,12 @@
 - encryption: re-encrypting every token after the encryption key changed.
 """
 
-from .alerts import alert_recipients, connection_expiry_alert_send, connection_token_rejected_alert_send
+from .alerts import (
+    alert_recipients,
+    connection_expiry_alert_now,
+    connection_expiry_alert_send,
+    connection_token_rejected_alert_send,
+)
 from .checks import CheckResult, connection_mark_token_rejected, connection_test, connection_token_health_check
 from .encryption import ReencryptReport, tokens_reencrypt, tokens_undecryptable
 from .lifecycle import (
@@ -38,6 +43,7 @@ __all__ = [
     "connection_apply_suggested_datacenter",
     "connection_create",
     "connection_delete",
+    "connection_expiry_alert_now",
     "connection_expiry_alert_send",
     "connection_limit_message",
     "connection_limit_reached",

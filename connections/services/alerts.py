@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from ..audit import audit_record
 from ..models import AlertKind, AlertSent, Connection, ConnectionShare, Role
@@ -143,3 +144,29 @@ def connection_token_rejected_alert_send(*, connection: Connection) -> bool:
         recipients=recipients,
         context={"error": connection.last_check_error},
     )
+
+
+def connection_expiry_alert_now(*, connection: Connection, today: datetime.date | None = None) -> tuple[bool, str]:
+    """A manager's "check now": send the expiry alert if one is due (as the daily sweep at 06:00 UTC would,
+    and still once per expiration date), and say in plain words what happened. (sent, message)."""
+    today = today or timezone.localdate()
+    if not connection.expires_on:
+        return False, "This connection has no expiration date, so there is no expiry alert to send."
+    if not connection.enabled:
+        return False, "This connection is disabled: it sends no alerts until it is enabled again."
+    status = connection.expiry_status(today)
+    if status not in {"soon", "expired"}:
+        due = connection.expires_on - datetime.timedelta(days=connection.notify_days_before)
+        expires = date_format(connection.expires_on, "j F Y")
+        return False, (f"Not due yet: the token expires on {expires}, and its alert goes out "
+                       f"{connection.notify_days_before} days before, on {date_format(due, 'j F Y')}.")
+    if not alert_recipients(connection):
+        return False, "Nobody to tell: add alert addresses to the connection (or give it an owner with an e-mail)."
+    kind = connection_expiry_alert_send(connection=connection, today=today)
+    wanted = AlertKind.EXPIRED if status == "expired" else AlertKind.EXPIRY_NOTICE
+    alert = connection.alerts.filter(kind=wanted, key=connection.expires_on.isoformat()).first()
+    who = ", ".join((alert.recipients if alert else "").split())
+    if kind is not None:
+        return True, f"Sent the expiry alert to {who}."
+    when = date_format(timezone.localtime(alert.sent_at), "j F Y H:i") if alert else "earlier"
+    return False, f"The alert for this expiration date already went out on {when} to {who}: it is sent once."
