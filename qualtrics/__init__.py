@@ -32,6 +32,7 @@ from .http import (
 )
 from .paging import Page
 from .ratelimit import DEFAULT_ROUTE_BUDGETS, CounterBackend, RateLimiter, RouteBudget
+from .relay import Relayed, SizedBody
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -60,9 +61,11 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "Recipients",
+    "Relayed",
     "RetryPolicy",
     "RouteBudget",
     "ServerError",
+    "SizedBody",
     "SurveyLink",
     "UnsafeRequestError",
     "datacenter_from_notice",
