@@ -22,5 +22,6 @@ urlpatterns = [
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
     path("c/<int:connection_id>/console/", include("apiconsole.urls")),
     path("c/<int:connection_id>/workflows/", include("workflows.urls")),
+    path("c/<int:connection_id>/keys/", include("gateway.urls")),
     path("api/qualtrics/<int:connection_id>/API/v3/<path:path>", gateway, name="gateway_api"),
 ]
