@@ -6,6 +6,8 @@ Qualtrics' manner. The view only reads the request and writes the answer; the se
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -16,6 +18,34 @@ from qualtrics import SizedBody
 from web.params import raw_body
 
 from .services import gateway_call
+
+logger = logging.getLogger(__name__)
+
+
+class _Finishing:
+    """Runs the answer's `finish` (its audit row) when the server closes the response, that is once the answer
+    has been sent: the caller does not wait for the write."""
+
+    finish = None
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self.finish is not None:
+                finish, self.finish = self.finish, None
+                try:
+                    finish()
+                except Exception:
+                    logger.exception("The gateway could not record a call")
+
+
+class GatewayResponse(_Finishing, HttpResponse):
+    pass
+
+
+class GatewayStreamingResponse(_Finishing, StreamingHttpResponse):
+    pass
 
 
 def _presented_key(request) -> str:
@@ -49,8 +79,9 @@ def gateway(request, connection_id: int, path: str):
         client_address=client_address(request),
         gateway_base_url=base[: -len("/x")],
     )
-    response = (StreamingHttpResponse(answer.body, status=answer.status) if answer.streamed
-                else HttpResponse(answer.body, status=answer.status))
+    response = (GatewayStreamingResponse(answer.body, status=answer.status) if answer.streamed
+                else GatewayResponse(answer.body, status=answer.status))
+    response.finish = answer.finish
     if not any(name.lower() == "content-type" for name, _value in answer.headers):
         del response["Content-Type"]
     for name, value in answer.headers:

@@ -4,7 +4,7 @@ Every refusal is answered in Qualtrics' own error envelope, so a program written
 it as it handles Qualtrics' errors: 401 for a key unknown, revoked or expired; 403 for a call outside the
 key's rules or from outside its networks; 429 with Retry-After when the key's cap or the brand's shared
 budget is used up. A call with a known key is recorded (method, path, status, Qualtrics' request id,
-time to Qualtrics' answer), whatever became of it; a streamed answer is recorded when its headers came.
+time to Qualtrics' answer, or to its headers for a streamed one), whatever became of it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 
 from django.conf import settings
@@ -42,6 +43,9 @@ class Answer:
     body: bytes | Iterator[bytes]
     streamed: bool = False
     error_code: str = ""  # Qualtrics' error code, when its answer carried one
+    # Writes the call's audit row: the view runs it once the answer is on its way (see gateway.api), so the
+    # caller does not wait for the database.
+    finish: Callable[[], None] = lambda: None
 
 
 class Refused(Exception):
@@ -141,8 +145,11 @@ def gateway_call(
         answer = refusal(refused.status, refused.code, refused.message, request_id=request_id,
                          retry_after=refused.retry_after)
         code = refused.code
-    _record(key, method=method, path=path, status=answer.status, request_id=request_id, started=started,
-            client_address=client_address, refused=bool(code), code=code or answer.error_code)
+    answer.finish = partial(
+        _record, key, method=method, path=path, status=answer.status, request_id=request_id,
+        duration_ms=round((time.monotonic() - started) * 1000), client_address=client_address, refused=bool(code),
+        code=code or answer.error_code,
+    )
     return answer
 
 
@@ -174,10 +181,10 @@ def _relay(key: ApiKey, *, method, path, query, headers, body, gateway_base_url,
     return answer, relayed.request_id or request_id
 
 
-def _record(key: ApiKey, *, method, path, status, request_id, started, client_address, refused, code) -> None:
+def _record(key: ApiKey, *, method, path, status, request_id, duration_ms, client_address, refused, code) -> None:
     GatewayCall.objects.create(
         key=key, created_at=timezone.now(), method=method[:10], path=path[:500], status=status,
-        request_id=(request_id or "")[:64], duration_ms=round((time.monotonic() - started) * 1000),
+        request_id=(request_id or "")[:64], duration_ms=duration_ms,
         client_address=_address(client_address), refused=refused, error_code=(code or "")[:40],
     )
 
