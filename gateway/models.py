@@ -56,6 +56,9 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # The expiry date the managers were told about: claimed with a conditional update, so each notice goes out
+    # once however many workers sweep.
+    expiry_notice_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["revoked_at", "name", "pk"]
