@@ -1,4 +1,5 @@
-"""A daily sweep telling managers about API keys about to expire (one small task per key)."""
+"""Daily sweeps: managers told about API keys about to expire (one small task per key), and the audit rows of
+gateway calls older than GATEWAY_CALL_RETENTION_DAYS deleted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ BEAT_SCHEDULE = {
     "gateway-key-expiry-sweep": {
         "task": "gateway.tasks.api_keys_expiry_sweep_task",
         "schedule": crontab(hour=6, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+    "gateway-calls-retention-sweep": {
+        "task": "gateway.tasks.gateway_calls_retention_sweep_task",
+        "schedule": crontab(hour=3, minute=45),
         "options": {"expires": 6 * 3600},
     },
 }
@@ -30,3 +36,10 @@ def api_key_expiry_notice_task(key_id: int) -> bool:
     from .services.alerts import api_key_expiry_notice_send
 
     return api_key_expiry_notice_send(key_id=key_id)
+
+
+@shared_task(name="gateway.tasks.gateway_calls_retention_sweep_task", ignore_result=True)
+def gateway_calls_retention_sweep_task() -> int:
+    from .services.retention import gateway_calls_expire
+
+    return gateway_calls_expire()

@@ -1,4 +1,5 @@
-"""API keys about to expire: the connection's managers are told once, inside its notice window."""
+"""The gateway's daily sweeps: managers told once about keys about to expire, inside the notice window; old call
+records deleted."""
 
 from __future__ import annotations
 
@@ -61,3 +62,16 @@ def test_the_sweep_fans_out_one_task_per_key(local_gw, mailoutbox, settings, dja
     assert "gateway-key-expiry-sweep" in tasks.BEAT_SCHEDULE
 
 
+
+
+def test_call_records_older_than_the_retention_are_deleted(local_gw, settings):
+    from gateway.models import GatewayCall
+
+    settings.GATEWAY_CALL_RETENTION_DAYS = 30
+    key, _ = local_gw.issue()
+    now = timezone.now()
+    for days in (45, 31, 29, 0):
+        GatewayCall.objects.create(key=key, method="GET", path=f"/d{days}", status=200,
+                                   created_at=now - dt.timedelta(days=days))
+    assert tasks.gateway_calls_retention_sweep_task() == 2
+    assert sorted(GatewayCall.objects.values_list("path", flat=True)) == ["/d0", "/d29"]
