@@ -143,6 +143,15 @@ def run(options) -> None:
                 gateway.append(once(gateway_session, gateway_base, key_text))
                 direct.append(once(direct_session, direct_base, sandbox.admin_token))
 
+            def refused_once() -> float:  # the web stack alone: no key, so no database, no budget, no Qualtrics
+                started = time.perf_counter()
+                response = gateway_session.get(gateway_base + path, timeout=30)
+                elapsed = time.perf_counter() - started
+                assert response.status_code == 401
+                return elapsed
+
+            floor = [refused_once() for _ in range(options.rounds)]
+
             def burst_call(_n) -> int:
                 try:
                     return requests.get(gateway_base + path, headers={"X-API-TOKEN": key_text}, timeout=60).status_code
@@ -166,6 +175,7 @@ def run(options) -> None:
     print(f"  same Qualtrics call directly:  {d:8.1f} ms")
     print(f"  ratio gateway / direct:        {g / d:8.3f}  (the gateway adds {g - d:.1f} ms, {100 * (g / d - 1):.1f}%)")
     print(f"  goal: at most {GOAL:.2f}×            {'met' if g / d <= GOAL else 'NOT met'}")
+    print(f"  a call refused at once (no key: the web server and Django alone): {median_ms(floor):.1f} ms")
     print(f"  {options.concurrent} calls at once: {len(failed)} failed ({sorted(set(failed)) or 'none'}), "
           f"{burst_s:.1f} s in all        {'met' if not failed else 'NOT met'}")
     print(f"  calls recorded in the audit: {recorded}")
