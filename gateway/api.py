@@ -67,6 +67,8 @@ def _body(request) -> bytes | SizedBody | None:
 @login_not_required
 @raw_body
 def gateway(request, connection_id: int, path: str):
+    # The gateway's own /API/v3 of this connection, as the caller reached it: where nextPage links must lead.
+    # (The route needs a path; one segment is reversed and cut off again.)
     base = request.build_absolute_uri(reverse("gateway_api", kwargs={"connection_id": connection_id, "path": "x"}))
     answer = gateway_call(
         connection_id=connection_id,
