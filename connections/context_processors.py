@@ -29,6 +29,7 @@ SECTIONS = (
     Section("distributions", "Distributions", "distributions:distribution_list"),
     Section("workflows", "Workflows", "workflows:trigger_list", Role.OPERATOR),
     Section("console", "API console", "apiconsole:console", Role.OPERATOR),
+    Section("gateway", "API keys", "gateway:key_list", Role.MANAGER),
     Section("audit", "Audit", "connections:connection_audit", Role.MANAGER),
 )
 SECTION_OF_NAMESPACE = {
@@ -38,6 +39,7 @@ SECTION_OF_NAMESPACE = {
     "distributions": "distributions",
     "workflows": "workflows",
     "apiconsole": "console",
+    "gateway": "gateway",
 }
 
 

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "distributions",
     "apiconsole",
     "workflows",
+    "gateway",
     "dashboard",
     "sandbox",
 ]
@@ -286,6 +287,12 @@ DISTRIBUTIONS_RETRY_BASE_SECONDS = env.float("DISTRIBUTIONS_RETRY_BASE_SECONDS",
 # --- Workflow triggers ----------------------------------------------------------------------
 # Senders (Celery tasks) working through one run's events at once.
 WORKFLOWS_RUN_SENDERS = env.int("WORKFLOWS_RUN_SENDERS", default=4)
+
+# The API gateway (/api/qualtrics/...): integrations call Qualtrics with a portal API key. Off: every call
+# through it is refused (503), keys and their screens stay.
+GATEWAY_ENABLED = _setting("GATEWAY_ENABLED", env.bool, default=True)
+# Days each gateway call's audit row is kept; a daily sweep deletes older ones.
+GATEWAY_CALL_RETENTION_DAYS = env.int("GATEWAY_CALL_RETENTION_DAYS", default=90)
 # An event left "sending" this long (its worker died mid-call) is marked "may have arrived", never resent by itself.
 WORKFLOWS_STALE_SENDING_SECONDS = env.int("WORKFLOWS_STALE_SENDING_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # A sending run with due events and no sender's heartbeat for this long gets its senders started again.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import LoginForm
+from gateway.api import gateway
 
 urlpatterns = [
     path(
@@ -21,4 +22,6 @@ urlpatterns = [
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
     path("c/<int:connection_id>/console/", include("apiconsole.urls")),
     path("c/<int:connection_id>/workflows/", include("workflows.urls")),
+    path("c/<int:connection_id>/keys/", include("gateway.urls")),
+    path("api/qualtrics/<int:connection_id>/API/v3/<path:path>", gateway, name="gateway_api"),
 ]

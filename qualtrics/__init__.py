@@ -40,6 +40,7 @@ from .ratelimit import (
     RouteBudget,
     StoreOutage,
 )
+from .relay import Relayed, SizedBody
 from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -70,9 +71,11 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "Recipients",
+    "Relayed",
     "RetryPolicy",
     "RouteBudget",
     "ServerError",
+    "SizedBody",
     "StoreOutage",
     "SurveyLink",
     "UnsafeRequestError",

@@ -22,6 +22,7 @@ from typing import Any
 from .exchange import ExchangeMixin
 from .http import DATACENTER_ID, BaseClient, Hook, Timeout, timeout_pair
 from .ratelimit import RateLimiter
+from .relay import RelayMixin
 from .resources import (
     ContactImports,
     Contacts,
@@ -44,7 +45,7 @@ from .retry import RetryPolicy
 DEFAULT_BASE_URL_TEMPLATE = "https://{datacenter}.qualtrics.com/API/v3"
 
 
-class QualtricsClient(ExchangeMixin, BaseClient):
+class QualtricsClient(ExchangeMixin, RelayMixin, BaseClient):
     """Calls Qualtrics API v3 for one connection (a datacenter and a token)."""
 
     def __init__(self, base_url: str, token: str, **options: Any) -> None:

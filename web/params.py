@@ -45,13 +45,20 @@ def _describe(character: str) -> str:
     return f"U+{ord(character):04X}"
 
 
-def _refusal(request) -> str | None:
+def raw_body(view):
+    """Marks a view that passes its request body on unread (the API gateway): the guard checks its address
+    and query only, since parsing the body as a form would consume it."""
+    view.raw_body = True
+    return view
+
+
+def _refusal(request, *, body: bool = True) -> str | None:
     """Why this request's input is refused, or None."""
     found = control_character_in(request.path)
     if found:
         return f"The address contains a control character ({_describe(found)})."
     sources = [("query parameter", request.GET)]
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if body and request.method not in ("GET", "HEAD", "OPTIONS"):
         sources.append(("form field", request.POST))
     for kind, data in sources:
         for name, values in data.lists():
@@ -62,7 +69,7 @@ def _refusal(request) -> str | None:
                 found = control_character_in(value)
                 if found:
                     return f"The {kind} “{name}” contains a control character ({_describe(found)})."
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if body and request.method not in ("GET", "HEAD", "OPTIONS"):
         for name, upload in request.FILES.items():
             found = control_character_in(upload.name or "")
             if found:
@@ -81,7 +88,7 @@ class InputGuardMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        reason = _refusal(request)
+        reason = _refusal(request, body=not getattr(view_func, "raw_body", False))
         if reason is None:
             return None
         logger.info("Refused input on %s: %s", request.path.encode("unicode_escape").decode(), reason)

@@ -30,9 +30,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apiconsole.models import SavedRequest
-from connections.models import ConnectionShare
+from connections.models import ConnectionShare, Role
 from contacts import services as contact_services
 from distributions.models import Channel, State
+from gateway.services import api_key_issue
 from tests.contacts.conftest import PEOPLE_HEADER, csv_upload, people
 from tests.distributions.conftest import make_distribution
 from tests.factories import make_user
@@ -165,6 +166,8 @@ def world(sandbox_personas, settings, tmp_path):
     run = Run.objects.create(trigger=trigger, connection=p.connection, kind=RunKind.SINGLE, url=trigger.url,
                              auth=trigger.auth, created_by=p.manager)
     saved = SavedRequest.objects.create(connection=p.connection, name="Fuzzed", path="/whoami", created_by=p.manager)
+    api_key, _text = api_key_issue(connection=p.connection, actor=p.manager, role=Role.MANAGER, name="Fuzzed",
+                                   preset="read_only")
     superuser = make_user("root", superuser=True)
     Client().post(reverse("login"), {"username": "root", "password": "wrong"})  # an access attempt to look at
     share = ConnectionShare.objects.filter(connection=p.connection).first()
@@ -183,6 +186,8 @@ def world(sandbox_personas, settings, tmp_path):
         id=p.viewer.pk,
         app_label="connections",
         url="nowhere/at/all/",
+        key_id=api_key.pk,
+        path="whoami",
     )
     # The object each admin model's change, history and delete pages are tried on (others: their first row).
     objects = {"auth/user": p.viewer.pk, "auth/group": ids["team_id"], "connections/connection": p.connection.pk,
