@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from connections.access import connections_for
 from connections.selectors import expiring_connections_for, failing_connections_for
 from distributions.selectors import upcoming_distributions_for
+from gateway.selectors import gateway_use_for
 
 from .mailbox import mailbox_enabled, mailbox_messages
 from .selectors import worker_status
@@ -27,6 +28,7 @@ def dashboard(request):
         "failing": failing_connections_for(user),
         "upcoming": upcoming_distributions_for(user, limit=10),
         "worker": worker_status(),
+        "gateway": gateway_use_for(user),
     }
     return render(request, "dashboard/dashboard.html", context)
 

@@ -1,14 +1,16 @@
-"""Reads of the gateway: a connection's keys with their use, one key, its calls."""
+"""Reads of the gateway: a connection's keys with their use, one key, its calls, the gateway's use at a glance."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from connections.models import Connection
+from connections.access import connections_for
+from connections.models import Connection, Role
 
 from .models import ApiKey, GatewayCall
 
@@ -43,3 +45,29 @@ def key_get(*, connection: Connection, key_id) -> ApiKey:
 def key_calls(*, key: ApiKey) -> QuerySet[GatewayCall]:
     """The key's calls, newest first."""
     return GatewayCall.objects.filter(key=key)
+
+
+@dataclass(frozen=True)
+class GatewayUse:
+    """Calls made with keys in a period, and how many the gateway itself refused (its refusal rate)."""
+
+    calls: int
+    refused: int
+    failed: int  # answered with an error status, by Qualtrics or by the gateway
+
+    @property
+    def refused_percent(self) -> float:
+        return 100.0 * self.refused / self.calls if self.calls else 0.0
+
+
+def gateway_use_for(user, *, hours: int = 24) -> GatewayUse | None:
+    """The gateway's use over the last `hours` on the connections `user` manages (the ones whose keys they
+    see), or None when none of them has a key."""
+    managed = connections_for(user, role=Role.MANAGER).values("pk")
+    if not ApiKey.objects.filter(connection__in=managed).exists():
+        return None
+    since = timezone.now() - timedelta(hours=hours)
+    totals = GatewayCall.objects.filter(key__connection__in=managed, created_at__gte=since).aggregate(
+        calls=Count("pk"), refused=Count("pk", filter=Q(refused=True)), failed=Count("pk", filter=Q(status__gte=400))
+    )
+    return GatewayUse(**totals)
