@@ -122,6 +122,15 @@ class Connection(models.Model):
         (an OAuth secret shows nothing of itself, not even its end)."""
         return f"OAuth client {self.oauth_client_id}" if self.uses_oauth else f"token {self.token_mask}"
 
+    @property
+    def credential_noun(self) -> str:
+        return "OAuth client" if self.uses_oauth else "API token"
+
+    @property
+    def secret_noun(self) -> str:
+        """What a manager rotates: "the token", or "the client's secret"."""
+        return "the client's secret" if self.uses_oauth else "the token"
+
     def set_oauth_client(self, client_id: str, secret: str) -> None:
         """Keep the client's secret encrypted (not saved yet), exactly as a token is."""
         self.auth_kind = AuthKind.OAUTH

@@ -4,14 +4,18 @@ Nothing here imports Django: settings reach the client as constructor arguments,
 budget is kept in whatever store the caller hands the ``RateLimiter`` (the portal gives it its cache).
 """
 
+from .bearer import Bearer
 from .bodies import ContactFilter, EmailHeader, MessageRef, Recipients, SurveyLink, format_datetime
 from .client import DEFAULT_BASE_URL_TEMPLATE, QualtricsClient
 from .errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExhaustedError,
+    ClientRefusedError,
     ConnectionFailedError,
     InvalidResponseError,
+    InvalidScopeError,
+    MissingScopeError,
     NotFoundError,
     PermissionDeniedError,
     QualtricsError,
@@ -24,15 +28,14 @@ from .exchange import Exchange
 from .http import (
     MAX_EVENT_BYTES,
     SMS_READ_TIMEOUT,
-    TOKEN_MASK,
     CallRecord,
     datacenter_from_notice,
-    mask_token,
     new_session,
 )
 from .paging import Page
 from .ratelimit import DEFAULT_ROUTE_BUDGETS, AtomicCounters, CounterBackend, RateLimiter, RouteBudget
 from .retry import RetryPolicy, parse_retry_after
+from .tokens import TOKEN_MASK, mask_token
 
 __all__ = [
     "DEFAULT_BASE_URL_TEMPLATE",
@@ -43,15 +46,19 @@ __all__ = [
     "AtomicCounters",
     "AuthenticationError",
     "BadRequestError",
+    "Bearer",
     "BudgetExhaustedError",
     "CallRecord",
+    "ClientRefusedError",
     "ConnectionFailedError",
     "ContactFilter",
     "CounterBackend",
     "EmailHeader",
     "Exchange",
     "InvalidResponseError",
+    "InvalidScopeError",
     "MessageRef",
+    "MissingScopeError",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
