@@ -179,7 +179,11 @@ class Connection(models.Model):
         self.last_check_ok = True
         self.last_check_error = ""
         self.token_rejected_at = None
-        return [*facts, "last_checked_at", "last_check_ok", "last_check_error", "token_rejected_at"]
+        fields = [*facts, "last_checked_at", "last_check_ok", "last_check_error", "token_rejected_at"]
+        if self.uses_oauth and who.scopes:
+            self.oauth_scopes_granted = " ".join(who.scopes)
+            fields.append("oauth_scopes_granted")
+        return fields
 
     @property
     def is_brand_admin(self) -> bool:

@@ -19,7 +19,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from qualtrics.errors import AuthenticationError
+from qualtrics.errors import AuthenticationError, InvalidScopeError
 from web.crud import CrudDeleteView, CrudDetailView, CrudFormView
 from web.csv import csv_response
 from web.errors import error_text, explain
@@ -162,8 +162,11 @@ class TokenFormScreenMixin(ConnectionScreenMixin):
             form.ask_user_confirmation()
             form.add_error(None, exc.message_dict["token"][0])
         elif isinstance(exc, AuthenticationError):
-            form.add_error("token", error_text(exc))
+            field = "client_secret" if "client_secret" in form.fields and form.wants_oauth else "token"
+            form.add_error(field, error_text(exc))
             form.forget_pending_token()  # Qualtrics refused it: not worth keeping
+        elif isinstance(exc, InvalidScopeError) and "scopes" in form.fields:
+            form.add_error("scopes", f"The OAuth client may not be granted these scopes. {error_text(exc)}")
         else:
             super().show_refusal(form, exc)
 
@@ -199,14 +202,16 @@ class ConnectionCreateView(TokenFormScreenMixin, CrudFormView):
 
     def save(self, form):
         connection = services.connection_create(
-            owner=self.request.user, token=form.cleaned_data["token"], **_connection_fields(form)
+            owner=self.request.user, token=form.cleaned_data.get("token", ""), **_connection_fields(form)
         )
         self.request.session[selectors.SESSION_KEY] = connection.pk
         return connection
 
     def success_text(self, form, connection) -> str:
+        accepted = (f"gave the OAuth client a token (scopes granted: {connection.oauth_scopes_granted or 'none'})"
+                    if connection.uses_oauth else "accepted the token")
         return (
-            f"Connection “{connection.name}” saved: Qualtrics accepted the token "
+            f"Connection “{connection.name}” saved: Qualtrics {accepted} "
             f"(brand {connection.brand_id or '?'}, user {connection.qualtrics_user_name or '?'})."
         )
 
@@ -235,7 +240,7 @@ class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView
         return services.connection_update(
             connection=self.connection,
             actor=self.request.user,
-            token=form.cleaned_data["token"],
+            token=form.cleaned_data.get("token", ""),
             confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
             confirm_user_change=form.cleaned_data.get("confirm_user_change", False),
             **_connection_fields(form),
@@ -281,8 +286,11 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
     def initial_from(self, connection) -> dict:
         return {"expires_on": connection.expires_on}
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "oauth": self.connection.uses_oauth}
+
     def form_title(self) -> str:
-        return f"Rotate the token of “{self.connection.name}”"
+        return f"Rotate {self.connection.secret_noun} of “{self.connection.name}”"
 
     def save(self, form):
         return services.connection_rotate(
@@ -291,10 +299,15 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
             token=form.cleaned_data["token"],
             confirm_brand_change=form.cleaned_data["confirm_brand_change"],
             confirm_user_change=form.cleaned_data["confirm_user_change"],
-            expires_on=form.cleaned_data["expires_on"],
+            expires_on=form.cleaned_data["expires_on"] if "expires_on" in form.fields else ...,
         )
 
     def success_text(self, form, connection) -> str:
+        if connection.uses_oauth:
+            return (
+                f"Secret of the OAuth client of “{connection.name}” replaced (scopes granted: "
+                f"{connection.oauth_scopes_granted or 'none'}). Work already under way continues with it."
+            )
         return (
             f"Token of “{connection.name}” replaced ({connection.token_mask}). Work already under way "
             "continues with the new token."
