@@ -15,7 +15,7 @@ from web import background
 from web.per_process import PerProcess
 
 from .audit import QualtricsCallAuditor
-from .bearer_tokens import OAuthClient, bearer_token
+from .bearer_tokens import OAuthClient, bearer_token, bearer_token_forget
 from .crypto import decrypt_token
 from .models import Connection
 from .rate_store import rate_counters
@@ -148,6 +148,13 @@ def connection_oauth_client(connection: Connection) -> OAuthClient:
         secret=decrypt_token(connection.oauth_secret_encrypted),
         scopes=tuple(connection.scopes_requested),
     )
+
+
+def connection_oauth_token_forget(connection: Connection) -> None:
+    """Make the next call of an OAuth connection fetch a new bearer token (a test learns the scopes a brand
+    administrator granted since)."""
+    if connection.uses_oauth:
+        bearer_token_forget(connection_oauth_client(connection))
 
 
 def _client_refused(connection: Connection) -> None:

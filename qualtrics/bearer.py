@@ -18,6 +18,7 @@ from .errors import (
     MissingScopeError,
     PermissionDeniedError,
     QualtricsError,
+    UnsafeRequestError,
 )
 from .tokens import mask_token
 
@@ -45,6 +46,13 @@ class BearerAuthMixin:
         for token in (self._token, *self._spent_tokens):
             text = text.replace(token, mask_token(token))
         return text
+
+    def _refuse_bearer_for_event(self, auth: str) -> None:
+        """Workflow JSON events take an API token (or none), never OAuth (docs/qualtrics-api.md#workflow-events):
+        a bearer token refused there must not read as the connection's client being refused."""
+        if self.bearer is not None and auth != "none":
+            raise UnsafeRequestError("Workflow events accept an API token, not an OAuth client: set the trigger to "
+                                     "no authentication, or use a connection made with an API token")
 
     def _authorised(self, send_once: Callable[[int], Any], attempt: int) -> Any:
         """Send; after a 401 on a bearer token (expired or revoked early), once more with a fresh token.

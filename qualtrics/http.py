@@ -308,6 +308,7 @@ class BaseClient(BearerAuthMixin):
         100 KB (docs/qualtrics-api.md#workflow-events). It takes a slot of the brand's rate budget like
         any other call.
         """
+        self._refuse_bearer_for_event(auth)
         event = paths.event_url(url, api_base_url=self.base_url)
         if len(body) > MAX_EVENT_BYTES:
             raise UnsafeRequestError(

@@ -14,6 +14,7 @@ from qualtrics import (
     MissingScopeError,
     PermissionDeniedError,
     QualtricsClient,
+    UnsafeRequestError,
 )
 from qualtrics.oauth import request_access_token, token_url
 from qualtrics.scopes import needed_scope, scope_missing_for_call
@@ -126,3 +127,12 @@ def test_the_scope_of_a_call_is_read_from_its_route():
     assert scope_missing_for_call(["manage:users"], "PUT", "/users/UR_1") == ""
     assert scope_missing_for_call(["read:users"], "PUT", "/users/UR_1") == "write:users"
     assert scope_missing_for_call(["manage:all"], "GET", "/somethingnew") == ""
+
+
+def test_a_workflow_event_never_carries_a_bearer_token(transport):
+    url = ("https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId="
+           "11111111-1111-1111-1111-111111111111")
+    with make_client(transport, bearer=Bearer()) as client, pytest.raises(UnsafeRequestError) as refused:
+        client.workflows.send_event(url, {"a": 1}, auth="token")
+    assert "not an OAuth client" in str(refused.value)
+    assert transport.sent == []
