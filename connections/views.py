@@ -270,7 +270,8 @@ def connection_test(request, connection_id):
     if result.ok:
         messages.success(
             request,
-            f"Qualtrics accepted the token: brand {connection.brand_id}, user {connection.qualtrics_user_name}.",
+            f"Qualtrics {'gave the OAuth client a token' if connection.uses_oauth else 'accepted the token'}: "
+            f"brand {connection.brand_id}, user {connection.qualtrics_user_name}.",
         )
     else:
         messages.error(request, error_text(result.error))

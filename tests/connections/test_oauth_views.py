@@ -155,3 +155,23 @@ def regenerate_secret(sandbox, client_id) -> str:
     with sandbox.state.lock:
         sandbox.state.oauth.clients[client_id].secret = fresh
     return fresh
+
+
+class TestTest:
+    def test_a_test_fetches_a_new_token_and_learns_the_scopes_granted_since(self, login, oauth_personas, hx):
+        p, connection = oauth_personas
+        Connection.objects.filter(pk=connection.pk).update(oauth_scopes_granted="read:users")
+        client = login(p.viewer)
+        test = reverse("connections:connection_test", args=[connection.pk])
+        first = client.post(test, **hx)
+        assert "Qualtrics gave the OAuth client a token" in text_of(first)
+        assert "Scopes granted: manage:all" in text_of(first)
+        assert Connection.objects.get(pk=connection.pk).scopes_granted == ["manage:all"]
+        client.post(test, **hx)
+        assert token_requests(p.sandbox) == 2  # each test asks anew
+
+    def test_the_create_form_answers_htmx_with_a_redirect(self, login, portal_sandbox, hx):
+        sandbox, _connection, owner = portal_sandbox
+        client_id, secret = new_client(sandbox, ["read:users"])
+        response = login(owner).post(reverse(CREATE), form(sandbox, client_id, secret, scopes="read:users"), **hx)
+        assert response["HX-Redirect"] == Connection.objects.get(name="Acme OAuth").get_absolute_url()
