@@ -204,13 +204,17 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
         # A new connection needs a token, unless it signs in with an OAuth client instead.
         self.token_required = creating and not self.wants_oauth
         if not creating:  # the kind is chosen once; an OAuth client's secret is rotated, its ID kept
-            for name in ("auth_kind", *self.OAUTH_FIELDS):
+            for name in ("auth_kind", "client_id", "client_secret"):
                 del self.fields[name]
             if self.instance.uses_oauth:
                 self.pending = None  # no token to keep between submits
                 del self.fields["token"]
+                self.initial["scopes"] = self.instance.oauth_scopes_requested
+                self.fields["scopes"].marked_required = True
+                self.fields["scopes"].help_text += " A change is asked of Qualtrics before it is saved."
                 self.fields["qualtrics_username"].help_text = "Not used: workflow triggers need an API token."
                 return
+            del self.fields["scopes"]
         self.setup_token(saved_mask=self.instance.token_mask if self.instance.pk else "", pending=pending)
         # Blank may be allowed (a token kept from a failed submit), but a new connection needs one.
         self.fields["token"].marked_required = creating
@@ -262,6 +266,8 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
         fields = {name: data[name] for name in self.Meta.fields if name != "token"}
         if self.wants_oauth:
             fields.update(auth_kind=AuthKind.OAUTH, **{name: data[name] for name in self.OAUTH_FIELDS})
+        elif self.instance.pk and self.instance.uses_oauth:
+            fields["oauth_scopes_requested"] = data["scopes"]
         return fields
 
 

@@ -60,7 +60,8 @@ def explain(error: Exception) -> dict:
         title, hint = error.title, error.hint
     elif isinstance(error, q.MissingScopeError):
         title = f"This connection's OAuth client has no {error.scope} scope: a brand admin can add it in Qualtrics"
-        hint = "Then test the connection on its page, so the portal learns the scopes it was granted."
+        hint = ("Then a manager of the connection adds it to the scopes it asks for (Edit on the connection's "
+                "page), and the portal asks Qualtrics for it.")
     elif isinstance(error, q.ClientRefusedError):
         title, hint = "Qualtrics no longer accepts this connection's OAuth client", (
             "The client was revoked or its secret regenerated. A manager of the connection can rotate the secret."

@@ -36,6 +36,7 @@ EDITABLE_FIELDS = (
     "notify_days_before",
     "notify_emails",
     "enabled",
+    "oauth_scopes_requested",  # an OAuth connection's only: asked for anew (a token request) when changed
 )
 
 
@@ -168,7 +169,9 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
     who = None
     if connection.uses_oauth and token:
         raise ValidationError({"token": "This connection signs in with an OAuth client: rotate its secret instead."})
-    if connection.uses_oauth and "datacenter" in changed:
+    if not connection.uses_oauth and "oauth_scopes_requested" in changed:
+        raise ValidationError({"scopes": "Only a connection made with an OAuth client asks for scopes."})
+    if connection.uses_oauth and ("datacenter" in changed or "oauth_scopes_requested" in changed):
         oauth = OAuthClient(datacenter=connection.datacenter, client_id=connection.oauth_client_id,
                             secret=decrypt_token(connection.oauth_secret_encrypted),
                             scopes=tuple(connection.scopes_requested))

@@ -118,9 +118,11 @@ class TestPageAndRotation:
         edit = reverse("connections:connection_edit", args=[connection.pk])
         client = login(p.manager)
         assert "rotate its secret from the connection's page" in main_text(client.get(edit))
-        data = {"name": "Renamed", "datacenter": connection.datacenter, "notify_days_before": 14, "enabled": "on"}
+        data = {"name": "Renamed", "datacenter": connection.datacenter, "notify_days_before": 14, "enabled": "on",
+                "scopes": "manage:all"}
         assert client.post(edit, data).status_code == 302
         saved = Connection.objects.get(pk=connection.pk)
+        assert token_requests(p.sandbox) == 0  # nothing of Qualtrics changed: nothing asked
         assert saved.name == "Renamed" and saved.uses_oauth and saved.oauth_client_id == connection.oauth_client_id
 
     def test_rotating_the_secret_checks_the_new_one_before_switching(self, login, oauth_personas, hx):
@@ -175,3 +177,29 @@ class TestTest:
         client_id, secret = new_client(sandbox, ["read:users"])
         response = login(owner).post(reverse(CREATE), form(sandbox, client_id, secret, scopes="read:users"), **hx)
         assert response["HX-Redirect"] == Connection.objects.get(name="Acme OAuth").get_absolute_url()
+
+
+class TestScopesChange:
+    def test_a_manager_asks_for_another_scope_and_qualtrics_is_asked_first(self, login, portal_sandbox, hx):
+        from tests.factories import make_oauth_connection
+
+        sandbox, _connection, owner = portal_sandbox
+        client_id, secret = new_client(sandbox, ["read:users", "read:groups"])
+        connection = make_oauth_connection(owner, client_id=client_id, secret=secret, scopes="read:users",
+                                           datacenter=sandbox.brand("acme")["datacenter"])
+        edit = reverse("connections:connection_edit", args=[connection.pk])
+        client = login(owner)
+        data = {"name": connection.name, "datacenter": connection.datacenter, "notify_days_before": 14,
+                "enabled": "on", "scopes": "read:users write:groups"}
+        refused = client.post(edit, data, **hx)
+        assert "The OAuth client may not be granted these scopes" in text_of(refused)
+        assert Connection.objects.get(pk=connection.pk).scopes_requested == ["read:users"]
+
+        assert client.post(edit, {**data, "scopes": "read:users, read:groups"}).status_code == 302
+        saved = Connection.objects.get(pk=connection.pk)
+        assert saved.scopes_requested == ["read:users", "read:groups"]
+        assert saved.scopes_granted == ["read:groups", "read:users"]
+        event = AuditEvent.objects.filter(connection=connection, action="connection.update").first()
+        assert "oauth_scopes_requested: read:users → read:users read:groups" in event.detail
+        groups = client.get(reverse("brandadmin:group_list", kwargs={"connection_id": connection.pk}))
+        assert "has no read:groups scope" not in text_of(groups)
