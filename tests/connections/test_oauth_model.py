@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.urls import reverse
@@ -78,3 +80,20 @@ def test_a_new_encryption_key_reencrypts_the_secret(settings, oauth_connection, 
     saved = Connection.objects.get(pk=oauth_connection.pk)
     assert decrypt_token(saved.oauth_secret_encrypted) == secret
     assert saved.token_encrypted == ""
+
+
+def test_the_demo_adds_an_oauth_connection_of_the_first_brand(sandbox, settings):
+    from django.core.management import call_command
+
+    from tests.fixtures.secrets import register_token
+
+    settings.QUALTRICS_API_BASE_URL = sandbox.base_url_template
+    for brand in sandbox.info()["brands"]:
+        for row in (*brand["tokens"], *brand["oauthClients"]):
+            register_token(row.get("token") or row.get("clientSecret"))
+    call_command("demo_setup", sandbox=sandbox.root_url, password=random_token(), stdout=io.StringIO())
+    call_command("demo_setup", sandbox=sandbox.root_url, password=random_token(), stdout=io.StringIO())  # again
+    oauth = Connection.objects.get(auth_kind=AuthKind.OAUTH)
+    assert oauth.name == "Acme (OAuth)" and oauth.last_check_ok and oauth.brand_id == "acme"
+    assert oauth.lacks_scope("users", write=True) == "write:users" and not oauth.lacks_scope("surveys", write=True)
+    assert Connection.objects.filter(auth_kind=AuthKind.API_TOKEN).count() == len(sandbox.info()["brands"])
