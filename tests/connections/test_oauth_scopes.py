@@ -87,3 +87,13 @@ def test_a_token_connection_marks_nothing(login, portal_sandbox):
     _sandbox, connection, owner = portal_sandbox
     body = login(owner).get(connection.get_absolute_url()).content.decode()
     assert "data-missing-scope" not in body
+
+
+def test_a_users_and_groups_write_names_its_missing_scope_on_the_form(login, portal_sandbox):
+    sandbox, connection, owner = scoped(portal_sandbox, "read:users read:groups")
+    acme = sandbox.brand("acme")
+    url = reverse("brandadmin:group_create", kwargs={"connection_id": connection.pk})
+    client = login(owner)
+    assert client.get(url).status_code == 200  # reading the groups' types needs read:groups only
+    response = client.post(url, {"name": "Pilots", "group_type": next(iter(acme["groupTypes"]))})
+    assert says_missing(response, "write:groups"), text_of(response)[:800]
