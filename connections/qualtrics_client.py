@@ -3,6 +3,7 @@ decrypted for use, and where OAuth bearer tokens are fetched (and shared through
 
 from __future__ import annotations
 
+import logging
 from http.cookiejar import DefaultCookiePolicy
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from .bearer_tokens import OAuthClient, bearer_token, bearer_token_forget
 from .crypto import decrypt_token
 from .models import Connection
 from .rate_store import rate_counters
+
+logger = logging.getLogger(__name__)
 
 
 class _LeavingAdapter(HTTPAdapter):
@@ -162,4 +165,9 @@ def _client_refused(connection: Connection) -> None:
     rejected API token (its scheduled sends are then held)."""
     from .services import connection_mark_token_rejected
 
-    connection_mark_token_rejected(connection=connection)
+    try:
+        connection_mark_token_rejected(connection=connection)
+    except background.DatabaseFromBackground:
+        # A page's background read has no database: the refusal still reaches the page, and the next call
+        # made by a request or a task (or the daily check) marks the connection.
+        logger.info("OAuth client of connection %s refused during a background read", connection.pk)

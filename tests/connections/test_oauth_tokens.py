@@ -95,6 +95,20 @@ def test_a_revoked_client_marks_the_connection_and_alerts_its_managers_once(oaut
     assert Connection.objects.get(pk=connection.pk).last_check_ok is False
 
 
+def test_a_refusal_met_in_a_background_read_is_still_a_refused_client(oauth, control_revoke):
+    from web import background
+
+    sandbox, connection = oauth
+    control_revoke(sandbox.oauth_client()[0])
+    future = background.start(lambda: connection_client(connection).users.list())
+    with pytest.raises(ClientRefusedError):
+        future.result(30)
+    assert not Connection.objects.get(pk=connection.pk).token_rejected  # marked by the next foreground call
+    with pytest.raises(ClientRefusedError):
+        connection_client(connection)
+    assert Connection.objects.get(pk=connection.pk).token_rejected
+
+
 @pytest.fixture
 def control_revoke(sandbox):
     import requests
