@@ -19,6 +19,7 @@ from ..audit import audit_record
 from ..bearer_tokens import OAuthClient
 from ..crypto import decrypt_token
 from ..models import AuthKind, Connection
+from ..qualtrics_client import connection_oauth_client
 from ..signals import Dependents, answers, connection_deleting
 from ..validators import validate_token_shape
 from .validation import check_name_free, ensure_same_brand, ensure_same_user, validate_connection
@@ -172,10 +173,8 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
     if not connection.uses_oauth and "oauth_scopes_requested" in changed:
         raise ValidationError({"scopes": "Only a connection made with an OAuth client asks for scopes."})
     if connection.uses_oauth and ("datacenter" in changed or "oauth_scopes_requested" in changed):
-        oauth = OAuthClient(datacenter=connection.datacenter, client_id=connection.oauth_client_id,
-                            secret=decrypt_token(connection.oauth_secret_encrypted),
-                            scopes=tuple(connection.scopes_requested))
-        who = whoami_for_oauth(oauth=oauth, retry=retry)
+        # The saved client with the datacenter and scopes as changed (not saved yet).
+        who = whoami_for_oauth(oauth=connection_oauth_client(connection), retry=retry)
         ensure_same_brand(connection, who, confirm_brand_change)
     elif token or "datacenter" in changed:
         check_token = token or decrypt_token(connection.token_encrypted)

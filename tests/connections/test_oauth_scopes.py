@@ -97,3 +97,17 @@ def test_a_users_and_groups_write_names_its_missing_scope_on_the_form(login, por
     assert client.get(url).status_code == 200  # reading the groups' types needs read:groups only
     response = client.post(url, {"name": "Pilots", "group_type": next(iter(acme["groupTypes"]))})
     assert says_missing(response, "write:groups"), text_of(response)[:800]
+
+
+def test_a_scope_the_client_lost_is_explained_on_every_screen(login, portal_sandbox):
+    from tests.factories import make_oauth_connection
+
+    from .test_oauth_views import new_client
+
+    sandbox, _connection, owner = portal_sandbox
+    client_id, secret = new_client(sandbox, ["read:users"])
+    connection = make_oauth_connection(owner, client_id=client_id, secret=secret, scopes="read:users write:users",
+                                       datacenter=sandbox.brand("acme")["datacenter"])
+    response = login(owner).get(reverse("brandadmin:user_list", kwargs={"connection_id": connection.pk}))
+    assert ("Qualtrics does not give this connection's OAuth client the scopes it asks for (write:users)"
+            in text_of(response)), text_of(response)[:800]
