@@ -105,7 +105,7 @@ class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetai
             recipients=services.alert_recipients(connection) if is_manager else [],
             dependents=[work for work in selectors.dependents_of(connection) if work.items],
             sections=[
-                {"label": s.label,
+                {"label": s.label, "missing_scope": s.missing_scope(connection),
                  "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={s.name}"}
                 for s in sections_for(self.request.user, connection, self.role)
                 if s.name != "audit"  # the audit trail has its own button (managers only)
