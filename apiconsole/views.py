@@ -181,7 +181,7 @@ def _answer(request, answer: Exchange, sent) -> dict:
         "next": following,
         "next_refused": following_refused,
         "curl": curl_command(base_url=base_url, method=sent.method, path=sent.path, query=sent.query,
-                             headers=sent.headers, body=sent.body),
+                             headers=sent.headers, body=sent.body, bearer=request.connection.uses_oauth),
     }
 
 

@@ -82,16 +82,13 @@ class ConnectionAdminForm(forms.ModelForm):
 
     def clean_new_token(self):
         token = self.cleaned_data.get("new_token") or ""
+        if token and self.instance.uses_oauth:
+            raise forms.ValidationError(
+                "This connection signs in with an OAuth client: rotate its secret on the connection's page."
+            )
         if token:
             validate_token_shape(token)
         return token
-
-    def _post_clean(self):
-        # token_encrypted is filled in by the service on save; validate everything else now.
-        if not self.instance.token_encrypted:
-            self.instance.token_encrypted = "-"
-            self.instance.token_last4 = "----"
-        super()._post_clean()
 
 
 class ConnectionShareInline(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.TabularInline):
@@ -117,6 +114,8 @@ LEARNED_FIELDS = (
     "created_at",
     "updated_at",
 )
+# An OAuth connection's client, shown and never edited here; its secret is not shown at all, not even in part.
+OAUTH_FIELDS = ("auth_kind", "oauth_client_id", "oauth_scopes_requested", "oauth_scopes_granted")
 
 
 @admin.register(Connection)
@@ -137,10 +136,13 @@ class ConnectionAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.Model
     list_filter = ("enabled", "datacenter", "last_check_ok")
     search_fields = ("name", "brand_id", "owner__username", "qualtrics_user_name")
     autocomplete_fields = ("owner",)
-    readonly_fields = ("token_masked", *LEARNED_FIELDS)
+    readonly_fields = ("token_masked", *OAUTH_FIELDS, *LEARNED_FIELDS)
     fieldsets = (
         (None, {"fields": ("owner", "name", "description", "enabled")}),
-        ("Qualtrics credentials", {"fields": ("datacenter", "new_token", "token_masked", "qualtrics_username")}),
+        (
+            "Qualtrics credentials",
+            {"fields": ("datacenter", "new_token", "token_masked", *OAUTH_FIELDS, "qualtrics_username")},
+        ),
         ("Expiration and alerts", {"fields": ("expires_on", "notify_days_before", "notify_emails")}),
         (
             "Learned from Qualtrics",
@@ -148,8 +150,10 @@ class ConnectionAdmin(SafeAutocompleteMixin, GrantsAccessAdminMixin, admin.Model
         ),
     )
 
-    @admin.display(description="saved token")
+    @admin.display(description="saved credentials")
     def token_masked(self, obj):
+        if obj.uses_oauth:
+            return f"OAuth client {obj.oauth_client_id}"
         return obj.token_mask or "—"
 
     def save_model(self, request, obj, form, change):

@@ -20,13 +20,23 @@ class Section:
     label: str
     url_name: str  # takes connection_id
     role: Role = Role.VIEWER
+    # The OAuth scope families its first screen reads (an OAuth connection lacking one is marked).
+    scope_families: tuple[str, ...] = ()
+
+    def missing_scope(self, connection) -> str:
+        """The first read scope this section needs that an OAuth connection was not granted ("" if none)."""
+        for family in self.scope_families:
+            lacking = connection.lacks_scope(family)
+            if lacking:
+                return lacking
+        return ""
 
 
 SECTIONS = (
-    Section("directory", "Directory", "contacts:home"),
-    Section("surveys", "Surveys", "surveys:survey_list"),
-    Section("brandadmin", "Users & Groups", "brandadmin:user_list"),
-    Section("distributions", "Distributions", "distributions:distribution_list"),
+    Section("directory", "Directory", "contacts:home", scope_families=("directories",)),
+    Section("surveys", "Surveys", "surveys:survey_list", scope_families=("surveys",)),
+    Section("brandadmin", "Users & Groups", "brandadmin:user_list", scope_families=("users", "groups")),
+    Section("distributions", "Distributions", "distributions:distribution_list", scope_families=("distributions",)),
     Section("workflows", "Workflows", "workflows:trigger_list", Role.OPERATOR),
     Section("console", "API console", "apiconsole:console", Role.OPERATOR),
     Section("gateway", "API keys", "gateway:key_list", Role.MANAGER),
@@ -98,7 +108,8 @@ def layout(request):
         url = section_url(item.name, current.pk) if current else None
         if url is None:
             url = reverse("connections:connection_list") + f"?section={item.name}"
-        links.append({"section": item.name, "label": item.label, "url": url})
+        missing = item.missing_scope(current) if current is not None else ""
+        links.append({"section": item.name, "label": item.label, "url": url, "missing_scope": missing})
     switcher, switcher_searches = switcher_connections_for(request)
     banners = _expiry_banners(request, on_dashboard=not namespace and url_name == "dashboard")
     return {

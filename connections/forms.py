@@ -13,8 +13,8 @@ from qualtrics import TOKEN_MASK
 from web.forms import DateInput, PortalForm, PortalModelForm
 
 from .crypto import TokenDecryptionError, decrypt_token, encrypt_token
-from .models import AuditEvent, Connection, Role
-from .validators import KNOWN_DATACENTERS, validate_datacenter, validate_token_shape
+from .models import AuditEvent, AuthKind, Connection, Role
+from .validators import KNOWN_DATACENTERS, validate_client_secret, validate_datacenter, validate_token_shape
 
 PENDING_TOKEN_PREFIX = "connections.pending_token"
 
@@ -77,6 +77,7 @@ class TokenFormMixin:
     """The token field: blank keeps what is saved (or what was typed before a failed submit)."""
 
     token_required = False
+    validate_credential = staticmethod(validate_token_shape)
 
     def setup_token(self, *, saved_mask: str = "", pending: PendingToken | None = None):
         self.pending = pending
@@ -105,7 +106,7 @@ class TokenFormMixin:
             if self.token_required:
                 raise ValidationError("Paste the API token of the Qualtrics user this connection acts as.")
             return ""
-        validate_token_shape(token)
+        self.validate_credential(token)
         return token
 
     def keep_pending_token(self) -> None:
@@ -129,13 +130,38 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
         help_text="The subdomain of your Qualtrics account, e.g. iad1 for iad1.qualtrics.com "
         "(Account settings → Qualtrics IDs).",
     )
+    auth_kind = forms.ChoiceField(
+        label="Sign in to Qualtrics with", initial=AuthKind.API_TOKEN, required=False, widget=forms.RadioSelect,
+        choices=[(AuthKind.API_TOKEN, "A Qualtrics user's token"), (AuthKind.OAUTH, "An OAuth client")],
+        help_text="An OAuth client (created by a brand administrator, with chosen scopes) acts as no one's "
+        "personal token, can be limited to what the portal needs, and is revoked without touching a login.",
+    )
     token = forms.CharField(label="API token", required=False, widget=TokenInput())
+    client_id = forms.CharField(
+        label="OAuth client ID", required=False, max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}),
+        help_text="Account settings → Qualtrics IDs → OAuth clients (a brand administrator creates them).",
+    )
+    client_secret = forms.CharField(
+        label="Client secret", required=False, widget=TokenInput(),
+        help_text="Shown once by Qualtrics when the client is created. Stored encrypted and never shown again.",
+    )
+    scopes = forms.CharField(
+        label="Scopes to ask for", required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "class": "mono",
+                                      "placeholder": "read:users read:directories write:mailing_lists"}),
+        help_text="Separated by spaces: read:, write: or manage: with users, groups, directories, "
+        "directory_contacts, mailing_lists, distributions, libraries, surveys, survey_responses… "
+        "(manage:all for everything). Screens needing a scope the client lacks say so.",
+    )
     confirm_brand_change = forms.BooleanField(
         label="Use the other brand", required=False, widget=forms.HiddenInput()
     )
     confirm_user_change = forms.BooleanField(
         label="Use this token's user", required=False, widget=forms.HiddenInput()
     )
+
+    OAUTH_FIELDS = ("client_id", "client_secret", "scopes")
 
     class Meta:
         model = Connection
@@ -175,10 +201,42 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
 
     def __init__(self, *args, pending: PendingToken | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.token_required = self.instance.pk is None
+        creating = self.instance.pk is None
+        # A new connection needs a token, unless it signs in with an OAuth client instead.
+        self.token_required = creating and not self.wants_oauth
+        if not creating:  # the kind is chosen once; an OAuth client's secret is rotated, its ID kept
+            for name in ("auth_kind", "client_id", "client_secret"):
+                del self.fields[name]
+            if self.instance.uses_oauth:
+                self.pending = None  # no token to keep between submits
+                del self.fields["token"]
+                self.initial["scopes"] = self.instance.oauth_scopes_requested
+                self.fields["scopes"].marked_required = True
+                self.fields["scopes"].help_text += " A change is asked of Qualtrics before it is saved."
+                self.fields["qualtrics_username"].help_text = "Not used: workflow triggers need an API token."
+                return
+            del self.fields["scopes"]
         self.setup_token(saved_mask=self.instance.token_mask if self.instance.pk else "", pending=pending)
         # Blank may be allowed (a token kept from a failed submit), but a new connection needs one.
-        self.fields["token"].marked_required = self.token_required
+        self.fields["token"].marked_required = creating
+        for name in self.OAUTH_FIELDS:
+            if name in self.fields:
+                self.fields[name].marked_required = True
+
+    def clean_token(self):
+        return "" if self.wants_oauth else super().clean_token()
+
+    @property
+    def wants_oauth(self) -> bool:
+        return "auth_kind" in self.fields and self.data.get("auth_kind") == AuthKind.OAUTH
+
+    def clean(self):
+        data = super().clean()
+        if self.wants_oauth:
+            for name in self.OAUTH_FIELDS:
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, "Required for an OAuth client connection.")
+        return data
 
     def clean_datacenter(self):
         value = (self.cleaned_data.get("datacenter") or "").strip().lower()
@@ -206,7 +264,12 @@ class ConnectionForm(TokenFormMixin, PortalModelForm):
 
     def service_fields(self) -> dict:
         data = self.cleaned_data
-        return {name: data[name] for name in self.Meta.fields if name != "token"}
+        fields = {name: data[name] for name in self.Meta.fields if name != "token"}
+        if self.wants_oauth:
+            fields.update(auth_kind=AuthKind.OAUTH, **{name: data[name] for name in self.OAUTH_FIELDS})
+        elif self.instance.pk and self.instance.uses_oauth:
+            fields["oauth_scopes_requested"] = data["scopes"]
+        return fields
 
 
 class RotateForm(TokenFormMixin, PortalForm):
@@ -225,10 +288,19 @@ class RotateForm(TokenFormMixin, PortalForm):
     )
     token_required = True
 
-    def __init__(self, *args, pending: PendingToken | None = None, **kwargs):
+    def __init__(self, *args, pending: PendingToken | None = None, oauth: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if oauth:  # an OAuth client's connection rotates its client's secret the same way
+            self.validate_credential = validate_client_secret
+            self.fields["token"].label = "New client secret"
+            del self.fields["expires_on"]  # a client's secret does not expire on a date the portal knows
         self.setup_token(pending=pending)
         self.fields["token"].marked_required = True
+        if oauth:
+            self.fields["token"].help_text = (
+                "Generate it on the OAuth client in Qualtrics. It is stored encrypted and never shown again."
+            )
+            self._bound_fields_cache.pop("token", None)
 
     ask_brand_confirmation = ConnectionForm.ask_brand_confirmation
     ask_user_confirmation = ConnectionForm.ask_user_confirmation

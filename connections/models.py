@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qualtrics import TOKEN_MASK
+from qualtrics.scopes import missing_scope
 
 from .crypto import encrypt_token
 from .validators import validate_datacenter
@@ -27,15 +28,30 @@ class Role(models.IntegerChoices):
     MANAGER = 30, "Manager"
 
 
+class AuthKind(models.TextChoices):
+    API_TOKEN = "token", "API token"
+    OAUTH = "oauth", "OAuth client"
+
+
 class Connection(models.Model):
-    """A named, shareable connection to one Qualtrics brand through one user's API token."""
+    """A named, shareable connection to one Qualtrics brand through one user's API token, or through an
+    OAuth client (client credentials) whose short-lived bearer tokens live only in the shared cache."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="connections")
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     datacenter = models.CharField(max_length=10, validators=[validate_datacenter])
-    token_encrypted = models.TextField(editable=False)
-    token_last4 = models.CharField(max_length=4, editable=False)
+    auth_kind = models.CharField("authentication", max_length=10, choices=AuthKind.choices,
+                                 default=AuthKind.API_TOKEN)
+    # API token connections: the token, encrypted; OAuth connections leave both empty.
+    token_encrypted = models.TextField(editable=False, blank=True)
+    token_last4 = models.CharField(max_length=4, editable=False, blank=True)
+    # OAuth client connections: the client ID (not a secret), its secret encrypted like a token and never
+    # shown in any part, the scopes asked for and those Qualtrics granted (space-separated, as OAuth has them).
+    oauth_client_id = models.CharField("OAuth client ID", max_length=100, blank=True)
+    oauth_secret_encrypted = models.TextField(editable=False, blank=True)
+    oauth_scopes_requested = models.TextField("scopes asked for", blank=True)
+    oauth_scopes_granted = models.TextField("scopes granted", blank=True, editable=False)
     qualtrics_username = models.CharField(
         "Qualtrics username", max_length=200, blank=True, help_text="Used for workflow (JSON event) triggers."
     )
@@ -81,8 +97,8 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def __repr__(self) -> str:  # never include the token
-        return f"<Connection {self.pk} {self.name!r} {self.datacenter} …{self.token_last4}>"
+    def __repr__(self) -> str:  # never include the token or the client secret
+        return f"<Connection {self.pk} {self.name!r} {self.datacenter} {self.credential_label}>"
 
     def get_absolute_url(self) -> str:
         return reverse("connections:connection_detail", args=[self.pk])
@@ -95,6 +111,53 @@ class Connection(models.Model):
         """Keep `token` encrypted (not saved yet); only its last four characters stay readable."""
         self.token_encrypted = encrypt_token(token)
         self.token_last4 = token[-4:]
+
+    @property
+    def uses_oauth(self) -> bool:
+        return self.auth_kind == AuthKind.OAUTH
+
+    @property
+    def credential_label(self) -> str:
+        """How the credentials are named in messages and the audit: the token's mask, or the client's ID
+        (an OAuth secret shows nothing of itself, not even its end)."""
+        return f"OAuth client {self.oauth_client_id}" if self.uses_oauth else f"token {self.token_mask}"
+
+    @property
+    def credential_noun(self) -> str:
+        return "OAuth client" if self.uses_oauth else "API token"
+
+    @property
+    def secret_noun(self) -> str:
+        """What a manager rotates: "the token", or "the client's secret"."""
+        return "the client's secret" if self.uses_oauth else "the token"
+
+    def set_oauth_client(self, client_id: str, secret: str) -> None:
+        """Keep the client's secret encrypted (not saved yet), exactly as a token is."""
+        self.auth_kind = AuthKind.OAUTH
+        self.oauth_client_id = client_id
+        self.oauth_secret_encrypted = encrypt_token(secret)
+        self.token_encrypted = ""
+        self.token_last4 = ""
+
+    @property
+    def ciphertext_field(self) -> str:
+        """The field holding this connection's encrypted credential (the token, or the client's secret)."""
+        return "oauth_secret_encrypted" if self.uses_oauth else "token_encrypted"
+
+    @property
+    def scopes_requested(self) -> list[str]:
+        return self.oauth_scopes_requested.split()
+
+    @property
+    def scopes_granted(self) -> list[str]:
+        return self.oauth_scopes_granted.split()
+
+    def lacks_scope(self, family: str, *, write: bool = False) -> str:
+        """The scope an OAuth connection would need for reading (or writing) `family` and was not
+        granted, or "" (always "" for a token connection, whose user's permissions decide)."""
+        if not self.uses_oauth:
+            return ""
+        return missing_scope(self.scopes_granted, family, write=write)
 
     def record_whoami(self, who: WhoAmI, *, at: datetime.datetime | None = None) -> list[str]:
         """Keep what Qualtrics said about the token's user when it accepted the token (not saved yet).
@@ -116,7 +179,11 @@ class Connection(models.Model):
         self.last_check_ok = True
         self.last_check_error = ""
         self.token_rejected_at = None
-        return [*facts, "last_checked_at", "last_check_ok", "last_check_error", "token_rejected_at"]
+        fields = [*facts, "last_checked_at", "last_check_ok", "last_check_error", "token_rejected_at"]
+        if self.uses_oauth and who.scopes:
+            self.oauth_scopes_granted = " ".join(who.scopes)
+            fields.append("oauth_scopes_granted")
+        return fields
 
     @property
     def is_brand_admin(self) -> bool:

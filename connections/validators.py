@@ -43,3 +43,41 @@ def validate_token_shape(value: str) -> None:
             "Account settings → Qualtrics IDs.",
             code="invalid_token",
         )
+
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+CLIENT_SECRET_RE = re.compile(r"^[A-Za-z0-9._~+/=-]{16,200}$")
+
+
+def validate_client_id(value: str) -> None:
+    if not CLIENT_ID_RE.fullmatch(value or ""):
+        raise ValidationError(
+            "An OAuth client ID is 8–100 letters, digits, dashes or underscores (Qualtrics' are 32). Copy it "
+            "from Account settings → Qualtrics IDs → OAuth clients.",
+            code="invalid_client_id",
+        )
+
+
+def validate_client_secret(value: str) -> None:
+    if not CLIENT_SECRET_RE.fullmatch(value or ""):
+        raise ValidationError(
+            "An OAuth client secret is 16–200 letters and digits, as Qualtrics showed it when the client was "
+            "created (it is shown once: a brand administrator can generate a new one).",
+            code="invalid_client_secret",
+        )
+
+
+def clean_scopes(value: str) -> str:
+    """Scopes as typed (spaces, commas or lines between them) to OAuth's space-separated form; refuses
+    anything not shaped like read:…, write:… or manage:…."""
+    from qualtrics.scopes import SCOPE_SHAPE
+
+    scopes = list(dict.fromkeys(s for s in re.split(r"[\s,;]+", value or "") if s))
+    bad = [s for s in scopes if not SCOPE_SHAPE.fullmatch(s)]
+    if bad or not scopes:
+        raise ValidationError(
+            "List the scopes to ask for, such as read:users write:mailing_lists (or manage:all)"
+            + (f"; not a scope: {', '.join(s[:40] for s in bad[:5])}." if bad else "."),
+            code="invalid_scopes",
+        )
+    return " ".join(scopes)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from accounts.services import notice_hide
-from qualtrics.errors import AuthenticationError
+from qualtrics.errors import AuthenticationError, InvalidScopeError
 from web.crud import CrudDeleteView, CrudDetailView, CrudFormView
 from web.csv import csv_response
 from web.errors import error_text, explain
@@ -107,7 +107,7 @@ class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetai
             recipients=services.alert_recipients(connection) if is_manager else [],
             dependents=[work for work in selectors.dependents_of(connection) if work.items],
             sections=[
-                {"label": s.label,
+                {"label": s.label, "missing_scope": s.missing_scope(connection),
                  "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={s.name}"}
                 for s in sections_for(self.request.user, connection, self.role)
                 if s.name != "audit"  # the audit trail has its own button (managers only)
@@ -174,8 +174,11 @@ class TokenFormScreenMixin(ConnectionScreenMixin):
             form.ask_user_confirmation()
             form.add_error(None, exc.message_dict["token"][0])
         elif isinstance(exc, AuthenticationError):
-            form.add_error("token", error_text(exc))
+            field = "client_secret" if "client_secret" in form.fields and form.wants_oauth else "token"
+            form.add_error(field, error_text(exc))
             form.forget_pending_token()  # Qualtrics refused it: not worth keeping
+        elif isinstance(exc, InvalidScopeError) and "scopes" in form.fields:
+            form.add_error("scopes", f"The OAuth client may not be granted these scopes. {error_text(exc)}")
         else:
             super().show_refusal(form, exc)
 
@@ -211,14 +214,16 @@ class ConnectionCreateView(TokenFormScreenMixin, CrudFormView):
 
     def save(self, form):
         connection = services.connection_create(
-            owner=self.request.user, token=form.cleaned_data["token"], **_connection_fields(form)
+            owner=self.request.user, token=form.cleaned_data.get("token", ""), **_connection_fields(form)
         )
         self.request.session[selectors.SESSION_KEY] = connection.pk
         return connection
 
     def success_text(self, form, connection) -> str:
+        accepted = (f"gave the OAuth client a token (scopes granted: {connection.oauth_scopes_granted or 'none'})"
+                    if connection.uses_oauth else "accepted the token")
         return (
-            f"Connection “{connection.name}” saved: Qualtrics accepted the token "
+            f"Connection “{connection.name}” saved: Qualtrics {accepted} "
             f"(brand {connection.brand_id or '?'}, user {connection.qualtrics_user_name or '?'})."
         )
 
@@ -247,7 +252,7 @@ class ConnectionEditView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormView
         return services.connection_update(
             connection=self.connection,
             actor=self.request.user,
-            token=form.cleaned_data["token"],
+            token=form.cleaned_data.get("token", ""),
             confirm_brand_change=form.cleaned_data.get("confirm_brand_change", False),
             confirm_user_change=form.cleaned_data.get("confirm_user_change", False),
             **_connection_fields(form),
@@ -297,7 +302,8 @@ def connection_test(request, connection_id):
     if result.ok:
         messages.success(
             request,
-            f"Qualtrics accepted the token: brand {connection.brand_id}, user {connection.qualtrics_user_name}.",
+            f"Qualtrics {'gave the OAuth client a token' if connection.uses_oauth else 'accepted the token'}: "
+            f"brand {connection.brand_id}, user {connection.qualtrics_user_name}.",
         )
     else:
         messages.error(request, error_text(result.error))
@@ -322,8 +328,11 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
             )
         return form
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "oauth": self.connection.uses_oauth}
+
     def form_title(self) -> str:
-        return f"Rotate the token of “{self.connection.name}”"
+        return f"Rotate {self.connection.secret_noun} of “{self.connection.name}”"
 
     def save(self, form):
         return services.connection_rotate(
@@ -332,10 +341,15 @@ class ConnectionRotateView(ConnectionViewMixin, TokenFormScreenMixin, CrudFormVi
             token=form.cleaned_data["token"],
             confirm_brand_change=form.cleaned_data["confirm_brand_change"],
             confirm_user_change=form.cleaned_data["confirm_user_change"],
-            expires_on=form.cleaned_data["expires_on"],
+            expires_on=form.cleaned_data["expires_on"] if "expires_on" in form.fields else ...,
         )
 
     def success_text(self, form, connection) -> str:
+        if connection.uses_oauth:
+            return (
+                f"Secret of the OAuth client of “{connection.name}” replaced (scopes granted: "
+                f"{connection.oauth_scopes_granted or 'none'}). Work already under way continues with it."
+            )
         return (
             f"Token of “{connection.name}” replaced ({connection.token_mask}). Work already under way "
             "continues with the new token."

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.core.cache import cache
 
 from connections.qualtrics_client import connection_client
-from qualtrics import NotFoundError, Page, PermissionDeniedError, QualtricsError
+from qualtrics import MissingScopeError, NotFoundError, Page, PermissionDeniedError, QualtricsError
+from web.errors import explain
 
 from . import validation as v
 from .models import ContactImport, ImportChunk, ImportRejection
@@ -226,9 +227,11 @@ def owner_choices(*, connection, actor) -> dict:
             result["groups"].append((item["id"], item.get("name") or item["id"]))
             if count >= OWNER_CHOICES_CAP:
                 break
-    except PermissionDeniedError:
+    except PermissionDeniedError as exc:
         result["error"] = ("This connection's Qualtrics user may not list the brand's users and groups; "
                            "enter the owner's ID (UR_… or GR_…) instead.")
+        if isinstance(exc, MissingScopeError):
+            result["error"] = f"{explain(exc)['title']}. Enter the owner's ID (UR_… or GR_…) meanwhile."
     except QualtricsError:
         return result | {"error": "Qualtrics did not list the brand's users and groups just now."}
     result["users"].sort(key=lambda p: p[1].lower())

@@ -4,14 +4,18 @@ Nothing here imports Django: settings reach the client as constructor arguments,
 budget is kept in whatever store the caller hands the ``RateLimiter`` (the portal gives it its cache).
 """
 
+from .bearer import Bearer
 from .bodies import ContactFilter, EmailHeader, MessageRef, Recipients, SurveyLink, format_datetime
 from .client import DEFAULT_BASE_URL_TEMPLATE, QualtricsClient
 from .errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExhaustedError,
+    ClientRefusedError,
     ConnectionFailedError,
     InvalidResponseError,
+    InvalidScopeError,
+    MissingScopeError,
     NotFoundError,
     PermissionDeniedError,
     QualtricsError,
@@ -24,10 +28,8 @@ from .exchange import Exchange
 from .http import (
     MAX_EVENT_BYTES,
     SMS_READ_TIMEOUT,
-    TOKEN_MASK,
     CallRecord,
     datacenter_from_notice,
-    mask_token,
     new_session,
 )
 from .paging import Page
@@ -42,6 +44,7 @@ from .ratelimit import (
 )
 from .relay import Relayed, SizedBody
 from .retry import RetryPolicy, parse_retry_after
+from .tokens import TOKEN_MASK, mask_token
 
 __all__ = [
     "DEFAULT_BASE_URL_TEMPLATE",
@@ -52,8 +55,10 @@ __all__ = [
     "AtomicCounters",
     "AuthenticationError",
     "BadRequestError",
+    "Bearer",
     "BudgetExhaustedError",
     "CallRecord",
+    "ClientRefusedError",
     "ConnectionFailedError",
     "ContactFilter",
     "CounterBackend",
@@ -61,7 +66,9 @@ __all__ = [
     "Exchange",
     "FallbackRateLimiter",
     "InvalidResponseError",
+    "InvalidScopeError",
     "MessageRef",
+    "MissingScopeError",
     "NotFoundError",
     "Page",
     "PermissionDeniedError",

@@ -92,6 +92,24 @@ class PermissionDeniedError(QualtricsError):
     default_message = "the token's user is not allowed to do this"
 
 
+class ClientRefusedError(AuthenticationError):
+    """Qualtrics' token endpoint refused the OAuth client (``invalid_client``): a wrong or revoked client ID or
+    secret, or a client whose owner was deactivated."""
+
+    default_message = "the OAuth client was not accepted"
+
+
+class MissingScopeError(PermissionDeniedError):
+    """An OAuth bearer token whose client was not granted the scope this call needs. ``scope`` names it
+    (``write:mailing_lists``)."""
+
+    default_message = "the OAuth client lacks the scope this call needs"
+
+    def __init__(self, message: str | None = None, *, scope: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.scope = scope
+
+
 class NotFoundError(QualtricsError):
     """Unknown route or unknown ID (404)."""
 
@@ -102,6 +120,17 @@ class BadRequestError(QualtricsError):
     """Qualtrics refused the request as invalid (400, 413, 422 and other 4xx)."""
 
     default_message = "the request was refused as invalid"
+
+
+class InvalidScopeError(BadRequestError):
+    """The token endpoint refused scopes the client was not created with (``invalid_scope``). ``scopes``
+    lists them when Qualtrics named them."""
+
+    default_message = "the OAuth client may not be granted these scopes"
+
+    def __init__(self, message: str | None = None, *, scopes: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.scopes = scopes
 
 
 class RateLimitedError(QualtricsError):

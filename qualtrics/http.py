@@ -1,7 +1,8 @@
 """The HTTP core every Qualtrics call goes through.
 
 One ``BaseClient`` per connection (base URL + token). It keeps one ``requests.Session`` so connections
-are pooled, sends the token in ``X-API-TOKEN``, passes an explicit (connect, read) timeout on every
+are pooled, sends the token in ``X-API-TOKEN`` (or an OAuth access token as ``Authorization: Bearer``, fetching
+a fresh one once after a 401), passes an explicit (connect, read) timeout on every
 call, unwraps the ``{"result": ..., "meta": ...}`` envelope, raises typed errors, retries through a
 separate ``RetryPolicy``, can take its slots from a shared ``RateLimiter``, and reports every HTTP
 exchange to hooks as a ``CallRecord`` (the portal audits writes with Qualtrics' ``requestId``).
@@ -20,13 +21,14 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from . import paths
+from .bearer import BearerAuthMixin
 from .errors import (
     BudgetExhaustedError,
     ConnectionFailedError,
@@ -42,6 +44,10 @@ from .errors import (
 from .paging import Page, page_from_result
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, parse_retry_after
+from .tokens import mask_token
+
+if TYPE_CHECKING:
+    from .bearer import Bearer
 
 logger = logging.getLogger("qualtrics")
 
@@ -50,17 +56,11 @@ SMS_READ_TIMEOUT = 20.0
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 PROXIED_NOTICE = re.compile(r"use this host instead:\s*(?:https?://)?([A-Za-z0-9.-]+)", re.IGNORECASE)
 DATACENTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
-TOKEN_MASK = "••••"
 # A workflow's JSON event may be at most this big (docs/qualtrics-api.md#workflow-events).
 MAX_EVENT_BYTES = 100 * 1024
 
 Timeout = float | tuple[float, float]
 Hook = Callable[["CallRecord"], None]
-
-
-def mask_token(token: str) -> str:
-    """What may be shown of a token: its last four characters at most, and only for long tokens."""
-    return TOKEN_MASK + token[-4:] if len(token) >= 16 else TOKEN_MASK
 
 
 def datacenter_from_notice(notice: str | None) -> str | None:
@@ -159,7 +159,7 @@ class CallRecord:
         return self.status is not None and 200 <= self.status < 300 and self.error_class is None
 
 
-class BaseClient:
+class BaseClient(BearerAuthMixin):
     """Sends calls to one connection's Qualtrics API and returns the envelope's ``result``."""
 
     def __init__(
@@ -175,7 +175,9 @@ class BaseClient:
         hooks: Sequence[Hook] = (),
         user_agent: str = "qualtrics-portal",
         ca_file: str | None = None,
+        bearer: Bearer | None = None,
     ) -> None:
+        """``bearer`` makes ``token`` an OAuth access token, sent as ``Authorization: Bearer``."""
         parts = urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("base_url must be an http(s) URL such as https://iad1.qualtrics.com/API/v3")
@@ -193,6 +195,8 @@ class BaseClient:
         self._port = parts.port or (443 if parts.scheme == "https" else 80)
         self._base_path = parts.path.rstrip("/")
         self._token = token.strip()
+        self.bearer = bearer
+        self._spent_tokens: list[str] = []  # bearer tokens replaced after a 401, still scrubbed from texts
         self.timeout = timeout_pair(timeout)
         self._owns_session = session is None
         self.session = session if session is not None else new_session()
@@ -278,7 +282,11 @@ class BaseClient:
         """The headers that authenticate a call: the token (the API's way), Qualtrics' Basic
         ``username:token`` (accepted by workflow event triggers), or none (a trigger that asks for none)."""
         if scheme == "token":
+            if self.bearer is not None:
+                return {"Authorization": f"Bearer {self._token}"}
             return {"X-API-TOKEN": self._token}
+        if scheme == "basic" and self.bearer is not None:
+            raise UnsafeRequestError("Basic authentication needs an API token; this connection uses an OAuth client")
         if scheme == "basic":
             if not username or ":" in username or not username.isprintable():
                 raise UnsafeRequestError("Basic authentication needs the Qualtrics username (without ':')")
@@ -300,6 +308,7 @@ class BaseClient:
         100 KB (docs/qualtrics-api.md#workflow-events). It takes a slot of the brand's rate budget like
         any other call.
         """
+        self._refuse_bearer_for_event(auth)
         event = paths.event_url(url, api_base_url=self.base_url)
         if len(body) > MAX_EVENT_BYTES:
             raise UnsafeRequestError(
@@ -309,9 +318,6 @@ class BaseClient:
         return dict(self.last_meta or {})
 
     # Sending -----------------------------------------------------------------------------------------
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._token, mask_token(self._token)) if text else text
 
     def scrub(self, text: str) -> str:
         """``text`` with the token masked wherever it appears (for showing back what a person typed)."""
@@ -406,7 +412,7 @@ class BaseClient:
             self.last_meta = None
             self.last_notice = None
         if failed:
-            raise error_from_envelope(
+            error = error_from_envelope(
                 status,
                 envelope,
                 method=method,
@@ -415,6 +421,7 @@ class BaseClient:
                 body_excerpt=text if envelope is None else "",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
+            raise self._scope_error(error, method, path)
         if status >= 300:
             raise InvalidResponseError(
                 "Qualtrics answered with a redirect, which the client does not follow",
@@ -568,13 +575,16 @@ class BaseClient:
         timeouts = self._timeout_for(path, timeout)
         maybe_done = False
 
+        def send_once(attempt: int) -> Any:
+            return self._attempt(
+                method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy,
+                data=data, auth=auth, headers=headers, files=files,
+            )
+
         def attempt_fn(attempt: int) -> Any:
             nonlocal maybe_done
             try:
-                return self._attempt(
-                    method, url, path, params=query, json=json, timeout=timeouts, attempt=attempt, policy=policy,
-                    data=data, auth=auth, headers=headers, files=files,
-                )
+                return self._authorised(send_once, attempt)
             except NotFoundError:
                 if method == "DELETE" and maybe_done:
                     # An earlier attempt reached Qualtrics and the thing is gone now: that delete worked.

@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
-from qualtrics import Page, PermissionDeniedError, QualtricsError
+from qualtrics import MissingScopeError, Page, PermissionDeniedError, QualtricsError
 from web import background
 from web.errors import EXPLAINABLE_ERRORS, explain
 
@@ -349,8 +349,10 @@ def owner_names(*, connection: Connection, actor) -> Owners:
                 owners.names[user["id"]] = _person(user)
             if count >= OWNERS_MAX:
                 break
-    except PermissionDeniedError:
+    except PermissionDeniedError as exc:
         owners.error = "Only a brand administrator's token may list the brand's users: other owners show as IDs."
+        if isinstance(exc, MissingScopeError):
+            owners.error = f"{explain(exc)['title']}. Until then, other owners show as IDs."
         try:
             me = client.whoami()
         except QualtricsError:

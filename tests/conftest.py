@@ -119,6 +119,8 @@ def portal_sandbox(sandbox, settings, db):
     for brand in sandbox.info()["brands"]:
         for row in brand["tokens"]:
             register_token(row["token"])
+        for row in brand.get("oauthClients", ()):
+            register_token(row["clientSecret"])
     owner = make_user("sandra", first_name="Sandra")
     acme = next(b for b in sandbox.info()["brands"] if b["brandId"] == "acme")
     connection = make_connection(

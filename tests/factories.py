@@ -56,3 +56,16 @@ def make_connection(owner, *, name: str = "Acme production", datacenter: str = "
 
 def share(connection: Connection, *, user=None, team=None, role: Role = Role.VIEWER) -> ConnectionShare:
     return ConnectionShare.objects.create(connection=connection, user=user, team=team, role=role)
+
+
+def make_oauth_connection(owner, *, client_id: str, secret: str, name: str = "Acme (OAuth)", datacenter: str = "iad1",
+                          brand_id: str = "acme", scopes: str = "manage:all", granted: str | None = None,
+                          **fields) -> Connection:
+    """A connection signing in with an OAuth client; its secret joins the suite-wide leak guard."""
+    register_token(secret)
+    connection = Connection(owner=owner, name=name, datacenter=datacenter, brand_id=brand_id,
+                            oauth_scopes_requested=scopes,
+                            oauth_scopes_granted=scopes if granted is None else granted, **fields)
+    connection.set_oauth_client(client_id, secret)
+    connection.save()
+    return connection

@@ -58,6 +58,19 @@ def explain(error: Exception) -> dict:
     hint = ""
     if isinstance(error, ExplainableError):
         title, hint = error.title, error.hint
+    elif isinstance(error, q.MissingScopeError):
+        title = f"This connection's OAuth client has no {error.scope} scope: a brand admin can add it in Qualtrics"
+        hint = ("Then a manager of the connection adds it to the scopes it asks for (Edit on the connection's "
+                "page), and the portal asks Qualtrics for it.")
+    elif isinstance(error, q.InvalidScopeError):
+        refused = " ".join(error.scopes) or "some of them"
+        title = f"Qualtrics does not give this connection's OAuth client the scopes it asks for ({refused})"
+        hint = ("A brand admin can add them to the client in Qualtrics, or a manager of the connection can ask "
+                "for fewer (Edit on the connection's page).")
+    elif isinstance(error, q.ClientRefusedError):
+        title, hint = "Qualtrics no longer accepts this connection's OAuth client", (
+            "The client was revoked or its secret regenerated. A manager of the connection can rotate the secret."
+        )
     elif isinstance(error, q.AuthenticationError):
         title, hint = "Qualtrics no longer accepts this connection's API token", (
             "The token was regenerated or revoked. A manager of the connection can rotate it."
@@ -74,7 +87,9 @@ def explain(error: Exception) -> dict:
         title, hint = "Qualtrics had a temporary problem", "Nothing was lost: try again in a moment."
     elif isinstance(error, q.ConnectionFailedError):
         title, hint = "Qualtrics did not answer", "Check the connection's datacenter, then try again."
+    extra = {"kind": "missing-scope", "tone": "warning"} if isinstance(error, q.MissingScopeError) else {}
     return {
+        **extra,
         "title": title,
         "hint": hint,
         "message": getattr(error, "message", "") or str(error),

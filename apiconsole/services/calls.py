@@ -107,4 +107,4 @@ def console_curl(*, connection: Connection, actor, request: ConsoleRequest) -> s
     client = connection_client(connection, actor=actor, audit=False)
     client.refuse_token_in(*_pieces(request))
     return curl_command(base_url=client.base_url, method=request.method, path=request.path, query=request.query,
-                        headers=request.headers, body=request.body)
+                        headers=request.headers, body=request.body, bearer=connection.uses_oauth)

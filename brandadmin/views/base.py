@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from connections.scoping import ConnectionViewMixin
-from qualtrics.errors import PermissionDeniedError
+from qualtrics.errors import MissingScopeError, PermissionDeniedError
 from web.errors import EXPLAINABLE_ERRORS, error_response, explain
 from web.htmx import is_partial
 
@@ -24,6 +24,8 @@ def explain_brandadmin_error(exc: Exception, connection) -> dict:
     """An error on a users/groups screen explained; Qualtrics' 403 means the token is not a brand
     administrator's, which no screen here can work around."""
     error = explain(exc)
+    if isinstance(exc, MissingScopeError):  # an OAuth client without the scope: also nothing to work around
+        return {**error, "replaces_page": True}
     if not isinstance(exc, PermissionDeniedError):
         return error
     who = f" ({connection.qualtrics_user_name})" if connection.qualtrics_user_name else ""

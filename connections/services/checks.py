@@ -13,6 +13,7 @@ from web.errors import EXPLAINABLE_ERRORS, error_text
 
 from ..audit import audit_record
 from ..models import AuditEvent, Connection
+from ..qualtrics_client import connection_oauth_token_forget
 from .alerts import connection_token_rejected_alert_send
 from .whoami import WhoAmI, whoami_for_connection
 
@@ -50,6 +51,7 @@ def connection_test(*, connection: Connection, actor=None, retry=None) -> CheckR
     from qualtrics.errors import AuthenticationError
 
     now = timezone.now()
+    connection_oauth_token_forget(connection)  # an OAuth connection's test fetches a token: its scopes are news
     try:
         who = whoami_for_connection(connection=connection, actor=actor, retry=retry)
     except EXPLAINABLE_ERRORS as exc:

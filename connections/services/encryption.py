@@ -1,4 +1,4 @@
-"""Re-encrypting every stored token when the encryption key is rotated."""
+"""Re-encrypting every stored token (and OAuth client secret) when the encryption key is rotated."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def tokens_undecryptable() -> list[Connection]:
     return [
         c
         for c in Connection.objects.select_related("owner").order_by("pk")
-        if not can_decrypt(c.token_encrypted)
+        if not can_decrypt(getattr(c, c.ciphertext_field))
     ]
 
 
@@ -32,17 +32,19 @@ def tokens_reencrypt(*, dry_run: bool = False) -> ReencryptReport:
     with transaction.atomic():
         for connection in Connection.objects.select_for_update().order_by("pk"):
             report.total += 1
-            old_key = not encrypted_with_current_key(connection.token_encrypted)
+            field = connection.ciphertext_field
+            old_key = not encrypted_with_current_key(getattr(connection, field))
             report.on_old_key += int(old_key)
             if dry_run:
                 continue
-            fresh = reencrypt_token(connection.token_encrypted)  # raises if no key fits: nothing is kept
-            Connection.objects.filter(pk=connection.pk).update(token_encrypted=fresh)
+            fresh = reencrypt_token(getattr(connection, field))  # raises if no key fits: nothing is kept
+            Connection.objects.filter(pk=connection.pk).update(**{field: fresh})
             if old_key:
+                what = "OAuth client secret" if connection.uses_oauth else "token"
                 audit_record(
                     connection=connection,
                     action="connection.token_reencrypt",
                     target=connection.name,
-                    detail="token re-encrypted with the current encryption key",
+                    detail=f"{what} re-encrypted with the current encryption key",
                 )
     return report

@@ -16,12 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ..audit import audit_record
+from ..bearer_tokens import OAuthClient
 from ..crypto import decrypt_token
-from ..models import Connection
+from ..models import AuthKind, Connection
+from ..qualtrics_client import connection_oauth_client
 from ..signals import Dependents, answers, connection_deleting
 from ..validators import validate_token_shape
 from .validation import check_name_free, ensure_same_brand, ensure_same_user, validate_connection
-from .whoami import whoami_for_token
+from .whoami import whoami_for_oauth, whoami_for_token
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ EDITABLE_FIELDS = (
     "notify_days_before",
     "notify_emails",
     "enabled",
+    "oauth_scopes_requested",  # an OAuth connection's only: asked for anew (a token request) when changed
 )
 
 
@@ -64,7 +67,11 @@ def connection_create(
     owner,
     name: str,
     datacenter: str,
-    token: str,
+    token: str = "",
+    auth_kind: str = AuthKind.API_TOKEN,
+    client_id: str = "",
+    client_secret: str = "",
+    scopes: str = "",
     description: str = "",
     qualtrics_username: str = "",
     expires_on: datetime.date | None = None,
@@ -78,9 +85,12 @@ def connection_create(
     Raises ValidationError (field errors) for bad input, a duplicate name or the portal's limit (when
     its operator set one), and the client's typed errors (AuthenticationError for a refused token)
     when Qualtrics says no.
-    Nothing is saved unless Qualtrics accepted the token.
+    Nothing is saved unless Qualtrics accepted the token. An OAuth client connection (`auth_kind` "oauth")
+    gives `client_id`, `client_secret` and `scopes` instead: it is saved only after the token endpoint gave
+    a bearer token for them and whoami answered with it; the scopes granted are kept.
     """
     token = (token or "").strip()
+    client_secret = (client_secret or "").strip()
     datacenter = (datacenter or "").strip().lower()
     connection = Connection(
         owner=owner,
@@ -93,13 +103,22 @@ def connection_create(
         notify_emails=notify_emails or "",
         enabled=enabled,
     )
-    validate_connection(connection, token=token, require_token=True)
+    if auth_kind == AuthKind.OAUTH:
+        connection.auth_kind = AuthKind.OAUTH
+        connection.oauth_client_id = (client_id or "").strip()
+        connection.oauth_scopes_requested = scopes or ""
+    validate_connection(connection, token=token, require_token=True, client_secret=client_secret)
     _refuse_at_the_limit()
 
     # Qualtrics first, outside any transaction: nothing is held open while it answers.
-    who = whoami_for_token(datacenter=datacenter, token=token, retry=retry)
-
-    connection.set_token(token)
+    if connection.uses_oauth:
+        oauth = OAuthClient(datacenter=datacenter, client_id=connection.oauth_client_id, secret=client_secret,
+                            scopes=tuple(connection.scopes_requested))
+        who = whoami_for_oauth(oauth=oauth, retry=retry)
+        connection.set_oauth_client(connection.oauth_client_id, client_secret)
+    else:
+        who = whoami_for_token(datacenter=datacenter, token=token, retry=retry)
+        connection.set_token(token)
     connection.record_whoami(who)
     with transaction.atomic():
         if settings.PORTAL_MAX_CONNECTIONS is not None:
@@ -119,7 +138,8 @@ def connection_create(
             target=connection.name,
             request_id=who.request_id,
             detail=f"datacenter {datacenter}, brand {who.brand_id or '?'}, user {who.user_name or '?'}, "
-            f"token {connection.token_mask}",
+            f"{connection.credential_label}"
+            + (f", scopes granted: {connection.oauth_scopes_granted}" if connection.uses_oauth else ""),
         )
     return connection
 
@@ -148,7 +168,15 @@ def connection_update(*, connection: Connection, actor, token: str = "", confirm
 
     changed = [name for name in EDITABLE_FIELDS if getattr(connection, name) != before[name]]
     who = None
-    if token or "datacenter" in changed:
+    if connection.uses_oauth and token:
+        raise ValidationError({"token": "This connection signs in with an OAuth client: rotate its secret instead."})
+    if not connection.uses_oauth and "oauth_scopes_requested" in changed:
+        raise ValidationError({"scopes": "Only a connection made with an OAuth client asks for scopes."})
+    if connection.uses_oauth and ("datacenter" in changed or "oauth_scopes_requested" in changed):
+        # The saved client with the datacenter and scopes as changed (not saved yet).
+        who = whoami_for_oauth(oauth=connection_oauth_client(connection), retry=retry)
+        ensure_same_brand(connection, who, confirm_brand_change)
+    elif token or "datacenter" in changed:
         check_token = token or decrypt_token(connection.token_encrypted)
         who = whoami_for_token(datacenter=connection.datacenter, token=check_token, retry=retry)
         ensure_same_brand(connection, who, confirm_brand_change)

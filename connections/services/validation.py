@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from ..models import Connection
-from ..validators import TOKEN_RE, validate_token_shape
+from ..validators import TOKEN_RE, clean_scopes, validate_client_id, validate_client_secret, validate_token_shape
 
 ADMIN_ACCOUNT_TYPES = frozenset({"UT_BRANDADMIN", "UT_BRAND_ADMIN"})
 
@@ -160,10 +160,26 @@ def check_name_free(*, owner, name: str, exclude_pk=None) -> None:
         )
 
 
-def validate_connection(connection: Connection, *, token: str, require_token: bool) -> None:
-    """Every field error at once, as a dict ValidationError a form can show."""
+def validate_connection(connection: Connection, *, token: str, require_token: bool, client_secret: str = "") -> None:
+    """Every field error at once, as a dict ValidationError a form can show. An OAuth connection's client
+    ID, secret (when `require_token`, or given) and scopes are checked instead of a token."""
     errors: dict[str, list] = {}
-    if token or require_token:
+    if connection.uses_oauth:
+        for name, check, value in (
+            ("client_id", validate_client_id, connection.oauth_client_id),
+            ("client_secret", validate_client_secret, client_secret),
+        ):
+            if name == "client_secret" and not (client_secret or require_token):
+                continue
+            try:
+                check(value)
+            except ValidationError as exc:
+                errors.setdefault(name, []).extend(exc.messages)
+        try:
+            connection.oauth_scopes_requested = clean_scopes(connection.oauth_scopes_requested)
+        except ValidationError as exc:
+            errors.setdefault("scopes", []).extend(exc.messages)
+    elif token or require_token:
         try:
             validate_token_shape(token)
         except ValidationError as exc:
@@ -174,7 +190,7 @@ def validate_connection(connection: Connection, *, token: str, require_token: bo
         errors.setdefault("notify_emails", []).extend(exc.message_dict["notify_emails"])
     try:
         connection.full_clean(
-            exclude=["token_encrypted", "token_last4", "owner", "notify_emails"],
+            exclude=["token_encrypted", "token_last4", "owner", "notify_emails", "oauth_scopes_requested"],
             validate_unique=False,
             validate_constraints=False,
         )

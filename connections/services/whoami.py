@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from qualtrics import datacenter_from_notice
 
+from ..bearer_tokens import OAuthClient
 from ..models import Connection
-from ..qualtrics_client import client_for_token, connection_client
+from ..qualtrics_client import client_for_oauth, client_for_token, connection_client
 from ..validators import validate_datacenter
 
 
@@ -28,6 +29,7 @@ class WhoAmI:
     notice: str = ""
     request_id: str = ""
     suggested_datacenter: str = ""
+    scopes: tuple[str, ...] = ()  # granted to an OAuth client's bearer token (none for an API token)
 
 
 class _CallRecorder:
@@ -67,6 +69,7 @@ def _whoami_with(client, recorder: _CallRecorder, datacenter: str) -> WhoAmI:
         notice=notice,
         request_id=request_id,
         suggested_datacenter=suggested_datacenter_from(notice, datacenter),
+        scopes=tuple(sorted(client.bearer.scopes or ())) if client.bearer is not None else (),
     )
 
 
@@ -81,3 +84,11 @@ def whoami_for_connection(*, connection: Connection, actor=None, retry=None) -> 
     recorder = _CallRecorder()
     with connection_client(connection, actor=actor, retry=retry, hooks=[recorder]) as client:
         return _whoami_with(client, recorder, connection.datacenter)
+
+
+def whoami_for_oauth(*, oauth: OAuthClient, retry=None) -> WhoAmI:
+    """Ask Qualtrics for a bearer token for an OAuth client that is not saved yet, then who is behind it
+    (with the scopes granted). Raises ClientRefusedError, InvalidScopeError and the other typed errors."""
+    recorder = _CallRecorder()
+    with client_for_oauth(oauth, hooks=[recorder], retry=retry) as client:
+        return _whoami_with(client, recorder, oauth.datacenter)

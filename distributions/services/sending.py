@@ -152,8 +152,9 @@ def _blocked_reason(connection: Connection) -> str:
         return "Its connection is disabled. It goes out when a manager enables the connection again."
     if connection.token_rejected_at is not None:
         return (
-            f"Qualtrics stopped accepting the connection's API token on {when_text(connection.token_rejected_at)}. "
-            "It goes out as soon as the token works again (a manager can rotate it or test the connection)."
+            f"Qualtrics stopped accepting the connection's {connection.credential_noun} on "
+            f"{when_text(connection.token_rejected_at)}. It goes out as soon as it works again (a manager can "
+            f"rotate {connection.secret_noun} or test the connection)."
         )
     return ""
 

@@ -97,13 +97,23 @@
     armMemberPicker();
   }
 
-  document.addEventListener('DOMContentLoaded', function () { arm(); });
-  document.body.addEventListener('htmx:afterSettle', function () { arm(); });
+  // The connection form shows the credentials of the chosen kind (API token or OAuth client) only.
+  function syncAuthKind() {
+    var chosen = document.querySelector('input[name="auth_kind"]:checked');
+    if (!chosen) return;
+    document.querySelectorAll('[data-auth-kind]').forEach(function (part) {
+      part.hidden = part.getAttribute('data-auth-kind') !== chosen.value;
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { arm(); syncAuthKind(); });
+  document.body.addEventListener('htmx:afterSettle', function () { arm(); syncAuthKind(); });
 
   document.addEventListener('change', function (evt) {
     if (evt.target.matches('select[name="user_type"], select[name="group_type"], #id_generate_password')) {
       syncTypeAndPasswordFields();
     }
+    if (evt.target.matches('input[name="auth_kind"]')) syncAuthKind();
   });
 
   document.addEventListener('click', function (evt) {

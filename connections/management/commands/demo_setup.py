@@ -38,6 +38,8 @@ class Command(BaseCommand):
                 if token is None:
                     continue
                 self._connection(user, team, brand, token)
+                if index == 0:
+                    self._oauth_connection(user, team, brand)
         self.stdout.write(self.style.SUCCESS(f"Demo ready for {user.get_username()}."))
 
     def _sandbox_info(self, root: str) -> dict:
@@ -74,3 +76,26 @@ class Command(BaseCommand):
         ConnectionShare.objects.get_or_create(connection=connection, team=team, defaults={"role": Role.OPERATOR})
         connection_test(connection=connection, actor=user)
         return connection
+
+    def _oauth_connection(self, user, team, brand: dict) -> Connection | None:
+        """The first brand again, through its OAuth client, asking for less than everything: users and groups
+        read-only, so the screens that would change them say which scope is missing."""
+        client = next((c for c in brand.get("oauthClients", ()) if not c["revoked"]), None)
+        if client is None:
+            return None
+        connection = Connection.objects.filter(owner=user, name=f"{brand['brandId'].capitalize()} (OAuth)").first()
+        connection = connection or Connection(owner=user, name=f"{brand['brandId'].capitalize()} (OAuth)")
+        connection.datacenter, connection.brand_id = brand["datacenter"], brand["brandId"]
+        connection.oauth_scopes_requested = DEMO_SCOPES
+        connection.set_oauth_client(client["clientId"], client["clientSecret"])
+        connection.save()
+        ConnectionShare.objects.get_or_create(connection=connection, team=team, defaults={"role": Role.OPERATOR})
+        connection_test(connection=connection, actor=user)
+        return connection
+
+
+DEMO_SCOPES = " ".join([
+    "read:users", "read:groups", "read:directories", "manage:directory_contacts", "manage:mailing_lists",
+    "manage:mailing_list_contacts", "manage:contact_transactions", "manage:samples", "manage:surveys",
+    "manage:survey_responses", "manage:distributions", "read:libraries",
+])
