@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-from bench.contacts_list_page import setup_django
+from bench.setup import setup_django
 
 MAILING_LIST_WRITES_PER_MINUTE = 500  # docs/qualtrics-api.md#rate-limits
 
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp, SandboxServer(seed="empty", latency_ms=options.latency_ms) as sandbox:
         workdir = Path(tmp)
+        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
         setup_django(workdir, sandbox.base_url_template)
         from django.core.files import File
 

@@ -14,38 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-
-def setup_django(workdir: Path, base_url_template: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["PORTAL_VAR_DIR"] = str(workdir)
-    os.environ["QUALTRICS_API_BASE_URL"] = base_url_template
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # Production settings (DEBUG off: cached templates), minus HTTPS, which the test client does not speak.
-    from cryptography.fernet import Fernet
-
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-" + Fernet.generate_key().decode())
-    os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("PORTAL_TESTING", "true")  # plain static files storage: no collectstatic manifest
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    (workdir / "staticfiles").mkdir(exist_ok=True)  # STATIC_ROOT, which whitenoise expects
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+from bench.setup import median_ms, setup_django
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -58,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     from bench.sandbox_process import SandboxProcess
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(latency_ms=options.latency_ms) as sandbox:
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         setup_django(Path(tmp), sandbox.base_url_template)
         import requests
         from django.test import Client

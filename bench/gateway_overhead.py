@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.surveys_list_page import (
+from bench.setup import (
     create_database_if_missing,
     database_from_env,
     drop_database,
