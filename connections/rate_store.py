@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 
-# KEYS: the windows' per-second counter keys, window after window, each `width` long.
-# ARGV: width, position of the current second in a window (1-based), ttl, then one budget per window.
-# Counters are plain integers, as Django's Redis cache stores integers, so the cache reads them too.
+# KEYS: the windows' per-second counter keys, window after window, each `width` long; then the keys
+# whose values are only read (the limiter's state: pauses and lowered budgets after a 429).
+# ARGV: width, position of the current second in a window (1-based), ttl, number of windows, then one
+# budget per window. Counters are plain integers, as Django's Redis cache stores integers, so the cache
+# reads them too. Answers {-1, read values} when counted, {window index, its counts, read values} when not.
 _TAKE = """
-local width, current, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local windows = #KEYS / width
+local width, current, ttl, windows = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local read = {}
+if #KEYS > windows * width then read = redis.call('MGET', unpack(KEYS, windows * width + 1, #KEYS)) end
 for w = 0, windows - 1 do
   local counts = redis.call('MGET', unpack(KEYS, w * width + 1, w * width + width))
   local total = 0
@@ -19,9 +24,9 @@ for w = 0, windows - 1 do
     local n = tonumber(counts[i])
     if n and n > 0 then total = total + n end
   end
-  if total + 1 > tonumber(ARGV[4 + w]) then
+  if total + 1 > tonumber(ARGV[5 + w]) then
     for i = 1, width do counts[i] = tonumber(counts[i]) or 0 end
-    return {w, counts}
+    return {w, counts, read}
   end
 end
 for w = 0, windows - 1 do
@@ -29,7 +34,7 @@ for w = 0, windows - 1 do
   redis.call('INCR', key)
   redis.call('EXPIRE', key, ttl)
 end
-return -1
+return {-1, read}
 """
 
 
@@ -45,18 +50,27 @@ class RedisRateCounters:
     def __getattr__(self, name: str) -> Any:  # add, incr, decr, get_many, set: the cache's own
         return getattr(self.cache, name)
 
-    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int):
+    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read=()):
         client = self.cache._cache.get_client(write=True)  # a new client object on the cache's pool
         if self._script is None:
             self._script = client.register_script(_TAKE)  # sent by its digest, loaded once per server
         keys = [self.cache.make_key(key) for window in windows for key in window]
-        answer = self._script(keys=keys, args=[len(windows[0]), current + 1, ttl, *budgets], client=client)
-        if answer == -1:
-            return None
-        index, counts = answer
-        return int(index), [max(int(n), 0) for n in counts]
+        keys += [self.cache.make_key(key) for key in read]
+        answer = self._script(keys=keys, args=[len(windows[0]), current + 1, ttl, len(windows), *budgets],
+                              client=client)
+        loads = self.cache._cache._serializer.loads  # values as the cache stored them (pickled, or an int)
+        found = {key: loads(value) for key, value in zip(read, answer[-1], strict=True) if value is not None}
+        if answer[0] == -1:
+            return None, found
+        index, counts = answer[0], answer[1]
+        return (int(index), [max(int(n), 0) for n in counts]), found
 
 
 def rate_counters(cache):
-    """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere."""
+    """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere.
+
+    `cache` may be Django's `cache` proxy, which is no RedisCache itself: the cache it stands for decides.
+    """
+    if isinstance(cache, ConnectionProxy):
+        cache = caches[DEFAULT_CACHE_ALIAS]
     return RedisRateCounters(cache) if isinstance(cache, RedisCache) else cache

@@ -56,7 +56,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,14 +83,16 @@ class CounterBackend(Protocol):
 
 class AtomicCounters(Protocol):
     """A store that checks and counts a call against all of its windows in one step (Redis, by a
-    script): one round trip instead of an increment, a read and perhaps a give-back per budget."""
+    script): one round trip instead of a read of the limiter's state, an increment, a read and perhaps
+    a give-back per budget."""
 
     def take(
-        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int
-    ) -> tuple[int, list[int]] | None:
+        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read: Sequence[str] = ()
+    ) -> tuple[tuple[int, list[int]] | None, dict[str, Any]]:
         """Count one request in each window's key at ``current`` when every window's total plus one fits
-        its budget, and return None; otherwise count nothing and return the index of the first window
-        that is full with its per-key counts."""
+        its budget (refusal None); otherwise count nothing, the refusal being the index of the first
+        window that is full with its per-key counts. Returns the refusal and, read in the same step,
+        the values found under the ``read`` keys (absent keys left out)."""
         ...
 
 
@@ -295,10 +297,15 @@ class RateLimiter:
         grown = limit + int(max(now - since, 0.0) / 60.0 * max(1.0, limit * self.recovery_per_minute))
         return max(1, min(configured, grown))
 
+    def _state_keys(self, scopes: list[tuple[str, int]]) -> list[str]:
+        return [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
+
     def _feedback(self, scopes: list[tuple[str, int]], now: float) -> tuple[float, list[tuple[str, int]]]:
         """How long a pause still holds (0 when none), and the budgets as Qualtrics' 429s left them."""
-        keys = [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
-        found = self.backend.get_many(keys)
+        return self._feedback_from(self.backend.get_many(self._state_keys(scopes)), scopes, now)
+
+    def _feedback_from(self, found: Mapping[str, Any], scopes: list[tuple[str, int]],
+                       now: float) -> tuple[float, list[tuple[str, int]]]:
         pause = 0.0
         budgets = []
         for scope, budget in scopes:
@@ -363,11 +370,12 @@ class RateLimiter:
         """0 when taken, the wait when refused, None when the second ended before we were done."""
         now = self.clock()
         second = math.floor(now)
-        pause, budgets = self._feedback(self.budgets_for(brand_key, method, path), now)
+        scopes = self.budgets_for(brand_key, method, path)
+        if callable(getattr(self.backend, "take", None)):
+            return self._take_in_one_step(scopes, second, now)
+        pause, budgets = self._feedback(scopes, now)
         if pause > 0:
             return pause
-        if callable(getattr(self.backend, "take", None)):
-            return self._take_in_one_step(budgets, second, now)
         taken: list[str] = []
         for scope, budget in budgets:
             key = self._key(scope, second)
@@ -389,16 +397,28 @@ class RateLimiter:
             return None
         return 0.0
 
-    def _take_in_one_step(self, budgets: list[tuple[str, int]], second: int, now: float) -> float | None:
-        """`_try_once` on a store with `AtomicCounters.take`: no competitor can come between the check and
-        the count, so nothing is ever given back for a race."""
+    def _take_in_one_step(self, scopes: list[tuple[str, int]], second: int, now: float) -> float | None:
+        """`_try_once` on a store with `AtomicCounters.take`: the limiter's state (a pause, a lowered budget)
+        is read in the same step as the slot is taken, so a call waits for one round trip, and no
+        competitor can come between the check and the count. Only after a 429 left its mark is the slot
+        given back (paused) or taken again against the lowered budget: a second step, rarely."""
         seconds = self._window(second)
         current = seconds.index(second)
-        windows = [[self._key(scope, s) for s in seconds] for scope, _budget in budgets]
-        refused = self.backend.take(windows, current, [budget for _scope, budget in budgets], self._ttl)
+        windows = [[self._key(scope, s) for s in seconds] for scope, _budget in scopes]
+        configured = [budget for _scope, budget in scopes]
+        refused, found = self.backend.take(windows, current, configured, self._ttl, read=self._state_keys(scopes))
+        pause, lowered = self._feedback_from(found, scopes, now)
+        budgets = [budget for _scope, budget in lowered]
+        if pause > 0 or (refused is None and budgets != configured):
+            if refused is None:
+                for window in windows:
+                    self._release(window[current])
+            if pause > 0:
+                return pause
+            refused, _found = self.backend.take(windows, current, budgets, self._ttl)
         if refused is not None:
             index, counts = refused
-            return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index][1], second, now)
+            return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index], second, now)
         if math.floor(self.clock()) != second:
             for window in windows:  # held up past the end of the second: see `_try_once`
                 self._release(window[current])

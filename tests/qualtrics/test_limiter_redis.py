@@ -87,9 +87,37 @@ def test_the_script_store_counts_what_the_cache_reads_and_refuses_with_the_count
     assert isinstance(store, RedisRateCounters)
     brand, route = ["b:1", "b:2", "b:3"], ["r:1", "r:2", "r:3"]
     cache.set("b:1", 2)  # an earlier second of the brand's window
-    assert store.take([brand, route], 2, [4, 1], 60) is None
+    cache.set("pause", 1234.5)  # the limiter's state, pickled by the cache, is read in the same step
+    assert store.take([brand, route], 2, [4, 1], 60, read=["pause", "learned"]) == (None, {"pause": 1234.5})
     assert cache.get_many(brand + route) == {"b:1": 2, "b:3": 1, "r:3": 1}
-    assert store.take([brand, route], 2, [4, 1], 60) == (1, [0, 0, 1])  # the route is full
-    assert store.take([brand], 2, [3], 60) == (0, [2, 0, 1])  # so is a smaller brand budget
+    assert store.take([brand, route], 2, [4, 1], 60) == ((1, [0, 0, 1]), {})  # the route is full
+    assert store.take([brand], 2, [3], 60, read=["b:1"]) == ((0, [2, 0, 1]), {"b:1": 2})  # so is a smaller budget
     assert cache.get("b:3") == 1  # a refusal counts nothing
     assert 0 < cache._cache.get_client().ttl(cache.make_key("b:3")) <= 60  # counters expire after the window
+
+
+def test_the_portals_shared_limiter_counts_by_the_script_on_the_redis_cache():
+    """The limiter every page and task uses is built on Django's `cache` proxy, which is no RedisCache
+    itself: it must still count by the one-round-trip script, reading its state in the same step."""
+    from connections.qualtrics_client import shared_rate_limiter
+    from connections.rate_store import RedisRateCounters
+
+    limiter = shared_rate_limiter()
+    store = limiter.shared.backend
+    assert isinstance(store, RedisRateCounters)
+    brand = f"script-{uuid.uuid4().hex[:8]}"
+    sent = []
+    client = store.cache._cache.get_client(write=True).__class__
+    original = client.execute_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(args[0])
+        return original(self, *args, **kwargs)
+
+    client.execute_command = counting
+    try:
+        assert limiter.acquire(brand, "GET", "/users") == 0
+    finally:
+        client.execute_command = original
+    assert sent == ["EVALSHA"]  # one round trip: the state read, the check and the count
+    assert limiter.shared.usage(brand) == {f"b:{brand}": 1}

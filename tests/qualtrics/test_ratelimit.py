@@ -460,16 +460,17 @@ class OneStepCounters(MemoryCounters):
         super().__init__()
         self.takes = 0
 
-    def take(self, windows, current, budgets, ttl):
+    def take(self, windows, current, budgets, ttl, read=()):
         with self.lock:
             self.takes += 1
+            found = {key: self.values[key] for key in read if key in self.values}
             for index, (window, budget) in enumerate(zip(windows, budgets, strict=True)):
                 counts = [max(self.values.get(key, 0), 0) for key in window]
                 if sum(counts) + 1 > budget:
-                    return index, counts
+                    return (index, counts), found
             for window in windows:
                 self.values[window[current]] = self.values.get(window[current], 0) + 1
-            return None
+            return None, found
 
 
 class TestOneStepStore:
@@ -478,11 +479,11 @@ class TestOneStepStore:
     def limiter(self, budget, clock, **kwargs):
         return RateLimiter(OneStepCounters(), brand_budget_per_minute=budget, clock=clock, sleep=clock.sleep, **kwargs)
 
-    def test_it_takes_the_budget_then_says_how_long_to_wait_in_two_store_calls_a_try(self):
+    def test_it_takes_the_budget_then_says_how_long_to_wait_in_one_store_call_a_try(self):
         clock = FakeClock(1000.25)
         limiter = self.limiter(5, clock)
         assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(5)] == [0.0] * 5
-        assert limiter.backend.takes == 5 and limiter.backend.operations == 5  # one feedback read each
+        assert limiter.backend.takes == 5 and limiter.backend.operations == 0  # the state is read by the take
         assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(60.75)
         assert limiter.usage("acme") == {"b:acme": 5}
 
@@ -501,7 +502,23 @@ class TestOneStepStore:
         assert limiter.try_acquire("acme", "GET", "/users") == 0
         limiter.note_rate_limited("acme", "GET", "/users", retry_after=7)
         assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(7)
-        assert limiter.backend.takes == 1
+        assert limiter.backend.takes == 2  # the pause was read in the same step as the slot was taken…
+        assert limiter.usage("acme") == {"b:acme": 1}  # …which was given back
+
+    def test_a_budget_lowered_by_a_429_holds_and_costs_a_second_step_only_while_it_does(self):
+        clock = FakeClock(1000.25)
+        limiter = self.limiter(300, clock)
+        for _ in range(21):
+            limiter.try_acquire("acme", "GET", "/users")
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=1.0)  # the 21st was refused
+        clock.now = 1001.5
+        takes = limiter.backend.takes
+        assert limiter.try_acquire("acme", "GET", "/users") == pytest.approx(59.5)  # 21 counted, 18 allowed
+        assert limiter.backend.takes == takes + 2  # taken against the configured budget, then given back
+        assert limiter.usage("acme") == {"b:acme": 21}
+        clock.now = 1061.5  # the first minute's slots have left the window
+        taken = sum(limiter.try_acquire("acme", "GET", "/users") == 0 for _ in range(40))
+        assert taken == 18 + 1  # 90 % of the 20 Qualtrics accepted, and one more after a minute without a 429
 
     def test_racing_threads_never_take_more_than_the_budget(self):
         limiter = self.limiter(50, FakeClock(), route_budgets={"directory-contact-writes": 30})
