@@ -104,18 +104,28 @@ class ExchangeMixin:
             sent_headers["Content-Type"] = "application/json"
         for name, value in own_headers:
             sent_headers[name] = value
-        sent_headers.update(self._auth_headers("token"))
         started = time.monotonic()
-        try:
-            response = self.session.request(
-                method, self.base_url + path, params=query or None, data=data or None, headers=sent_headers,
-                timeout=self._timeout_for(path, timeout), allow_redirects=False, verify=self.verify,
-            )
-        except requests.RequestException as exc:
-            error = self._connection_error(exc, method, path)
-            self._record(method, path, None, started, 1, error=error)
-            logger.info("%s %s failed: %s", method, path, error.message)
-            raise error from exc
+
+        def send() -> requests.Response:
+            sent_headers.update(self._auth_headers("token"))
+            try:
+                return self.session.request(
+                    method, self.base_url + path, params=query or None, data=data or None, headers=sent_headers,
+                    timeout=self._timeout_for(path, timeout), allow_redirects=False, verify=self.verify,
+                )
+            except requests.RequestException as exc:
+                error = self._connection_error(exc, method, path)
+                self._record(method, path, None, started, 1, error=error)
+                logger.info("%s %s failed: %s", method, path, error.message)
+                raise error from exc
+
+        response = send()
+        if response.status_code == 401 and self._refresh_bearer():
+            # A bearer token that expired or was revoked early: once more with a fresh one (Qualtrics did
+            # not act on a call it refused as unauthenticated), in a slot of its own.
+            response.close()
+            self._take_slot(method, path, policy)
+            response = send()
         duration = time.monotonic() - started
         text = self._scrub(response.content.decode(response.encoding or "utf-8", errors="replace"))
         envelope = self._decode(text)

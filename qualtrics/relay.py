@@ -172,19 +172,30 @@ class RelayMixin:
                 continue
             name, value = paths.check_header(name, value)
             sent_headers[name] = value
-        sent_headers.update(self._auth_headers("token"))
-        self._take_slot(method, path, RetryPolicy(max_attempts=1, max_total_wait=0.0, wait_for_budget=False))
+        policy = RetryPolicy(max_attempts=1, max_total_wait=0.0, wait_for_budget=False)
+        self._take_slot(method, path, policy)
         url = self.base_url + path + (f"?{query}" if query else "")
         started = time.monotonic()
-        try:
-            response = self.session.request(
-                method, url, data=body, headers=sent_headers, timeout=self._timeout_for(path, None),
-                allow_redirects=False, verify=self.verify, stream=True,
-            )
-        except requests.RequestException as exc:
-            error = self._connection_error(exc, method, path)
-            logger.info("relayed %s %s failed: %s", method, path, error.message)
-            raise error from exc
+
+        def send() -> requests.Response:
+            sent_headers.update(self._auth_headers("token"))
+            try:
+                return self.session.request(
+                    method, url, data=body, headers=sent_headers, timeout=self._timeout_for(path, None),
+                    allow_redirects=False, verify=self.verify, stream=True,
+                )
+            except requests.RequestException as exc:
+                error = self._connection_error(exc, method, path)
+                logger.info("relayed %s %s failed: %s", method, path, error.message)
+                raise error from exc
+
+        response = send()
+        # A bearer token that expired or was revoked early is fetched anew either way; the call is sent again
+        # with it when its body can be (none, or bytes: a stream was spent by the first attempt).
+        if response.status_code == 401 and self._refresh_bearer() and not isinstance(body, SizedBody):
+            response.close()
+            self._take_slot(method, path, policy)
+            response = send()
         return self._relayed(response, method, path, started, rewrite_page)
 
     def _relayed(self, response, method: str, path: str, started: float, rewrite_page) -> Relayed:

@@ -77,6 +77,27 @@ def test_an_expired_token_is_refetched_once_and_the_call_goes_through(oauth):
     assert statuses == [401, 200]
 
 
+def test_the_console_and_the_gateway_also_refetch_an_expired_token_once(oauth, django_user_model):
+    from apiconsole.services.calls import ConsoleRequest, console_call_send
+
+    sandbox, connection = oauth
+    whoami_for_connection(connection=connection)
+    sandbox.advance_clock(3700)
+    answer = console_call_send(connection=connection, actor=connection.owner,
+                               request=ConsoleRequest(method="GET", path="/users"))
+    assert answer.status == 200 and answer.envelope["result"]["elements"]
+    assert [call["status"] for call in sandbox.calls("GET", "/users")] == [401, 200]
+    assert token_requests(sandbox) == 2
+
+    sandbox.advance_clock(3700)
+    with connection_client(connection, audit=False) as client:
+        relayed = client.relay("GET", "/whoami")
+        body = b"".join(relayed.body)
+    assert relayed.status == 200 and b'"brandId"' in body
+    assert [call["status"] for call in sandbox.calls("GET", "/whoami")][-2:] == [401, 200]
+    assert token_requests(sandbox) == 3
+
+
 def test_a_revoked_client_marks_the_connection_and_alerts_its_managers_once(oauth, control_revoke):
     sandbox, connection = oauth
     whoami_for_connection(connection=connection)
