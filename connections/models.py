@@ -113,6 +113,12 @@ class Connection(models.Model):
         self.token_last4 = token[-4:]
 
     @property
+    def budget_key(self) -> str:
+        """Whose Qualtrics rate budget this connection's calls count against: its brand's, shared with every
+        other connection to the brand (one until the brand is known)."""
+        return self.brand_id or f"connection-{self.pk}"
+
+    @property
     def uses_oauth(self) -> bool:
         return self.auth_kind == AuthKind.OAUTH
 

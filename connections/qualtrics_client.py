@@ -164,7 +164,7 @@ def connection_client(connection: Connection, *, actor=None, retry=None, audit: 
             connection_oauth_client(connection),
             hooks=hooks,
             retry=retry,
-            brand_key=connection.brand_id or f"connection-{connection.pk}",
+            brand_key=connection.budget_key,
             on_refused=lambda: _client_refused(connection),
         )
     return client_for_token(
@@ -172,7 +172,7 @@ def connection_client(connection: Connection, *, actor=None, retry=None, audit: 
         token=decrypt_token(connection.token_encrypted),
         hooks=hooks,
         retry=retry,
-        brand_key=connection.brand_id or f"connection-{connection.pk}",
+        brand_key=connection.budget_key,
     )
 
 

@@ -5,6 +5,8 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from web.charts import Bar, BarChart
+
 from .access import connections_for, role_for
 from .models import AuditEvent, Connection, ConnectionShare, Role
 from .signals import Dependents, answers, connection_dependents
@@ -154,3 +156,23 @@ def connections_due_for_expiry_check(*, today: datetime.date | None = None) -> l
 
 def connections_due_for_token_check() -> list[int]:
     return list(Connection.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True))
+
+
+def rate_budget_day(connection: Connection) -> BarChart | None:
+    """The calls the brand's shared rate budget let through in each of the last 24 hours (every connection to
+    the brand, every process), hours in the viewer's time zone; None while the cache cannot say."""
+    from django.conf import settings
+
+    from web.cache import UNREACHABLE
+
+    from .qualtrics_client import shared_rate_limiter
+
+    try:
+        hours = shared_rate_limiter().hourly_use(connection.budget_key, hours=24)
+    except UNREACHABLE:
+        return None
+    per_hour = settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE * 60
+    bars = [Bar(timezone.localtime(datetime.datetime.fromtimestamp(start, datetime.UTC)).strftime("%H:00"), calls)
+            for start, calls in hours]
+    return BarChart(title="Calls to Qualtrics in each of the last 24 hours", bars=bars, unit="calls",
+                    limit=per_hour, limit_label=f"the brand's {per_hour:,} calls an hour", label_every=6)

@@ -106,6 +106,7 @@ class ConnectionDetailView(ConnectionViewMixin, ConnectionScreenMixin, CrudDetai
             shares=selectors.shares_of(connection),
             recipients=services.alert_recipients(connection) if is_manager else [],
             dependents=[work for work in selectors.dependents_of(connection) if work.items],
+            budget_day=selectors.rate_budget_day(connection),
             sections=[
                 {"label": s.label, "missing_scope": s.missing_scope(connection),
                  "url": reverse("connections:connection_switch", args=[connection.pk]) + f"?section={s.name}"}

@@ -11,6 +11,7 @@ from django.http import Http404
 from connections.access import connections_for
 from connections.models import Connection
 from qualtrics import Page
+from web.charts import Bar, Funnel
 
 from .models import Channel, Distribution, Kind, State
 from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
@@ -23,6 +24,7 @@ from .pickers import (  # noqa: F401  (re-exported: the pickers are reads too)
     messages_for_picker,
 )
 from .preview import Preview, distribution_preview  # noqa: F401
+from .services.stats import STAT_LABELS
 
 UPCOMING_STATES = (State.SCHEDULED, State.QUEUED, State.SENDING, State.CHECKING, State.HELD)
 
@@ -145,3 +147,17 @@ def _recipient_names(distribution: Distribution) -> dict[str, str]:
     except QualtricsError:
         return {}
     return {m["contactLookupId"]: contact_label(m) for m in members if m.get("contactLookupId")}
+
+
+FUNNEL_STEPS = ("sent", "opened", "started", "finished")
+
+
+def stats_funnel(stats: dict | None) -> Funnel | None:
+    """A distribution's figures as a funnel (sent → opened → started → finished; SMS has no "opened"), the
+    others (failed, bounced, …, an SMS's credits and segments) beside it; None before Qualtrics gave any."""
+    if not stats:
+        return None
+    steps = [Bar(STAT_LABELS[key], int(stats[key] or 0)) for key in FUNNEL_STEPS if key in stats]
+    aside = [Bar(STAT_LABELS.get(key, key.capitalize()), int(value or 0)) for key, value in stats.items()
+             if key not in FUNNEL_STEPS]
+    return Funnel(title="Recipients at each step", steps=steps, aside=aside)

@@ -36,7 +36,6 @@ from web.params import whole_number
 from . import pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm
 from .models import FINAL_STATES, Channel, Distribution, Kind, State
-from .services.stats import STAT_LABELS
 
 STATE_BADGES = {
     State.DRAFT: "badge-soft-muted",
@@ -141,7 +140,7 @@ class DistributionDetailView(DistributionMixin, CrudDetailView):
             badge=state_badge(d),
             events=list(d.events.select_related("actor")),
             follow_ups=list(selectors.follow_ups_of(d)),
-            stats=[(STAT_LABELS.get(k, k.capitalize()), v) for k, v in (d.qualtrics_stats or {}).items()],
+            funnel=selectors.stats_funnel(d.qualtrics_stats),
             stats_stale=stale,
             polling=d.state not in FINAL_STATES and d.state != State.DRAFT,
             urls=self.action_urls(d),
@@ -406,7 +405,7 @@ def distribution_refresh(request, connection_id: int, distribution_id: int):
         error = explain(exc)
     context = {
         "d": d,
-        "stats": [(STAT_LABELS.get(k, k.capitalize()), v) for k, v in (d.qualtrics_stats or {}).items()],
+        "funnel": selectors.stats_funnel(d.qualtrics_stats),
         "stats_error": error,
         "connection": request.connection,
         "urls": {"refresh": request.path},

@@ -87,12 +87,14 @@ class AtomicCounters(Protocol):
     a give-back per budget."""
 
     def take(
-        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read: Sequence[str] = ()
+        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read: Sequence[str] = (),
+        tally: Sequence[str] = (), tally_ttl: int = 0,
     ) -> tuple[tuple[int, list[int]] | None, dict[str, Any]]:
-        """Count one request in each window's key at ``current`` when every window's total plus one fits
-        its budget (refusal None); otherwise count nothing, the refusal being the index of the first
-        window that is full with its per-key counts. Returns the refusal and, read in the same step,
-        the values found under the ``read`` keys (absent keys left out)."""
+        """Count one request in each window's key at ``current`` (and in each ``tally`` key, kept
+        ``tally_ttl`` seconds) when every window's total plus one fits its budget (refusal None);
+        otherwise count nothing, the refusal being the index of the first window that is full with its
+        per-key counts. Returns the refusal and, read in the same step, the values found under the
+        ``read`` keys (absent keys left out)."""
         ...
 
 
@@ -236,6 +238,8 @@ class RateLimiter:
     # Share of a lowered budget it grows back by each minute without a 429.
     recovery_per_minute = 0.05
     learned_memory_seconds = 3600
+    # Calls let through are also tallied per clock hour and kept a day and an hour, to show a day's use.
+    tally_memory_seconds = 25 * 3600
 
     def __init__(
         self,
@@ -297,6 +301,9 @@ class RateLimiter:
         grown = limit + int(max(now - since, 0.0) / 60.0 * max(1.0, limit * self.recovery_per_minute))
         return max(1, min(configured, grown))
 
+    def _tally_key(self, scope: str, hour: int) -> str:
+        return f"{self.key_prefix}:h:{scope}:{hour}"
+
     def _state_keys(self, scopes: list[tuple[str, int]]) -> list[str]:
         return [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
 
@@ -320,9 +327,9 @@ class RateLimiter:
 
     # Counters -------------------------------------------------------------------------------------
 
-    def _increment(self, key: str) -> int:
+    def _increment(self, key: str, ttl: int | None = None) -> int:
         for _ in range(3):
-            self.backend.add(key, 0, timeout=self._ttl)
+            self.backend.add(key, 0, timeout=ttl or self._ttl)
             try:
                 return int(self.backend.incr(key))
             except ValueError:
@@ -395,6 +402,7 @@ class RateLimiter:
             for held in taken:
                 self._release(held)
             return None
+        self._increment(self._tally_key(scopes[0][0], second // 3600), ttl=self.tally_memory_seconds)
         return 0.0
 
     def _take_in_one_step(self, scopes: list[tuple[str, int]], second: int, now: float) -> float | None:
@@ -406,22 +414,29 @@ class RateLimiter:
         current = seconds.index(second)
         windows = [[self._key(scope, s) for s in seconds] for scope, _budget in scopes]
         configured = [budget for _scope, budget in scopes]
-        refused, found = self.backend.take(windows, current, configured, self._ttl, read=self._state_keys(scopes))
+        tally = [self._tally_key(scopes[0][0], second // 3600)]
+        counted = [*(window[current] for window in windows), *tally]
+
+        def take(budgets: list[int], read: list[str]):
+            return self.backend.take(windows, current, budgets, self._ttl, read=read, tally=tally,
+                                     tally_ttl=self.tally_memory_seconds)
+
+        refused, found = take(configured, self._state_keys(scopes))
         pause, lowered = self._feedback_from(found, scopes, now)
         budgets = [budget for _scope, budget in lowered]
         if pause > 0 or (refused is None and budgets != configured):
             if refused is None:
-                for window in windows:
-                    self._release(window[current])
+                for key in counted:
+                    self._release(key)
             if pause > 0:
                 return pause
-            refused, _found = self.backend.take(windows, current, budgets, self._ttl)
+            refused, _found = take(budgets, [])
         if refused is not None:
             index, counts = refused
             return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index], second, now)
         if math.floor(self.clock()) != second:
-            for window in windows:  # held up past the end of the second: see `_try_once`
-                self._release(window[current])
+            for key in counted:  # held up past the end of the second: see `_try_once`
+                self._release(key)
             return None
         return 0.0
 
@@ -511,6 +526,15 @@ class RateLimiter:
             for scope, _budget in self.budgets_for(brand_key, method, path)
         }
 
+    def hourly_use(self, brand_key: str, hours: int = 24) -> list[tuple[int, int]]:
+        """Calls the brand's budget let through in each of the last ``hours`` clock hours, oldest first, as
+        (the hour's start in epoch seconds, calls); the current hour is the last, so far."""
+        current = math.floor(self.clock()) // 3600
+        scope = self.budgets_for(brand_key, "GET", "/")[0][0]
+        wanted = [(hour, self._tally_key(scope, hour)) for hour in range(current - hours + 1, current + 1)]
+        found = self.backend.get_many([key for _hour, key in wanted])
+        return [(hour * 3600, max(int(found.get(key) or 0), 0)) for hour, key in wanted]
+
 
 @dataclass
 class StoreOutage:
@@ -584,3 +608,6 @@ class FallbackRateLimiter:
 
     def usage(self, brand_key: str, method: str = "GET", path: str = "/") -> dict[str, int]:
         return self._call("usage", brand_key, method, path)
+
+    def hourly_use(self, brand_key: str, hours: int = 24) -> list[tuple[int, int]]:
+        return self._call("hourly_use", brand_key, hours)

@@ -646,3 +646,17 @@ class TestSwitcher:
         assert personas.connection.name in found and "Not yours" not in found
         assert login(personas.outsider).get(address, {"q": "o"}, **hx).content.decode().count("switcher-item") == 0
         assert login(personas.viewer).post(address).status_code == 405
+
+
+def test_the_page_draws_the_brands_calls_of_each_hour_from_the_shared_budget(login, live):
+    from connections.qualtrics_client import connection_client
+
+    hour = timezone.localtime().strftime("%H:00")
+    body = login(live.viewer).get(url("connection_detail", live.connection)).content.decode()
+    assert 'data-testid="budget-day"' in body and "Calls to Qualtrics in each of the last 24 hours: none." in body
+    with connection_client(live.connection) as client:
+        for _ in range(3):
+            client.users.list()
+    body = login(live.viewer).get(url("connection_detail", live.connection)).content.decode()
+    assert f"3 calls in all, most in {hour} (3). The busiest used under 1% of the brand&#x27;s 180,000 calls" in body
+    assert f'<th scope="row" class="fw-normal">{hour}</th><td class="text-end">3</td>' in body

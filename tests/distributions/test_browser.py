@@ -87,6 +87,9 @@ def test_compose_an_email_with_a_library_message_preview_schedule_and_see_it_sen
     sent = page.locator("[data-stat='sent']")
     expect(sent).to_be_visible(timeout=20_000)
     assert int(sent.inner_text()) > 0
+    funnel = page.get_by_test_id("funnel")
+    expect(funnel).to_contain_text("Opened")
+    assert funnel.locator("svg.funnel-bar").count() == 4  # sent, opened, started, finished
     expect(page.get_by_test_id("timeline")).to_contain_text("Sent to Qualtrics as EMD_")
     expect(page.get_by_test_id("history-table")).to_be_visible(timeout=20_000)
     shot(page, "distributions-sent-with-stats")

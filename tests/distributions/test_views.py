@@ -544,3 +544,35 @@ class TestCancelStates:
         assert str(caught.value).endswith("so it can no longer be cancelled.")
         d.refresh_from_db()
         assert d.state == state
+
+
+def detail_of(client, live, d) -> str:
+    return client.get(url("distribution_detail", live.connection, distribution_id=d.pk)).content.decode()
+
+
+class TestStatsFunnel:
+    def test_a_sent_email_distribution_shows_its_figures_as_a_funnel_with_the_losses_beside(self, login, live):
+        d = make_distribution(live.connection, state=State.SENT, qualtrics_id="EMD_" + "c" * 15,
+                              stats_refreshed_at=timezone.now(),
+                              qualtrics_stats={"sent": 200, "failed": 3, "opened": 120, "started": 60, "bounced": 7,
+                                               "finished": 30, "skipped": 0, "complaints": 0, "blocked": 0})
+        body = detail_of(login(live.viewer), live, d)
+        steps = re.findall(r'<dt class="small">(\w+)</dt>', body)
+        assert steps == ["Sent", "Opened", "Started", "Finished"]
+        assert 'width="60.0%"' in body and 'width="15.0%"' in body  # opened 120 and finished 30 of 200
+        assert 'data-stat="bounced">7</dd>' in body and 'data-stat="failed">3</dd>' in body
+        assert "Recipients at each step: Sent 200, Opened 120, Started 60, Finished 30, failed 3, bounced 7" in body
+
+    def test_an_sms_funnel_has_no_opened_step_and_its_credits_beside(self, login, live):
+        d = make_distribution(live.connection, channel=Channel.SMS, state=State.SENT,
+                              qualtrics_id="SMSD_" + "c" * 15, stats_refreshed_at=timezone.now(),
+                              qualtrics_stats={"sent": 10, "failed": 1, "started": 4, "finished": 2, "credits": 12,
+                                               "segments": 11})
+        body = detail_of(login(live.viewer), live, d)
+        assert re.findall(r'<dt class="small">(\w+)</dt>', body) == ["Sent", "Started", "Finished"]
+        assert 'data-stat="credits">12</dd>' in body
+
+    def test_before_qualtrics_gave_figures_there_is_no_funnel(self, login, live):
+        d = make_distribution(live.connection)
+        body = detail_of(login(live.viewer), live, d)
+        assert 'data-testid="funnel"' not in body and "Figures appear once Qualtrics has sent it." in body

@@ -94,6 +94,10 @@ def test_the_script_store_counts_what_the_cache_reads_and_refuses_with_the_count
     assert store.take([brand], 2, [3], 60, read=["b:1"]) == ((0, [2, 0, 1]), {"b:1": 2})  # so is a smaller budget
     assert cache.get("b:3") == 1  # a refusal counts nothing
     assert 0 < cache._cache.get_client().ttl(cache.make_key("b:3")) <= 60  # counters expire after the window
+    assert store.take([brand], 2, [9], 60, tally=["h:7"], tally_ttl=90000) == (None, {})
+    assert store.take([brand], 2, [4], 60, tally=["h:7"], tally_ttl=90000)[0] is not None  # refused: not tallied
+    assert cache.get("h:7") == 1
+    assert 86400 < cache._cache.get_client().ttl(cache.make_key("h:7")) <= 90000
 
 
 def test_the_portals_shared_limiter_counts_by_the_script_on_the_redis_cache():

@@ -460,7 +460,7 @@ class OneStepCounters(MemoryCounters):
         super().__init__()
         self.takes = 0
 
-    def take(self, windows, current, budgets, ttl, read=()):
+    def take(self, windows, current, budgets, ttl, read=(), tally=(), tally_ttl=0):
         with self.lock:
             self.takes += 1
             found = {key: self.values[key] for key in read if key in self.values}
@@ -468,8 +468,8 @@ class OneStepCounters(MemoryCounters):
                 counts = [max(self.values.get(key, 0), 0) for key in window]
                 if sum(counts) + 1 > budget:
                     return (index, counts), found
-            for window in windows:
-                self.values[window[current]] = self.values.get(window[current], 0) + 1
+            for key in [*(window[current] for window in windows), *tally]:
+                self.values[key] = self.values.get(key, 0) + 1
             return None, found
 
 
@@ -556,3 +556,21 @@ class TestOneStepStore:
         assert limiter.try_acquire("acme", "GET", "/users") == 0
         values = limiter.backend.values
         assert values[limiter._key("b:acme", 1000)] == 0 and values[limiter._key("b:acme", 1001)] == 1
+
+
+class TestHourlyUse:
+    """The calls each budget let through, per clock hour over the last day, for a chart of a brand's use."""
+
+    @pytest.mark.parametrize("store", [MemoryCounters, OneStepCounters], ids=["counted in steps", "in one step"])
+    def test_calls_let_through_are_tallied_per_hour_and_refusals_and_pauses_are_not(self, store):
+        clock = FakeClock(7 * 3600 + 3599.5)  # the last half second of 07:00-08:00
+        limiter = RateLimiter(store(), brand_budget_per_minute=3, clock=clock, sleep=clock.sleep)
+        assert [limiter.try_acquire("acme", "GET", "/users") for _ in range(4)][:3] == [0.0] * 3  # the 4th waits
+        clock.now += 61  # 08:01
+        assert limiter.try_acquire("acme", "GET", "/users") == 0
+        limiter.note_rate_limited("acme", "GET", "/users", retry_after=5)
+        assert limiter.try_acquire("acme", "GET", "/users") > 0  # paused: nothing tallied
+        assert limiter.try_acquire("globex", "GET", "/users") == 0
+        use = limiter.hourly_use("acme", hours=3)
+        assert use == [(6 * 3600, 0), (7 * 3600, 3), (8 * 3600, 1)]
+        assert limiter.hourly_use("globex", hours=1) == [(8 * 3600, 1)]
