@@ -151,7 +151,14 @@
 
   document.body.addEventListener('htmx:afterSwap', function (evt) {
     if (evt.detail.target && evt.detail.target.id === 'modal-content') {
-      bootstrap.Modal.getOrCreateInstance(document.getElementById('modal')).show();
+      var modal = document.getElementById('modal');
+      // The dialog is named by its content's heading, so a screen reader says what it is about.
+      var heading = evt.detail.target.querySelector('.modal-title, h1, h2, h3, h4, h5');
+      if (heading) {
+        if (!heading.id) heading.id = 'modal-title';
+        modal.setAttribute('aria-labelledby', heading.id);
+      }
+      bootstrap.Modal.getOrCreateInstance(modal).show();
     }
   });
   document.body.addEventListener('close-modal', function () {

@@ -72,10 +72,6 @@ def test_create_test_share_and_who_sees_it(browser_as, shot, portal_on_sandbox):
     budget.get_by_text("The figures").click()
     expect(budget.locator("table")).to_be_visible()
     shot(page, "connections-detail-budget-day")
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    shot(page, "connections-detail-390")
-    page.set_viewport_size(size)
 
     page.get_by_test_id("share-button").click()
     dialog = page.get_by_test_id("share-dialog")
