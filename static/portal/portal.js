@@ -161,6 +161,15 @@
       bootstrap.Modal.getOrCreateInstance(modal).show();
     }
   });
+  // A swap inside an open dialog replaces the element that had the focus (the button just pressed): give
+  // the focus back to the dialog, or Escape and Tab would act on the page behind it.
+  document.body.addEventListener('htmx:afterSettle', function (evt) {
+    var modal = document.getElementById('modal');
+    if (modal && modal.classList.contains('show') && modal.contains(evt.detail.elt) &&
+        !modal.contains(document.activeElement)) {
+      modal.focus();
+    }
+  });
   document.body.addEventListener('close-modal', function () {
     var m = document.getElementById('modal');
     if (m) bootstrap.Modal.getOrCreateInstance(m).hide();
