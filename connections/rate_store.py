@@ -6,12 +6,19 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
 
-# KEYS: the windows' per-second counter keys, window after window, each `width` long.
-# ARGV: width, position of the current second in a window (1-based), ttl, then one budget per window.
+# KEYS: the windows' per-second counter keys, window after window, each `width` long, then the guards.
+# ARGV: width, position of the current second in a window (1-based), ttl, number of guards, then one
+# budget per window. Any guard present (a 429's pause or lowered budget) returns them all, counting nothing.
 # Counters are plain integers, as Django's Redis cache stores integers, so the cache reads them too.
 _TAKE = """
-local width, current, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local windows = #KEYS / width
+local width, current, ttl, guards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local windows = (#KEYS - guards) / width
+if guards > 0 then
+  local found = redis.call('MGET', unpack(KEYS, #KEYS - guards + 1, #KEYS))
+  for i = 1, guards do
+    if found[i] then return {-2, found} end
+  end
+end
 for w = 0, windows - 1 do
   local counts = redis.call('MGET', unpack(KEYS, w * width + 1, w * width + width))
   local total = 0
@@ -19,7 +26,7 @@ for w = 0, windows - 1 do
     local n = tonumber(counts[i])
     if n and n > 0 then total = total + n end
   end
-  if total + 1 > tonumber(ARGV[4 + w]) then
+  if total + 1 > tonumber(ARGV[5 + w]) then
     for i = 1, width do counts[i] = tonumber(counts[i]) or 0 end
     return {w, counts}
   end
@@ -45,15 +52,21 @@ class RedisRateCounters:
     def __getattr__(self, name: str) -> Any:  # add, incr, decr, get_many, set: the cache's own
         return getattr(self.cache, name)
 
-    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int):
+    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, guards=()):
         client = self.cache._cache.get_client(write=True)  # a new client object on the cache's pool
         if self._script is None:
             self._script = client.register_script(_TAKE)  # sent by its digest, loaded once per server
+        guards = list(guards)
         keys = [self.cache.make_key(key) for window in windows for key in window]
-        answer = self._script(keys=keys, args=[len(windows[0]), current + 1, ttl, *budgets], client=client)
+        keys += [self.cache.make_key(key) for key in guards]
+        answer = self._script(keys=keys, args=[len(windows[0]), current + 1, ttl, len(guards), *budgets],
+                              client=client)
         if answer == -1:
             return None
         index, counts = answer
+        if index == -2:  # a guard is set: hand them over as the cache would read them
+            loads = self.cache._cache._serializer.loads
+            return {key: loads(value) for key, value in zip(guards, counts, strict=True) if value is not None}
         return int(index), [max(int(n), 0) for n in counts]
 
 

@@ -86,11 +86,15 @@ class AtomicCounters(Protocol):
     script): one round trip instead of an increment, a read and perhaps a give-back per budget."""
 
     def take(
-        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int
-    ) -> tuple[int, list[int]] | None:
+        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, guards: Iterable[str] = ()
+    ) -> tuple[int, list[int]] | dict[str, Any] | None:
         """Count one request in each window's key at ``current`` when every window's total plus one fits
         its budget, and return None; otherwise count nothing and return the index of the first window
-        that is full with its per-key counts."""
+        that is full with its per-key counts.
+
+        When any of ``guards`` (the keys of a pause or a lowered budget a 429 left) exists, count nothing
+        and return the guards found, {key: value}: the caller reads them and takes again without guards.
+        Nearly always none exists, so a call's slot costs one round trip to the store, feedback included."""
         ...
 
 
@@ -295,10 +299,16 @@ class RateLimiter:
         grown = limit + int(max(now - since, 0.0) / 60.0 * max(1.0, limit * self.recovery_per_minute))
         return max(1, min(configured, grown))
 
+    def _feedback_keys(self, scopes: list[tuple[str, int]]) -> list[str]:
+        return [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
+
     def _feedback(self, scopes: list[tuple[str, int]], now: float) -> tuple[float, list[tuple[str, int]]]:
         """How long a pause still holds (0 when none), and the budgets as Qualtrics' 429s left them."""
-        keys = [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
-        found = self.backend.get_many(keys)
+        return self._feedback_from(self.backend.get_many(self._feedback_keys(scopes)), scopes, now)
+
+    def _feedback_from(
+        self, found: Mapping[str, Any], scopes: list[tuple[str, int]], now: float
+    ) -> tuple[float, list[tuple[str, int]]]:
         pause = 0.0
         budgets = []
         for scope, budget in scopes:
@@ -363,11 +373,12 @@ class RateLimiter:
         """0 when taken, the wait when refused, None when the second ended before we were done."""
         now = self.clock()
         second = math.floor(now)
-        pause, budgets = self._feedback(self.budgets_for(brand_key, method, path), now)
+        scopes = self.budgets_for(brand_key, method, path)
+        if callable(getattr(self.backend, "take", None)):
+            return self._take_in_one_step(scopes, second, now)
+        pause, budgets = self._feedback(scopes, now)
         if pause > 0:
             return pause
-        if callable(getattr(self.backend, "take", None)):
-            return self._take_in_one_step(budgets, second, now)
         taken: list[str] = []
         for scope, budget in budgets:
             key = self._key(scope, second)
@@ -389,13 +400,22 @@ class RateLimiter:
             return None
         return 0.0
 
-    def _take_in_one_step(self, budgets: list[tuple[str, int]], second: int, now: float) -> float | None:
+    def _take_in_one_step(self, scopes: list[tuple[str, int]], second: int, now: float) -> float | None:
         """`_try_once` on a store with `AtomicCounters.take`: no competitor can come between the check and
-        the count, so nothing is ever given back for a race."""
+        the count, so nothing is ever given back for a race. The 429 feedback (a pause, a lowered budget)
+        rides along as guards, so the usual call costs one step; only when a 429 left some is it read and
+        the slot taken in a second step."""
         seconds = self._window(second)
         current = seconds.index(second)
-        windows = [[self._key(scope, s) for s in seconds] for scope, _budget in budgets]
-        refused = self.backend.take(windows, current, [budget for _scope, budget in budgets], self._ttl)
+        windows = [[self._key(scope, s) for s in seconds] for scope, _budget in scopes]
+        budgets = scopes
+        refused = self.backend.take(windows, current, [budget for _scope, budget in scopes], self._ttl,
+                                    guards=self._feedback_keys(scopes))
+        if isinstance(refused, dict):
+            pause, budgets = self._feedback_from(refused, scopes, now)
+            if pause > 0:
+                return pause
+            refused = self.backend.take(windows, current, [budget for _scope, budget in budgets], self._ttl)
         if refused is not None:
             index, counts = refused
             return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index][1], second, now)

@@ -93,3 +93,22 @@ def test_the_script_store_counts_what_the_cache_reads_and_refuses_with_the_count
     assert store.take([brand], 2, [3], 60) == (0, [2, 0, 1])  # so is a smaller brand budget
     assert cache.get("b:3") == 1  # a refusal counts nothing
     assert 0 < cache._cache.get_client().ttl(cache.make_key("b:3")) <= 60  # counters expire after the window
+
+
+def test_the_script_store_hands_over_a_429s_feedback_instead_of_counting():
+    """A pause or a lowered budget left by a 429 comes back from the one step (as the cache would read it), and
+    nothing is counted; with none set, the slot is taken in that same step."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from connections.rate_store import rate_counters
+    from tests.qualtrics.limiter_worker import REDIS_URL
+
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"store-{uuid.uuid4().hex[:8]}"})
+    store = rate_counters(cache)
+    brand = ["b:1", "b:2", "b:3"]
+    guards = ["pause:b", "learned:b"]
+    assert store.take([brand], 2, [5], 60, guards=guards) is None
+    cache.set("pause:b", 1234.5, 60)
+    cache.set("learned:b", (7, 1000.0), 60)
+    assert store.take([brand], 2, [5], 60, guards=guards) == {"pause:b": 1234.5, "learned:b": (7, 1000.0)}
+    assert cache.get("b:3") == 1  # only the first take counted
