@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 
 # KEYS: the windows' per-second counter keys, window after window, each `width` long, then the guards.
 # ARGV: width, position of the current second in a window (1-based), ttl, number of guards, then one
@@ -71,5 +72,10 @@ class RedisRateCounters:
 
 
 def rate_counters(cache):
-    """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere."""
+    """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere.
+
+    `django.core.cache.cache` is a proxy that is no RedisCache to isinstance, so it is looked through first
+    (without that the script was never used and each slot cost four or five round trips)."""
+    if isinstance(cache, ConnectionProxy):
+        cache = cache._connections[cache._alias]
     return RedisRateCounters(cache) if isinstance(cache, RedisCache) else cache
