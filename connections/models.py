@@ -272,6 +272,9 @@ class AlertSent(models.Model):
     )
     recipients = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
+    # The sweep that inserted the row: rows are inserted in bulk, ignoring the ones another sweep holds, and
+    # read back by this token to learn which alerts this sweep won (and sends).
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "alert sent"

@@ -45,7 +45,8 @@ def _absolute(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
-def _send_alert_email(*, template: str, connection: Connection, recipients: list[str], context: dict) -> None:
+def alert_email_content(*, template: str, connection: Connection, context: dict) -> tuple[str, str, str]:
+    """An alert's subject, text and HTML body."""
     context = {
         "connection": connection,
         "connection_url": _absolute(connection.get_absolute_url()),
@@ -56,6 +57,11 @@ def _send_alert_email(*, template: str, connection: Connection, recipients: list
     subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
     text = render_to_string(f"emails/{template}-body.txt", context)
     html = render_to_string(f"emails/{template}-body.html", context)
+    return subject, text, html
+
+
+def _send_alert_email(*, template: str, connection: Connection, recipients: list[str], context: dict) -> None:
+    subject, text, html = alert_email_content(template=template, connection=connection, context=context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     message.attach_alternative(html, "text/html")
     message.send()
