@@ -1,9 +1,9 @@
 """Daily alerts about connections: expiring tokens and tokens Qualtrics no longer accepts.
 
-The expiry sweep sends what is due in batches itself (no Qualtrics call is needed); the token-health sweep
-lists connection ids and fans out one task per batch of them, so several workers share the whoami calls.
-Every task loads its connections by id, quietly skips those gone or disabled, and is safe to run twice or
-concurrently: an alert is sent only by whoever inserts its AlertSent row.
+The expiry sweep claims what is due and hands it to workers in batches (no Qualtrics call is needed);
+the token-health sweep lists connection ids and fans out one task per batch of them, so several workers
+share the whoami calls. Every task is safe to run twice or concurrently: an alert is sent only by whoever
+inserted (or took over) its AlertSent row.
 """
 
 from __future__ import annotations
@@ -45,11 +45,20 @@ def _enqueue_batches(task, ids: list[int], size: int) -> int:
 
 @shared_task(name="connections.tasks.connections_expiry_sweep_task", ignore_result=True)
 def connections_expiry_sweep_task() -> int:
-    """Every expiry alert due today, in one pass: what is due read in one query, alerts recorded in one
-    insert and sent in batches over one SMTP connection each."""
+    """Claim every expiry alert due today (what is due read in one query, the alerts recorded in one insert)
+    and hand them to workers in batches, each sent over one SMTP connection."""
     from .services import connections_expiry_sweep
 
-    return connections_expiry_sweep().sent
+    report = connections_expiry_sweep(deliver=lambda ids, claim: connections_alerts_deliver_task.delay(ids, claim))
+    return report.claimed
+
+
+@shared_task(name="connections.tasks.connections_alerts_deliver_task", ignore_result=True)
+def connections_alerts_deliver_task(alert_ids: list[int], claim: str) -> int:
+    """Send one batch of claimed alerts over one SMTP connection (a repeated message sends nothing)."""
+    from .services import alerts_deliver
+
+    return alerts_deliver(alert_ids=alert_ids, claim=claim).sent
 
 
 @shared_task(name="connections.tasks.connections_token_health_sweep_task", ignore_result=True)

@@ -6,12 +6,12 @@
 - rotation: replacing the token, moving to the datacenter Qualtrics suggested;
 - sharing: sharing with people and teams;
 - alerts: the e-mails about expiring and refused tokens;
-- alert_batches: the daily sweeps' alerts in batches (one query for what is due, one insert, one SMTP
-  connection per batch);
+- alert_batches: the daily sweeps' alerts in batches (one query for what is due, one insert that claims
+  them, delivered by workers over one SMTP connection per batch);
 - encryption: re-encrypting every token after the encryption key changed.
 """
 
-from .alert_batches import SweepReport, connections_expiry_sweep, recipients_by_connection
+from .alert_batches import Delivery, SweepReport, alerts_deliver, connections_expiry_sweep, recipients_by_connection
 from .alerts import (
     alert_recipients,
     connection_expiry_alert_now,
@@ -45,12 +45,14 @@ __all__ = [
     "EDITABLE_FIELDS",
     "BrandMismatchError",
     "CheckResult",
+    "Delivery",
     "HealthBatch",
     "ReencryptReport",
     "SweepReport",
     "UserChangeError",
     "WhoAmI",
     "alert_recipients",
+    "alerts_deliver",
     "connection_admin_save",
     "connection_apply_suggested_datacenter",
     "connection_create",

@@ -1,11 +1,17 @@
-"""The daily sweeps' alerts in batches: what is due read in one query, each alert recorded exactly once by one
-INSERT that ignores the rows another sweep already holds, and the e-mails sent over one SMTP connection per
-batch. The number of queries does not grow with the number of connections.
+"""The daily sweeps' alerts in batches. The number of queries does not grow with the number of connections.
 
-Exactly once, with any number of sweeps at once: every AlertSent row this sweep inserts carries its own claim
-token, and `(connection, kind, key)` is unique, so the rows read back with that token are the alerts this sweep
-won; only those are sent. A batch whose sending fails gives its rows (and the ones after it) back, so the next
-sweep sends them.
+1. The **sweep** reads what is due in one query (plain values, no model instances), what was already
+   recorded in one more, and records every new alert with one INSERT that ignores the rows another sweep
+   already holds. Each row carries the sweep's claim token and `(connection, kind, key)` is unique, so the
+   rows read back with that token are the alerts this sweep won, whatever other sweeps run at once. It then
+   hands them to workers, ALERT_BATCH per message.
+2. **Delivery** (a worker, per batch) takes its rows over by one conditional UPDATE to a token of its own (a
+   repeated message takes nothing), reads them with their connections, works out every recipient in three
+   queries, renders the e-mails and sends them over one SMTP connection, then marks them delivered and
+   audits them, one statement each.
+3. A batch whose sending fails gives its rows back (claim emptied) and the next sweep claims them again; a
+   row nobody can be told about is removed, so it goes out once someone can. A worker that dies between
+   taking a batch and marking it delivered leaves it undelivered and unsent again, never sent twice.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import AlertKind, AlertSent, AuditEvent, Connection, ConnectionShare, Role
@@ -26,27 +34,32 @@ from .alerts import alert_email_content
 
 logger = logging.getLogger(__name__)
 
-# E-mails sent over one SMTP connection.
+# Alerts one delivery takes: one message to a worker, one SMTP connection.
 ALERT_BATCH = 200
 # The widest notice window a connection may ask for (Connection.notify_days_before's maximum).
 WIDEST_NOTICE_DAYS = 100
-
-
-@dataclass
-class DueAlert:
-    connection: Connection
-    kind: str
-    key: str
-    template: str
-    context: dict[str, Any] = field(default_factory=dict)
+EXPIRY_KINDS = (AlertKind.EXPIRY_NOTICE, AlertKind.EXPIRED)
+TEMPLATES = {
+    AlertKind.EXPIRY_NOTICE: "connection-expiring",
+    AlertKind.EXPIRED: "connection-expired",
+    AlertKind.TOKEN_REJECTED: "connection-token-rejected",
+}
 
 
 @dataclass
 class SweepReport:
     due: int = 0
     already_sent: int = 0
-    sent: int = 0
+    claimed: int = 0
     lost_to_another_sweep: int = 0
+    batches: list[list[int]] = field(default_factory=list)
+    claim: str = ""
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    not_mine: int = 0
     no_recipients: int = 0
 
 
@@ -89,95 +102,157 @@ def recipients_by_connection(connections: list[Connection]) -> dict[int, list[st
     return found
 
 
-def alerts_send(due: list[DueAlert], *, report: SweepReport | None = None) -> SweepReport:
-    """Record and send `due` alerts, each exactly once across every sweep running at once."""
-    report = report or SweepReport()
-    if not due:
-        return report
-    recipients = recipients_by_connection([alert.connection for alert in due])
-    addressed = []
-    for alert in due:
-        if recipients[alert.connection.pk]:
-            addressed.append(alert)
-        else:
-            report.no_recipients += 1
-            logger.warning("connection %s: nobody to tell about its %s alert", alert.connection.pk, alert.kind)
+def _expiry_kind(expires_on: datetime.date, notify_days_before: int, today: datetime.date) -> str | None:
+    """As Connection.expiry_status: expired on the day, a notice inside the connection's window."""
+    if expires_on <= today:
+        return AlertKind.EXPIRED
+    if (expires_on - today).days <= notify_days_before:
+        return AlertKind.EXPIRY_NOTICE
+    return None
+
+
+def alerts_claim(due: set[tuple[int, str, str]], *, report: SweepReport | None = None) -> SweepReport:
+    """Record `due` alerts {(connection id, kind, key)} for this caller, once across every caller at once,
+    and split what it won into delivery batches (`report.batches`, under `report.claim`)."""
+    report = report or SweepReport(due=len(due))
     claim = uuid.uuid4().hex
     now = timezone.now()
     AlertSent.objects.bulk_create(
-        [AlertSent(connection=alert.connection, kind=alert.kind, key=alert.key, claim=claim, sent_at=now,
-                   recipients="\n".join(recipients[alert.connection.pk])) for alert in addressed],
+        [AlertSent(connection_id=pk, kind=kind, key=key, claim=claim, sent_at=now) for pk, kind, key in due],
         ignore_conflicts=True,
     )
-    won = {(connection_id, kind, key): pk for pk, connection_id, kind, key in AlertSent.objects.filter(
-        claim=claim).values_list("pk", "connection_id", "kind", "key")}
-    mine = [alert for alert in addressed if (alert.connection.pk, alert.kind, alert.key) in won]
-    report.lost_to_another_sweep += len(addressed) - len(mine)
-    sent: list[DueAlert] = []
-    try:
-        for start in range(0, len(mine), ALERT_BATCH):
-            batch = mine[start:start + ALERT_BATCH]
-            messages = [_message(alert, recipients[alert.connection.pk]) for alert in batch]
-            try:
-                get_connection(fail_silently=False).send_messages(messages)  # opens one connection, closes it
-            except Exception:
-                # Give back this batch and the ones not tried, so the next sweep sends them.
-                AlertSent.objects.filter(pk__in=[won[(a.connection.pk, a.kind, a.key)] for a in mine[start:]]).delete()
-                raise
-            sent += batch
-    finally:
-        AuditEvent.objects.bulk_create([
-            AuditEvent(actor=None, actor_label="system", connection=alert.connection,
-                       connection_label=alert.connection.name, action=f"alert.{alert.kind}"[:80],
-                       target=alert.connection.name[:300], outcome=AuditEvent.Outcome.OK,
-                       detail=f"e-mailed {len(recipients[alert.connection.pk])} recipient(s) ({alert.key})")
-            for alert in sent
-        ])
-        report.sent += len(sent)
+    ids = list(AlertSent.objects.filter(claim=claim, delivered_at__isnull=True).order_by("pk")
+               .values_list("pk", flat=True))
+    report.claimed += len(ids)
+    report.lost_to_another_sweep += len(due) - len(ids)
+    report.claim = claim
+    report.batches = [ids[start:start + ALERT_BATCH] for start in range(0, len(ids), ALERT_BATCH)]
     return report
 
 
-def _message(alert: DueAlert, recipients: list[str]) -> EmailMultiAlternatives:
-    subject, text, html = alert_email_content(template=alert.template, connection=alert.connection,
-                                              context=alert.context)
+def connections_expiry_sweep(*, today: datetime.date | None = None, deliver=None) -> SweepReport:
+    """Claim every expiry alert due today (expiring inside the connection's notice window, or expired), once
+    per (connection, expiration date, kind), and hand each batch to `deliver(alert_ids, claim)` once the
+    claim is committed (`alerts_deliver` when none is given: the caller's own process sends them)."""
+    today = today or timezone.localdate()
+    window = Connection.objects.filter(
+        enabled=True, expires_on__isnull=False, expires_on__lte=today + datetime.timedelta(days=WIDEST_NOTICE_DAYS)
+    )
+    due: set[tuple[int, str, str]] = set()
+    for pk, expires_on, notify_days_before in window.values_list("pk", "expires_on", "notify_days_before"):
+        kind = _expiry_kind(expires_on, notify_days_before, today)
+        if kind is not None:
+            due.add((pk, kind, expires_on.isoformat()))
+    report = SweepReport(due=len(due))
+    if not due:
+        return report
+    with transaction.atomic():
+        recorded = AlertSent.objects.filter(kind__in=EXPIRY_KINDS, connection__in=window.values("pk"))
+        given_back: set[tuple[int, str, str]] = set()
+        for pk, kind, key, delivered_at, claim in recorded.values_list(
+            "connection_id", "kind", "key", "delivered_at", "claim"
+        ):
+            if (pk, kind, key) in due:
+                due.discard((pk, kind, key))
+                if delivered_at is None and not claim:
+                    given_back.add((pk, kind, key))
+                else:
+                    report.already_sent += 1
+        alerts_claim(due, report=report)
+        if given_back:  # a failed delivery gave these back: claimed again, by one sweep only
+            taken = recorded.filter(delivered_at__isnull=True, claim="").filter(
+                _keys_filter(given_back)).update(claim=report.claim, sent_at=timezone.now())
+            report.claimed += taken
+            extra = list(recorded.filter(claim=report.claim).exclude(
+                pk__in=[pk for batch in report.batches for pk in batch]).values_list("pk", flat=True))
+            report.batches += [extra[start:start + ALERT_BATCH] for start in range(0, len(extra), ALERT_BATCH)]
+        deliver = deliver or (lambda ids, claim: alerts_deliver(alert_ids=ids, claim=claim))
+        for batch in report.batches:
+            transaction.on_commit(lambda batch=batch: _hand_over(deliver, batch, report.claim))
+    if report.claimed:
+        logger.info("expiry sweep: %d alert(s) claimed in %d batch(es)", report.claimed, len(report.batches))
+    return report
+
+
+def _keys_filter(keys: set[tuple[int, str, str]]) -> Q:
+    condition = Q(pk__in=[])
+    for pk, kind, key in keys:
+        condition |= Q(connection_id=pk, kind=kind, key=key)
+    return condition
+
+
+def _hand_over(deliver, batch: list[int], claim: str) -> None:
+    try:
+        deliver(batch, claim)
+    except Exception:
+        # Not handed over (the broker is down, the relay refused): give the batch back for the next sweep.
+        AlertSent.objects.filter(pk__in=batch, claim=claim, delivered_at__isnull=True).update(claim="")
+        logger.exception("could not deliver %d alert(s); the next sweep tries again", len(batch))
+
+
+def alerts_deliver(*, alert_ids: list[int], claim: str, today: datetime.date | None = None) -> Delivery:
+    """Send a batch of claimed alerts over one SMTP connection, each once: rows are taken over from `claim`
+    to this delivery's own token first, so a repeated message sends nothing."""
+    today = today or timezone.localdate()
+    mine = uuid.uuid4().hex
+    outcome = Delivery()
+    taken = AlertSent.objects.filter(pk__in=alert_ids, claim=claim, delivered_at__isnull=True).update(claim=mine)
+    outcome.not_mine = len(alert_ids) - taken
+    if not taken:
+        return outcome
+    rows = list(AlertSent.objects.filter(claim=mine, delivered_at__isnull=True).select_related("connection__owner"))
+    recipients = recipients_by_connection([row.connection for row in rows])
+    nobody = [row.pk for row in rows if not recipients[row.connection_id]]
+    if nobody:  # removed, so the alert goes out once someone can be told
+        logger.warning("%d alert(s) with nobody to tell (no owner, manager or extra address)", len(nobody))
+        AlertSent.objects.filter(pk__in=nobody, claim=mine).delete()
+        outcome.no_recipients = len(nobody)
+    rows = [row for row in rows if recipients[row.connection_id]]
+    messages = [_message(row, recipients[row.connection_id], today) for row in rows]
+    try:
+        get_connection(fail_silently=False).send_messages(messages)  # opens one SMTP connection, closes it
+    except Exception:
+        AlertSent.objects.filter(claim=mine, delivered_at__isnull=True).update(claim="")  # given back
+        raise
+    now = timezone.now()
+    for row in rows:
+        row.delivered_at = row.sent_at = now
+        row.recipients = "\n".join(recipients[row.connection_id])
+    AlertSent.objects.bulk_update(rows, ["delivered_at", "sent_at", "recipients"])
+    AuditEvent.objects.bulk_create([
+        AuditEvent(actor=None, actor_label="system", connection=row.connection, connection_label=row.connection.name,
+                   action=f"alert.{row.kind}"[:80], target=row.connection.name[:300], outcome=AuditEvent.Outcome.OK,
+                   detail=f"e-mailed {len(recipients[row.connection_id])} recipient(s) ({row.key})")
+        for row in rows
+    ])
+    outcome.sent = len(rows)
+    return outcome
+
+
+def _message(row: AlertSent, recipients: list[str], today: datetime.date) -> EmailMultiAlternatives:
+    connection = row.connection
+    context: dict[str, Any]
+    if row.kind == AlertKind.TOKEN_REJECTED:
+        context = {"error": connection.last_check_error}
+    else:
+        expires_on = datetime.date.fromisoformat(row.key)
+        context = {"days_left": (expires_on - today).days, "today": today}
+    subject, text, html = alert_email_content(template=TEMPLATES[row.kind], connection=connection, context=context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     message.attach_alternative(html, "text/html")
     return message
 
 
-def connections_expiry_sweep(*, today: datetime.date | None = None) -> SweepReport:
-    """Send every expiry alert due today (expiring inside the connection's notice window, or expired), once
-    per (connection, expiration date, kind)."""
-    today = today or timezone.localdate()
-    window = Connection.objects.filter(
-        enabled=True, expires_on__isnull=False, expires_on__lte=today + datetime.timedelta(days=WIDEST_NOTICE_DAYS)
-    ).select_related("owner").order_by("pk")  # the e-mails name the owner
-    due: list[DueAlert] = []
-    for connection in window:
-        status = connection.expiry_status(today)
-        if status == "soon":
-            kind, template = AlertKind.EXPIRY_NOTICE, "connection-expiring"
-        elif status == "expired":
-            kind, template = AlertKind.EXPIRED, "connection-expired"
-        else:
-            continue
-        due.append(DueAlert(connection, kind, connection.expires_on.isoformat(), template,
-                            {"days_left": (connection.expires_on - today).days, "today": today}))
-    report = SweepReport(due=len(due))
-    if due:
-        sent = set(AlertSent.objects.filter(
-            kind__in=(AlertKind.EXPIRY_NOTICE, AlertKind.EXPIRED), connection__in=window
-        ).values_list("connection_id", "kind", "key"))
-        fresh = [alert for alert in due if (alert.connection.pk, alert.kind, alert.key) not in sent]
-        report.already_sent = len(due) - len(fresh)
-        alerts_send(fresh, report=report)
-    if report.sent:
-        logger.info("expiry sweep: %d alert(s) sent", report.sent)
-    return report
-
-
-def token_rejected_alerts_send(connections: list[Connection]) -> SweepReport:
-    """The token-rejected alerts of a batch of connections Qualtrics refused, once per rejection."""
-    due = [DueAlert(c, AlertKind.TOKEN_REJECTED, c.token_rejected_at.isoformat(), "connection-token-rejected",
-                    {"error": c.last_check_error}) for c in connections if c.token_rejected_at is not None]
-    return alerts_send(due, report=SweepReport(due=len(due)))
+def token_rejected_alerts_send(connections: list[Connection]) -> Delivery:
+    """The token-rejected alerts of a batch of connections Qualtrics refused, once per rejection, sent here."""
+    due = {(c.pk, AlertKind.TOKEN_REJECTED, c.token_rejected_at.isoformat())
+           for c in connections if c.token_rejected_at is not None}
+    total = Delivery()
+    if not due:
+        return total
+    report = alerts_claim(due)
+    for batch in report.batches:
+        delivered = alerts_deliver(alert_ids=batch, claim=report.claim)
+        total.sent += delivered.sent
+        total.no_recipients += delivered.no_recipients
+    return total

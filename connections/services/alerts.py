@@ -71,8 +71,10 @@ def _claim_alert(*, connection: Connection, kind: str, key: str, recipients: lis
     """Insert the AlertSent row first: whoever inserts it sends the alert; everyone else stops."""
     try:
         with transaction.atomic():
+            # Sent right after (or the row is deleted again when sending fails).
             return AlertSent.objects.create(
-                connection=connection, kind=kind, key=key, recipients="\n".join(recipients)
+                connection=connection, kind=kind, key=key, recipients="\n".join(recipients),
+                delivered_at=timezone.now(),
             )
     except IntegrityError:
         return None

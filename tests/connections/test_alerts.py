@@ -37,6 +37,17 @@ def expiring(db, settings):
     return connection
 
 
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """The expiry sweep, its hand-overs run as at commit (the test's transaction never commits)."""
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.connections_expiry_sweep(**kwargs)
+
+    return run
+
+
 def test_recipients_are_owner_managers_manager_teams_and_extra_addresses(expiring):
     assert services.alert_recipients(expiring) == [
         "olivia@example.org", "max@example.org", "lea@example.org", "luc@example.org", "ops@example.org",
@@ -119,13 +130,20 @@ def test_a_failed_send_gives_the_alert_back(expiring, monkeypatch):
     assert len(mail.outbox) == 1
 
 
-def test_the_sweep_sends_what_is_due_in_one_pass_and_once(expiring):
+def test_the_sweep_sends_what_is_due_in_one_pass_and_once(
+    expiring, sweep, monkeypatch, django_capture_on_commit_callbacks
+):
     far = make_connection(expiring.owner, name="Far", expires_on=timezone.localdate() + datetime.timedelta(days=400))
     make_connection(expiring.owner, name="No date")
     make_connection(expiring.owner, name="Not yet", expires_on=timezone.localdate() + datetime.timedelta(days=30))
     make_connection(expiring.owner, name="Soon", expires_on=timezone.localdate() + datetime.timedelta(days=2))
     Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
-    assert tasks.connections_expiry_sweep_task() == 2
+    handed = []
+    monkeypatch.setattr(tasks.connections_alerts_deliver_task, "delay",
+                        lambda ids, claim: handed.append(tasks.connections_alerts_deliver_task(ids, claim)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.connections_expiry_sweep_task() == 2
+    assert handed == [2]  # one batch, both sent
     in5, in2 = (timezone.localdate() + datetime.timedelta(days=d) for d in (5, 2))
     assert sorted(m.subject for m in mail.outbox) == [
         f"API token of “Acme production” expires in 5 days ({in5.day} {in5:%b %Y})",
@@ -136,8 +154,8 @@ def test_the_sweep_sends_what_is_due_in_one_pass_and_once(expiring):
     assert first.alternatives[0][1] == "text/html"
     assert not AlertSent.objects.filter(connection=far).exists()
     assert AuditEvent.objects.filter(action="alert.expiry_notice").count() == 2
-    report = services.connections_expiry_sweep()
-    assert (report.due, report.already_sent, report.sent) == (2, 2, 0)
+    report = sweep()
+    assert (report.due, report.already_sent, report.claimed) == (2, 2, 0)
     assert len(mail.outbox) == 2
 
 
@@ -156,30 +174,34 @@ def test_the_batch_recipients_are_each_connections_own(expiring):
 
 
 @pytest.mark.services  # SQLite splits a bulk insert into statements of at most 999 parameters
-def test_the_sweeps_queries_do_not_grow_with_the_connections(expiring):
+def test_the_sweeps_queries_do_not_grow_with_the_connections(expiring, django_capture_on_commit_callbacks):
     from django.db import connection as db_connection
     from django.test.utils import CaptureQueriesContext
 
-    def sweep_with(count: int) -> int:
+    def sweep_with(count: int) -> tuple[int, int]:
         mail.outbox.clear()
         for n in range(count):
             c = make_connection(make_user(f"u{count}-{n}"), name=f"C{count}-{n}",
                                 expires_on=timezone.localdate() + datetime.timedelta(days=3))
             share(c, user=make_user(f"m{count}-{n}"), role=Role.MANAGER)
             share(c, team=make_team(f"T{count}-{n}", make_user(f"t{count}-{n}")), role=Role.MANAGER)
-        with CaptureQueriesContext(db_connection) as queries:
-            report = services.connections_expiry_sweep()
-        assert report.sent == count and len(mail.outbox) == count
-        assert all(len(m.to) == 3 for m in mail.outbox)  # owner, manager, team member
-        return len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+        handed: list[tuple[list[int], str]] = []
+        with CaptureQueriesContext(db_connection) as sweep_queries, django_capture_on_commit_callbacks(execute=True):
+            report = services.connections_expiry_sweep(deliver=lambda ids, claim: handed.append((ids, claim)))
+        assert report.claimed == count and [len(ids) for ids, _claim in handed] == [count]
+        with CaptureQueriesContext(db_connection) as delivery_queries:
+            assert services.alerts_deliver(alert_ids=handed[0][0], claim=handed[0][1]).sent == count
+        assert len(mail.outbox) == count and all(len(m.to) == 3 for m in mail.outbox)  # owner, manager, team
+        return tuple(len([q for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+                     for captured in (sweep_queries, delivery_queries))
 
     Connection.objects.filter(pk=expiring.pk).update(expires_on=None)
-    # What is due, what was already sent, shares, users, team members, the alerts' insert, reading it back,
-    # the audit entries' insert.
-    assert sweep_with(3) == sweep_with(30) == 8
+    # The sweep: what is due, what was already recorded, the alerts' insert, reading it back. A delivery: taking
+    # its rows over, reading them, shares, users, team members, marking them delivered, the audit entries.
+    assert sweep_with(3) == sweep_with(30) == (4, 7)
 
 
-def test_a_failed_batch_gives_its_alerts_back_for_the_next_sweep(expiring, monkeypatch):
+def test_a_failed_batch_gives_its_alerts_back_for_the_next_sweep(expiring, sweep, monkeypatch):
     from django.core.mail.backends.locmem import EmailBackend
 
     Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
@@ -189,15 +211,18 @@ def test_a_failed_batch_gives_its_alerts_back_for_the_next_sweep(expiring, monke
         raise ConnectionRefusedError("smtp down")
 
     monkeypatch.setattr(EmailBackend, "send_messages", broken)
-    with pytest.raises(ConnectionRefusedError):
-        services.connections_expiry_sweep()
-    assert not AlertSent.objects.exists() and not AuditEvent.objects.filter(action__startswith="alert.").exists()
+    assert sweep().claimed == 1
+    given_back = AlertSent.objects.get()
+    assert (given_back.claim, given_back.delivered_at) == ("", None)
+    assert not AuditEvent.objects.filter(action__startswith="alert.").exists()
     monkeypatch.setattr(EmailBackend, "send_messages", real)
-    assert services.connections_expiry_sweep().sent == 1
+    assert sweep().claimed == 1
     assert len(mail.outbox) == 1
+    assert AlertSent.objects.get().delivered_at is not None
+    assert sweep().claimed == 0
 
 
-def test_alerts_go_out_over_one_smtp_connection_per_batch(expiring, monkeypatch):
+def test_alerts_go_out_over_one_smtp_connection_per_batch(expiring, sweep, monkeypatch):
     from django.core.mail.backends.locmem import EmailBackend
 
     from connections.services import alert_batches
@@ -213,8 +238,20 @@ def test_alerts_go_out_over_one_smtp_connection_per_batch(expiring, monkeypatch)
         return real(self, messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", counted)
-    assert services.connections_expiry_sweep().sent == 9
+    assert sweep().claimed == 9
     assert batches == [4, 4, 1]
+    assert AlertSent.objects.filter(delivered_at__isnull=False).count() == 9
+
+
+def test_a_repeated_delivery_message_sends_nothing_more(expiring, sweep):
+    Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
+    handed = []
+    sweep(deliver=lambda ids, claim: handed.append((ids, claim)))
+    [(ids, claim)] = handed
+    assert services.alerts_deliver(alert_ids=ids, claim=claim).sent == 1
+    again = services.alerts_deliver(alert_ids=ids, claim=claim)
+    assert (again.sent, again.not_mine) == (0, 1)
+    assert len(mail.outbox) == 1
 
 
 def test_the_beat_schedule_names_both_sweeps():
@@ -239,9 +276,9 @@ def test_sweeps_at_once_send_each_alert_once(settings, monkeypatch, sweeps):
     due = make_connection(owner, name="Due today", expires_on=today)
     real_message = alert_batches._message
 
-    def slow_message(alert, recipients):
+    def slow_message(*args):
         threading.Event().wait(0.002)  # widen the window between the claim and the send
-        return real_message(alert, recipients)
+        return real_message(*args)
 
     monkeypatch.setattr(alert_batches, "_message", slow_message)
     barrier = threading.Barrier(sweeps)
@@ -268,7 +305,7 @@ def test_sweeps_at_once_send_each_alert_once(settings, monkeypatch, sweeps):
         + ["API token of “Due today” expires today"]
     )
     assert AlertSent.objects.count() == 41
-    assert sum(r.sent for r in reports) == 41
+    assert sum(r.claimed for r in reports) == 41
     assert AuditEvent.objects.filter(action__startswith="alert.").count() == 41
     assert due.pk in set(AlertSent.objects.values_list("connection_id", flat=True))
 
