@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,28 +28,45 @@ def _free_port() -> int:
 class SandboxProcess:
     """`python -m sandbox` on a free loopback port; `with SandboxProcess(latency_ms=50) as sandbox:`."""
 
-    def __init__(self, latency_ms: float = 0, seed: str = "demo") -> None:
+    def __init__(self, latency_ms: float = 0, seed: str = "demo", *, tls: bool = False,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        """`tls`: HTTPS with a certificate made at start, its CA in `ca_file`; `extra_args`: more of
+        `python -m sandbox`'s options (`--rate-limit`, `--token`...)."""
         self.latency_ms = latency_ms
         self.seed = seed
+        self.tls = tls
+        self.extra_args = tuple(extra_args)
         self.port = _free_port()
-        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.root_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.base_url_template = f"{self.root_url}/{{datacenter}}/API/v3"
         self._process: subprocess.Popen | None = None
+        self._tls_dir: tempfile.TemporaryDirectory | None = None
+        self.ca_file: str | None = None
+
+    @property
+    def verify(self) -> str | bool:
+        """What `requests` needs to trust the sandbox."""
+        return self.ca_file or True
 
     def __enter__(self) -> SandboxProcess:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--port", str(self.port), "--seed", self.seed,
-             "--latency-ms", f"{self.latency_ms:g}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        command = [sys.executable, "-m", "sandbox", "--port", str(self.port), "--seed", self.seed,
+                   "--latency-ms", f"{self.latency_ms:g}", *self.extra_args]
+        if self.tls:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="bench-sandbox-tls-")
+            command += ["--tls", "--tls-dir", self._tls_dir.name]
+            self.ca_file = str(Path(self._tls_dir.name) / "ca.pem")
+        # Its output goes to a file: a pipe nobody reads would fill and stop it.
+        self._log = tempfile.TemporaryFile()  # kept for the process's life
+        self._process = subprocess.Popen(command, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"the sandbox did not start: {self._process.stderr.read().decode()[-2000:]}")
+                self._log.seek(0)
+                raise RuntimeError(f"the sandbox did not start: {self._log.read().decode()[-2000:]}")
             try:
-                self._info = requests.get(f"{self.root_url}/_sandbox/info", timeout=2).json()
+                self._info = requests.get(f"{self.root_url}/_sandbox/info", timeout=2, verify=self.verify).json()
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, OSError):
                 time.sleep(0.05)
         self.__exit__()
         raise RuntimeError("the sandbox did not answer within 30 s")
@@ -61,6 +79,20 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every API call the sandbox received (its own record, with the second each arrived)."""
+        return requests.get(f"{self.root_url}/_sandbox/calls", timeout=120, verify=self.verify).json()["calls"]
+
+    def clear_calls(self) -> None:
+        requests.delete(f"{self.root_url}/_sandbox/calls", timeout=30, verify=self.verify).raise_for_status()
+
+    def configure(self, **switches: Any) -> None:
+        requests.post(f"{self.root_url}/_sandbox/config", json=switches, timeout=30,
+                      verify=self.verify).raise_for_status()
 
     def brand(self, brand_id: str = "acme") -> dict[str, Any]:
         return next(b for b in self._info["brands"] if b["brandId"] == brand_id)

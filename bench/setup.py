@@ -73,3 +73,53 @@ def setup_django(workdir: Path, base_url_template: str) -> None:
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def redis_url(variable: str) -> str:
+    url = os.environ.get(variable, "")
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise SystemExit(f"Set {variable} to a Redis database of the benchmark's own, e.g. redis://127.0.0.1:6379/11")
+    return url
+
+
+def empty_broker_database() -> str:
+    """Empty the Redis database CELERY_BROKER_URL names (the benchmark's own) and return its URL."""
+    import redis
+
+    url = redis_url("CELERY_BROKER_URL")
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def busiest_window(per_second: dict[int, int], window: int) -> int:
+    """The most events inside any `window` consecutive whole seconds."""
+    if not per_second:
+        return 0
+    first, last = min(per_second), max(per_second)
+    return max(sum(per_second.get(s, 0) for s in range(start, start + window)) for start in range(first, last + 1))
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and of its living descendants (Linux /proc), plus what its
+    ended children were charged (cutime, cstime)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # Fields after the command: state is [0]; utime, stime, cutime, cstime are [11:15].
+        total += sum(int(v) for v in fields[11:15]) / ticks
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pending += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return total

@@ -278,6 +278,11 @@ class AlertSent(models.Model):
     )
     recipients = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
+    # Who holds the row until it is delivered: the sweep that inserted it (rows are inserted in bulk, ignoring
+    # the ones another sweep holds, and read back by this token), then the delivery that took it over.
+    # Emptied when a delivery failed: the next sweep claims it again (services/alert_batches.py).
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "alert sent"

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.connection import ConnectionProxy
 
-# KEYS: the windows' per-second counter keys, window after window, each `width` long; then `reads` keys
-# whose values are only read (the limiter's state: pauses and lowered budgets after a 429); then tally
-# keys, counted with the windows and kept `tally_ttl` seconds (the calls of each hour).
-# ARGV: width, position of the current second in a window (1-based), ttl, number of windows, reads,
-# tally_ttl, then one budget per window. Counters are plain integers, as Django's Redis cache stores
-# integers, so the cache reads them too. Answers {-1, read values} when counted, {window index, its
-# counts, read values} when not.
+# KEYS: the windows' per-second counter keys, window after window, each `width` long, then the guards,
+# then the tally keys (counted with the windows and kept `tally_ttl` seconds: the calls of each hour).
+# ARGV: width, position of the current second in a window (1-based), ttl, number of guards, number of
+# tally keys, tally_ttl, then one budget per window. Any guard present (a 429's pause or lowered budget)
+# returns them all, counting nothing. Counters are plain integers, as Django's Redis cache stores
+# integers, so the cache reads them too.
 _TAKE = """
-local width, current, ttl, windows = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local reads, tally_ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
-local first_read = windows * width + 1
-local read = {}
-if reads > 0 then read = redis.call('MGET', unpack(KEYS, first_read, first_read + reads - 1)) end
+local width, current, ttl, guards = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local tallies, tally_ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local windows = (#KEYS - guards - tallies) / width
+local first_guard = windows * width + 1
+if guards > 0 then
+  local found = redis.call('MGET', unpack(KEYS, first_guard, first_guard + guards - 1))
+  for i = 1, guards do
+    if found[i] then return {-2, found} end
+  end
+end
 for w = 0, windows - 1 do
   local counts = redis.call('MGET', unpack(KEYS, w * width + 1, w * width + width))
   local total = 0
@@ -30,7 +33,7 @@ for w = 0, windows - 1 do
   end
   if total + 1 > tonumber(ARGV[7 + w]) then
     for i = 1, width do counts[i] = tonumber(counts[i]) or 0 end
-    return {w, counts, read}
+    return {w, counts}
   end
 end
 for w = 0, windows - 1 do
@@ -38,11 +41,11 @@ for w = 0, windows - 1 do
   redis.call('INCR', key)
   redis.call('EXPIRE', key, ttl)
 end
-for i = first_read + reads, #KEYS do
+for i = first_guard + guards, #KEYS do
   redis.call('INCR', KEYS[i])
   redis.call('EXPIRE', KEYS[i], tally_ttl)
 end
-return {-1, read}
+return -1
 """
 
 
@@ -58,27 +61,29 @@ class RedisRateCounters:
     def __getattr__(self, name: str) -> Any:  # add, incr, decr, get_many, set: the cache's own
         return getattr(self.cache, name)
 
-    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read=(), tally=(),
+    def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, guards=(), tally=(),
              tally_ttl: int = 0):
         client = self.cache._cache.get_client(write=True)  # a new client object on the cache's pool
         if self._script is None:
             self._script = client.register_script(_TAKE)  # sent by its digest, loaded once per server
-        keys = [self.cache.make_key(key) for key in (*(k for window in windows for k in window), *read, *tally)]
-        args = [len(windows[0]), current + 1, ttl, len(windows), len(read), tally_ttl or ttl, *budgets]
+        guards, tally = list(guards), list(tally)
+        keys = [self.cache.make_key(key) for key in (*(k for window in windows for k in window), *guards, *tally)]
+        args = [len(windows[0]), current + 1, ttl, len(guards), len(tally), tally_ttl or ttl, *budgets]
         answer = self._script(keys=keys, args=args, client=client)
-        loads = self.cache._cache._serializer.loads  # values as the cache stored them (pickled, or an int)
-        found = {key: loads(value) for key, value in zip(read, answer[-1], strict=True) if value is not None}
-        if answer[0] == -1:
-            return None, found
-        index, counts = answer[0], answer[1]
-        return (int(index), [max(int(n), 0) for n in counts]), found
+        if answer == -1:
+            return None
+        index, counts = answer
+        if index == -2:  # a guard is set: hand them over as the cache would read them
+            loads = self.cache._cache._serializer.loads
+            return {key: loads(value) for key, value in zip(guards, counts, strict=True) if value is not None}
+        return int(index), [max(int(n), 0) for n in counts]
 
 
 def rate_counters(cache):
     """The store for a limiter on `cache`: counted in one step on Redis, by the cache's own calls elsewhere.
 
-    `cache` may be Django's `cache` proxy, which is no RedisCache itself: the cache it stands for decides.
-    """
+    `django.core.cache.cache` is a proxy that is no RedisCache to isinstance, so it is looked through first
+    (without that the script was never used and each slot cost four or five round trips)."""
     if isinstance(cache, ConnectionProxy):
-        cache = caches[DEFAULT_CACHE_ALIAS]
+        cache = cache._connections[cache._alias]
     return RedisRateCounters(cache) if isinstance(cache, RedisCache) else cache

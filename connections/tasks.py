@@ -1,8 +1,9 @@
 """Daily alerts about connections: expiring tokens and tokens Qualtrics no longer accepts.
 
-Each sweep only lists connection ids and fans out one small task per connection, so several workers
-share the load. Every task loads its connection by id, quietly stops if it is gone or disabled, and
-is safe to run twice or concurrently: an alert is sent only by whoever inserts its AlertSent row.
+The expiry sweep claims what is due and hands it to workers in batches (no Qualtrics call is needed);
+the token-health sweep lists connection ids and fans out one task per batch of them, so several workers
+share the whoami calls. Every task is safe to run twice or concurrently: an alert is sent only by whoever
+inserted (or took over) its AlertSent row.
 """
 
 from __future__ import annotations
@@ -31,39 +32,61 @@ BEAT_SCHEDULE = {
 }
 
 
-def _enqueue(task, ids) -> int:
-    count = 0
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: task.delay(pk))
-        count += 1
-    return count
+# Connections one token-health task checks (one broker message, one SMTP connection for their alerts).
+HEALTH_BATCH = 50
+
+
+def _enqueue_batches(task, ids: list[int], size: int) -> int:
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        transaction.on_commit(lambda chunk=chunk: task.delay(chunk))
+    return len(ids)
 
 
 @shared_task(name="connections.tasks.connections_expiry_sweep_task", ignore_result=True)
 def connections_expiry_sweep_task() -> int:
-    """Fan out: one expiry check per enabled connection that has an expiration date."""
-    from .selectors import connections_due_for_expiry_check
+    """Claim every expiry alert due today (what is due read in one query, the alerts recorded in one insert)
+    and hand them to workers in batches, each sent over one SMTP connection."""
+    from .services import connections_expiry_sweep
 
-    return _enqueue(connection_expiry_check_task, connections_due_for_expiry_check())
+    report = connections_expiry_sweep(deliver=lambda ids, claim: connections_alerts_deliver_task.delay(ids, claim))
+    return report.claimed
 
 
-@shared_task(name="connections.tasks.connection_expiry_check_task", ignore_result=True)
-def connection_expiry_check_task(connection_id: int) -> str | None:
-    from .models import Connection
-    from .services import connection_expiry_alert_send
+@shared_task(name="connections.tasks.connections_alerts_deliver_task", ignore_result=True)
+def connections_alerts_deliver_task(alert_ids: list[int], claim: str) -> int:
+    """Send one batch of claimed alerts over one SMTP connection (a repeated message sends nothing)."""
+    from .services import alerts_deliver
 
-    connection = Connection.objects.filter(pk=connection_id, enabled=True).select_related("owner").first()
-    if connection is None:
-        return None
-    return connection_expiry_alert_send(connection=connection)
+    return alerts_deliver(alert_ids=alert_ids, claim=claim).sent
 
 
 @shared_task(name="connections.tasks.connections_token_health_sweep_task", ignore_result=True)
 def connections_token_health_sweep_task() -> int:
-    """Fan out: one whoami per enabled connection."""
+    """Fan out: one whoami per enabled connection, HEALTH_BATCH connections per task."""
     from .selectors import connections_due_for_token_check
 
-    return _enqueue(connection_token_health_task, connections_due_for_token_check())
+    return _enqueue_batches(connections_token_health_batch_task, connections_due_for_token_check(), HEALTH_BATCH)
+
+
+@shared_task(
+    bind=True,
+    name="connections.tasks.connections_token_health_batch_task",
+    ignore_result=True,
+    max_retries=MAX_HEALTH_RETRIES,
+)
+def connections_token_health_batch_task(self, connection_ids: list[int]) -> dict:
+    """whoami on a batch of connections; the rejected ones alerted together (once per rejection); those that
+    failed for now are checked again later, a few times."""
+    from qualtrics import RetryPolicy
+
+    from .services import connections_token_health_batch
+
+    outcome = connections_token_health_batch(connection_ids=connection_ids, retry=RetryPolicy.none())
+    if outcome.transient and self.request.retries < MAX_HEALTH_RETRIES:
+        countdown = outcome.retry_after or 60 * (2**self.request.retries)
+        raise self.retry(args=(outcome.transient,), countdown=min(countdown, 3600))
+    return {"ok": len(outcome.ok), "rejected": len(outcome.rejected), "transient": len(outcome.transient)}
 
 
 @shared_task(

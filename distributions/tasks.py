@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from celery import shared_task
 
@@ -51,6 +52,23 @@ def distribution_send_task(self, distribution_id: int, claim_token: str) -> str:
     if outcome.status == "retry":
         raise self.retry(args=(distribution_id, outcome.claim_token), countdown=outcome.retry_in)
     return outcome.status
+
+
+@shared_task(name="distributions.send_batch", bind=True, acks_late=True, ignore_result=True)
+def distributions_send_batch_task(self, distribution_ids: list[int], claim_token: str) -> dict:
+    """Send a sweep's batch of claimed rows; a row to retry later gets a task of its own with its countdown,
+    rows the batch had no time for go on in a new batch."""
+    from .services import distributions_send_batch
+
+    worker = f"{self.request.hostname or 'worker'}:{os.getpid()}"
+    outcomes = distributions_send_batch(distribution_ids=distribution_ids, claim_token=claim_token, worker=worker)
+    for pk, outcome in outcomes.items():
+        if outcome.status == "retry":
+            distribution_send_task.apply_async((pk, outcome.claim_token), countdown=outcome.retry_in)
+    deferred = [pk for pk, outcome in outcomes.items() if outcome.status == "deferred"]
+    if deferred:
+        distributions_send_batch_task.apply_async((deferred, claim_token))
+    return dict(Counter(outcome.status for outcome in outcomes.values()))
 
 
 @shared_task(name="distributions.refresh_stats", ignore_result=True)

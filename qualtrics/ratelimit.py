@@ -83,18 +83,19 @@ class CounterBackend(Protocol):
 
 class AtomicCounters(Protocol):
     """A store that checks and counts a call against all of its windows in one step (Redis, by a
-    script): one round trip instead of a read of the limiter's state, an increment, a read and perhaps
-    a give-back per budget."""
+    script): one round trip instead of an increment, a read and perhaps a give-back per budget."""
 
     def take(
-        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, read: Sequence[str] = (),
+        self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, guards: Iterable[str] = (),
         tally: Sequence[str] = (), tally_ttl: int = 0,
-    ) -> tuple[tuple[int, list[int]] | None, dict[str, Any]]:
-        """Count one request in each window's key at ``current`` (and in each ``tally`` key, kept
-        ``tally_ttl`` seconds) when every window's total plus one fits its budget (refusal None);
-        otherwise count nothing, the refusal being the index of the first window that is full with its
-        per-key counts. Returns the refusal and, read in the same step, the values found under the
-        ``read`` keys (absent keys left out)."""
+    ) -> tuple[int, list[int]] | dict[str, Any] | None:
+        """Count one request in each window's key at ``current`` (and in each ``tally`` key, kept ``tally_ttl``
+        seconds) when every window's total plus one fits its budget, and return None; otherwise count
+        nothing and return the index of the first window that is full with its per-key counts.
+
+        When any of ``guards`` (the keys of a pause or a lowered budget a 429 left) exists, count nothing
+        and return the guards found, {key: value}: the caller reads them and takes again without guards.
+        Nearly always none exists, so a call's slot costs one round trip to the store, feedback included."""
         ...
 
 
@@ -304,15 +305,16 @@ class RateLimiter:
     def _tally_key(self, scope: str, hour: int) -> str:
         return f"{self.key_prefix}:h:{scope}:{hour}"
 
-    def _state_keys(self, scopes: list[tuple[str, int]]) -> list[str]:
+    def _feedback_keys(self, scopes: list[tuple[str, int]]) -> list[str]:
         return [self._state_key(kind, scope) for scope, _budget in scopes for kind in ("pause", "learned")]
 
     def _feedback(self, scopes: list[tuple[str, int]], now: float) -> tuple[float, list[tuple[str, int]]]:
         """How long a pause still holds (0 when none), and the budgets as Qualtrics' 429s left them."""
-        return self._feedback_from(self.backend.get_many(self._state_keys(scopes)), scopes, now)
+        return self._feedback_from(self.backend.get_many(self._feedback_keys(scopes)), scopes, now)
 
-    def _feedback_from(self, found: Mapping[str, Any], scopes: list[tuple[str, int]],
-                       now: float) -> tuple[float, list[tuple[str, int]]]:
+    def _feedback_from(
+        self, found: Mapping[str, Any], scopes: list[tuple[str, int]], now: float
+    ) -> tuple[float, list[tuple[str, int]]]:
         pause = 0.0
         budgets = []
         for scope, budget in scopes:
@@ -406,36 +408,29 @@ class RateLimiter:
         return 0.0
 
     def _take_in_one_step(self, scopes: list[tuple[str, int]], second: int, now: float) -> float | None:
-        """`_try_once` on a store with `AtomicCounters.take`: the limiter's state (a pause, a lowered budget)
-        is read in the same step as the slot is taken, so a call waits for one round trip, and no
-        competitor can come between the check and the count. Only after a 429 left its mark is the slot
-        given back (paused) or taken again against the lowered budget: a second step, rarely."""
+        """`_try_once` on a store with `AtomicCounters.take`: no competitor can come between the check and
+        the count, so nothing is ever given back for a race. The 429 feedback (a pause, a lowered budget)
+        rides along as guards, so the usual call costs one step; only when a 429 left some is it read and
+        the slot taken in a second step."""
         seconds = self._window(second)
         current = seconds.index(second)
         windows = [[self._key(scope, s) for s in seconds] for scope, _budget in scopes]
-        configured = [budget for _scope, budget in scopes]
+        budgets = scopes
         tally = [self._tally_key(scopes[0][0], second // 3600)]
-        counted = [*(window[current] for window in windows), *tally]
-
-        def take(budgets: list[int], read: list[str]):
-            return self.backend.take(windows, current, budgets, self._ttl, read=read, tally=tally,
-                                     tally_ttl=self.tally_memory_seconds)
-
-        refused, found = take(configured, self._state_keys(scopes))
-        pause, lowered = self._feedback_from(found, scopes, now)
-        budgets = [budget for _scope, budget in lowered]
-        if pause > 0 or (refused is None and budgets != configured):
-            if refused is None:
-                for key in counted:
-                    self._release(key)
+        refused = self.backend.take(windows, current, [budget for _scope, budget in scopes], self._ttl,
+                                    guards=self._feedback_keys(scopes), tally=tally,
+                                    tally_ttl=self.tally_memory_seconds)
+        if isinstance(refused, dict):
+            pause, budgets = self._feedback_from(refused, scopes, now)
             if pause > 0:
                 return pause
-            refused, _found = take(budgets, [])
+            refused = self.backend.take(windows, current, [budget for _scope, budget in budgets], self._ttl,
+                                        tally=tally, tally_ttl=self.tally_memory_seconds)
         if refused is not None:
             index, counts = refused
-            return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index], second, now)
+            return self._wait_for_room(dict(zip(seconds, counts, strict=True)), budgets[index][1], second, now)
         if math.floor(self.clock()) != second:
-            for key in counted:  # held up past the end of the second: see `_try_once`
+            for key in [*(window[current] for window in windows), *tally]:  # held up: see `_try_once`
                 self._release(key)
             return None
         return 0.0

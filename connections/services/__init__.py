@@ -6,16 +6,26 @@
 - rotation: replacing the token, moving to the datacenter Qualtrics suggested;
 - sharing: sharing with people and teams;
 - alerts: the e-mails about expiring and refused tokens;
+- alert_batches: the daily sweeps' alerts in batches (one query for what is due, one insert that claims
+  them, delivered by workers over one SMTP connection per batch);
 - encryption: re-encrypting every token after the encryption key changed.
 """
 
+from .alert_batches import Delivery, SweepReport, alerts_deliver, connections_expiry_sweep, recipients_by_connection
 from .alerts import (
     alert_recipients,
     connection_expiry_alert_now,
     connection_expiry_alert_send,
     connection_token_rejected_alert_send,
 )
-from .checks import CheckResult, connection_mark_token_rejected, connection_test, connection_token_health_check
+from .checks import (
+    CheckResult,
+    HealthBatch,
+    connection_mark_token_rejected,
+    connection_test,
+    connection_token_health_check,
+    connections_token_health_batch,
+)
 from .encryption import ReencryptReport, tokens_reencrypt, tokens_undecryptable
 from .lifecycle import (
     EDITABLE_FIELDS,
@@ -35,10 +45,14 @@ __all__ = [
     "EDITABLE_FIELDS",
     "BrandMismatchError",
     "CheckResult",
+    "Delivery",
+    "HealthBatch",
     "ReencryptReport",
+    "SweepReport",
     "UserChangeError",
     "WhoAmI",
     "alert_recipients",
+    "alerts_deliver",
     "connection_admin_save",
     "connection_apply_suggested_datacenter",
     "connection_create",
@@ -55,6 +69,9 @@ __all__ = [
     "connection_token_rejected_alert_send",
     "connection_unshare",
     "connection_update",
+    "connections_expiry_sweep",
+    "connections_token_health_batch",
+    "recipients_by_connection",
     "suggested_datacenter_from",
     "tokens_reencrypt",
     "tokens_undecryptable",

@@ -45,7 +45,8 @@ def _absolute(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
-def _send_alert_email(*, template: str, connection: Connection, recipients: list[str], context: dict) -> None:
+def alert_email_content(*, template: str, connection: Connection, context: dict) -> tuple[str, str, str]:
+    """An alert's subject, text and HTML body."""
     context = {
         "connection": connection,
         "connection_url": _absolute(connection.get_absolute_url()),
@@ -56,6 +57,11 @@ def _send_alert_email(*, template: str, connection: Connection, recipients: list
     subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
     text = render_to_string(f"emails/{template}-body.txt", context)
     html = render_to_string(f"emails/{template}-body.html", context)
+    return subject, text, html
+
+
+def _send_alert_email(*, template: str, connection: Connection, recipients: list[str], context: dict) -> None:
+    subject, text, html = alert_email_content(template=template, connection=connection, context=context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     message.attach_alternative(html, "text/html")
     message.send()
@@ -65,8 +71,10 @@ def _claim_alert(*, connection: Connection, kind: str, key: str, recipients: lis
     """Insert the AlertSent row first: whoever inserts it sends the alert; everyone else stops."""
     try:
         with transaction.atomic():
+            # Sent right after (or the row is deleted again when sending fails).
             return AlertSent.objects.create(
-                connection=connection, kind=kind, key=key, recipients="\n".join(recipients)
+                connection=connection, kind=kind, key=key, recipients="\n".join(recipients),
+                delivered_at=timezone.now(),
             )
     except IntegrityError:
         return None

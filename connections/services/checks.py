@@ -112,3 +112,36 @@ def connection_mark_token_rejected(*, connection: Connection) -> bool:
     except Exception:  # the alert must not stop the caller from holding its work
         logger.exception("could not send the token-rejected alert for connection %s", connection.pk)
     return True
+
+
+@dataclass
+class HealthBatch:
+    ok: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)
+    transient: list[int] = field(default_factory=list)  # to check again later
+    retry_after: float | None = None
+
+
+def connections_token_health_batch(*, connection_ids: list[int], retry=None) -> HealthBatch:
+    """Daily, for a batch: test each enabled connection's token; the ones Qualtrics rejected are alerted
+    together (one SMTP connection, one insert; once per rejection)."""
+    from .alert_batches import token_rejected_alerts_send
+
+    outcome = HealthBatch()
+    rejected: list[Connection] = []
+    for connection in Connection.objects.filter(pk__in=connection_ids, enabled=True).select_related("owner").order_by(
+        "pk"
+    ):
+        result = connection_test(connection=connection, actor=None, retry=retry)
+        if result.ok:
+            outcome.ok.append(connection.pk)
+        elif result.token_rejected:
+            outcome.rejected.append(connection.pk)
+            rejected.append(connection)
+        elif getattr(result.error, "is_transient", False):
+            outcome.transient.append(connection.pk)
+            wait = getattr(result.error, "retry_after", None)
+            if wait:
+                outcome.retry_after = max(outcome.retry_after or 0.0, float(wait))
+    token_rejected_alerts_send(rejected)
+    return outcome

@@ -21,6 +21,7 @@ from .sending import (
     SendOutcome,
     distribution_send,
     distributions_reap,
+    distributions_send_batch,
     distributions_sweep,
     find_in_qualtrics,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "distributions_cancel_for_survey",
     "distributions_reap",
     "distributions_refresh_stats_due",
+    "distributions_send_batch",
     "distributions_sweep",
     "event_add",
     "find_in_qualtrics",

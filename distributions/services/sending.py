@@ -5,10 +5,14 @@ How a distribution goes out:
 1. The **sweep** (beat, every few seconds, any number at once) claims due `scheduled` rows with one
    conditional UPDATE (`state=scheduled` → `queued`, with a claim token), using
    `SELECT … FOR UPDATE SKIP LOCKED` where the database has it so concurrent sweeps split the work,
-   and enqueues one task per claimed row after commit.
-2. The **task** claims its row again (`queued` + its token → `sending`). Only one task can win that
-   UPDATE, and only the winner may call Qualtrics. Every later write is conditional on
-   `state=sending` and the same token, so a claim taken away by the reaper can never be written over.
+   and enqueues one task per batch of claimed rows (SEND_BATCH) after commit.
+2. The **batch task** reads its rows in one query, builds each connection's client once, and sends the
+   rows one after the other. Each row is claimed again (`queued` + its token → `sending`) by one
+   conditional UPDATE that is also the write-ahead of step 3: only one task can win it, and only the
+   winner may call Qualtrics. Every later write is conditional on `state=sending` and the same token,
+   so a claim taken away by the reaper can never be written over. A send that goes well costs four
+   queries (that UPDATE, the one marking it sent, its two timeline entries in one INSERT, its audit
+   entry) and one round trip to Redis (its slot in the shared rate budget).
 3. Before the create call the row is marked `needs_lookup` (write-ahead). From then on nothing is
    ever sent again for it before the portal has looked in Qualtrics for its `reference` (carried in
    the e-mail's embedded data, or in the SMS name). A failure that surely never reached Qualtrics
@@ -35,6 +39,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +50,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from connections.audit import QualtricsCallAuditor
 from connections.crypto import TokenDecryptionError
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
@@ -66,6 +72,14 @@ from .compose import _audit, event_add, when_text
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# Rows one send task takes: its query, its clients and its broker message are shared by them.
+SEND_BATCH = 20
+# A batch hands back the rows it has not started after this long, so its task ends well inside its
+# time limit (and no row waits behind a slow batch for long).
+SEND_BATCH_SECONDS = 45.0
+# When the portal's own budget is used up for no longer than this, the sender waits for the slot with
+# its claim held (no request was made, the write-ahead stays true) instead of rescheduling the row.
+BUDGET_WAIT_SECONDS = 10.0
 # Only for sends that surely never reached Qualtrics: one whose fate is unknown is never given up.
 MAX_TRANSIENT_FAILURES = 10
 # Waiting for Qualtrics' 429s is not a failure; still, not forever (the portal's own budget: no limit).
@@ -113,7 +127,7 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    status: str  # sent | failed | held | retry | skipped
+    status: str  # sent | failed | held | retry | skipped | deferred (left queued for the next batch)
     retry_in: float | None = None
     claim_token: str = ""
     message: str = ""
@@ -133,14 +147,16 @@ def _enqueue(pk: int, token: str, countdown: float | None = None) -> None:
 
 
 def _enqueue_many(pks: list[int], token: str) -> None:
-    """Like _enqueue for a whole sweep, publishing through one broker connection."""
-    from ..tasks import distribution_send_task
+    """One batch task per SEND_BATCH rows of a sweep, published through one broker connection once the
+    claim is committed."""
+    from ..tasks import distributions_send_batch_task
 
     def publish():
         try:
-            with distribution_send_task.app.producer_or_acquire() as producer:
-                for pk in pks:
-                    distribution_send_task.apply_async((pk, token), producer=producer)
+            with distributions_send_batch_task.app.producer_or_acquire() as producer:
+                for start in range(0, len(pks), SEND_BATCH):
+                    distributions_send_batch_task.apply_async((pks[start:start + SEND_BATCH], token),
+                                                              producer=producer)
         except Exception:  # the broker is down: the reaper enqueues them again later
             logger.exception("could not enqueue %d distribution(s); the reaper will retry", len(pks))
 
@@ -311,27 +327,100 @@ def _countdown(exc: QualtricsError | None, failures: int, ceiling: float = MAX_B
     return backoff_seconds(failures, ceiling)
 
 
+class _RefusedWriteAuditor(QualtricsCallAuditor):
+    """Audits the create calls Qualtrics refused or never answered. One it accepted is audited once, as
+    `distribution.sent` with Qualtrics' request id, in the step that marks the row sent."""
+
+    def __call__(self, record) -> None:
+        if record.status is not None and record.status < 400:
+            return
+        super().__call__(record)
+
+
 def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "") -> SendOutcome:
     """Send one queued distribution if this caller wins its claim. Safe to call any number of times."""
-    now = timezone.now()
-    if not Distribution.objects.filter(
-        pk=distribution_id, state__in=(State.QUEUED, State.CHECKING), claim_token=claim_token
-    ).update(state=State.SENDING, claimed_at=now, claimed_by=(worker or worker_name())[:200], updated_at=now):
-        return SendOutcome("skipped", message="not mine to send (cancelled, sent or claimed again)")
-    d = Distribution.objects.select_related("connection", "parent", "created_by").get(pk=distribution_id)
-    mine = Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=claim_token)
+    outcomes = distributions_send_batch(distribution_ids=[distribution_id], claim_token=claim_token, worker=worker)
+    return outcomes[distribution_id]
 
+
+_NOT_MINE = SendOutcome("skipped", message="not mine to send (cancelled, sent or claimed again)")
+
+
+def distributions_send_batch(*, distribution_ids: list[int], claim_token: str, worker: str = "",
+                             budget_seconds: float = SEND_BATCH_SECONDS) -> dict[int, SendOutcome]:
+    """Send the batch's queued distributions this caller wins, one after the other; {id: outcome}.
+
+    What can be done once for the batch is: one query reads its rows (with connection, parent and
+    author), and each connection's client (its token decrypted) is built once. Rows not started after
+    `budget_seconds` are left queued under the same token ("deferred") for the caller to hand on.
+    """
+    worker = (worker or worker_name())[:200]
+    deadline = time.monotonic() + budget_seconds
+    rows = {
+        d.pk: d
+        for d in Distribution.objects.filter(
+            pk__in=distribution_ids, state__in=(State.QUEUED, State.CHECKING), claim_token=claim_token
+        ).select_related("connection", "parent", "created_by")
+    }
+    clients: dict[tuple[int, int | None], Any] = {}
+    outcomes: dict[int, SendOutcome] = {}
+    started = False
+    for pk in distribution_ids:
+        d = rows.get(pk)
+        if d is None:
+            outcomes[pk] = _NOT_MINE
+        elif started and time.monotonic() > deadline:
+            outcomes[pk] = SendOutcome("deferred", claim_token=claim_token, message="left for the next batch")
+        else:
+            started = True
+            outcomes[pk] = _send_loaded(d, claim_token, worker, _client_of(d, clients), deadline)
+    return outcomes
+
+
+def _client_of(d: Distribution, clients: dict) -> Any:
+    """The batch's client for the row's connection and author (or the error building it raised)."""
+    key = (d.connection_id, d.created_by_id)
+    if key not in clients:
+        try:
+            clients[key] = connection_client(
+                d.connection, retry=RetryPolicy.none(), audit=False,
+                hooks=[_RefusedWriteAuditor(connection=d.connection, actor=d.created_by)],
+            )
+        except TokenDecryptionError as exc:
+            clients[key] = exc
+    return clients[key]
+
+
+def _send_loaded(d: Distribution, claim_token: str, worker: str, client, deadline: float) -> SendOutcome:
+    """Send one row read by its batch (still `queued` or `checking` under `claim_token` when read)."""
+    now = timezone.now()
+    claimable = Distribution.objects.filter(pk=d.pk, state__in=(State.QUEUED, State.CHECKING),
+                                            claim_token=claim_token)
+    mine = Distribution.objects.filter(pk=d.pk, state=State.SENDING, claim_token=claim_token)
+    send_date = max(d.send_at or now, now).replace(microsecond=0)
+
+    if not d.needs_lookup and not isinstance(client, Exception) and not _blocked_reason(d.connection):
+        d.send_at = send_date  # what the rules must judge is the send date Qualtrics is given
+        if not rules.problems(d, now=send_date):
+            # The usual case: the claim and the write-ahead are one UPDATE.
+            if not claimable.update(state=State.SENDING, claimed_at=now, claimed_by=worker, needs_lookup=True,
+                                    qualtrics_send_date=send_date, attempts=F("attempts") + 1, updated_at=now):
+                return _NOT_MINE
+            return _create(d, mine, client, send_date, attempt=d.attempts + 1, needs_lookup_before=False,
+                           deadline=deadline)
+
+    # Anything else (held, unreadable token, a lookup first, rules broken) claims the row, then decides.
+    if not claimable.update(state=State.SENDING, claimed_at=now, claimed_by=worker, updated_at=now):
+        return _NOT_MINE
     reason = _blocked_reason(d.connection)
     if reason:
         return _hold(d, mine, reason)
-    try:
-        client = connection_client(d.connection, actor=d.created_by, retry=RetryPolicy.none())
-    except TokenDecryptionError as exc:
+    if isinstance(client, TokenDecryptionError):
         text = "The connection's saved API token cannot be read: a manager must enter it again."
         if d.needs_lookup:
             return _check_later(d, mine, None, f"{text} Until then Qualtrics cannot be asked whether it was "
                                 "created, so nothing is sent.", slow=True)
-        return _fail(d, mine, exc, text)
+        return _fail(d, mine, client, text)
 
     verified_absent = False
     if d.needs_lookup:
@@ -347,8 +436,7 @@ def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "
         event_add(d, EventKind.LOOKUP, "Not found in Qualtrics, so it was never created: sending it now.")
         verified_absent = True
 
-    send_date = max(d.send_at or now, now).replace(microsecond=0)
-    d.send_at = send_date  # what the rules must judge is the send date Qualtrics is given
+    d.send_at = send_date
     found_problems = rules.problems(d, now=send_date)
     if found_problems:
         text = " ".join(m for msgs in found_problems.values() for m in msgs)
@@ -356,12 +444,26 @@ def distribution_send(*, distribution_id: int, claim_token: str, worker: str = "
 
     if not mine.update(needs_lookup=True, qualtrics_send_date=send_date, attempts=F("attempts") + 1, updated_at=now):
         return SendOutcome("skipped", message="claim lost before the call")
-    attempt = d.attempts + 1
-    try:
-        result = payloads.create_in_qualtrics(client, d, send_date)
-    except QualtricsError as exc:
-        return _after_error(d, mine, exc, needs_lookup_before=d.needs_lookup and not verified_absent,
-                            attempt=attempt)
+    return _create(d, mine, client, send_date, attempt=d.attempts + 1,
+                   needs_lookup_before=d.needs_lookup and not verified_absent, deadline=deadline)
+
+
+def _create(d: Distribution, mine, client, send_date: datetime.datetime, *, attempt: int,
+            needs_lookup_before: bool, deadline: float) -> SendOutcome:
+    """The create call of a claimed, written-ahead row, and what its answer means."""
+    while True:
+        try:
+            result = payloads.create_in_qualtrics(client, d, send_date)
+        except BudgetExhaustedError as exc:
+            # The portal's own budget: no request was made. A short wait is spent here, claim held.
+            wait = float(exc.retry_after or 1.0)
+            if wait <= BUDGET_WAIT_SECONDS and time.monotonic() + wait < deadline:
+                time.sleep(wait)
+                continue
+            return _after_error(d, mine, exc, needs_lookup_before=needs_lookup_before, attempt=attempt)
+        except QualtricsError as exc:
+            return _after_error(d, mine, exc, needs_lookup_before=needs_lookup_before, attempt=attempt)
+        break
     if not isinstance(result, dict) or not result.get("id"):
         exc = InvalidResponseError("Qualtrics accepted the call but named no distribution id", status=200)
         return _after_error(d, mine, exc, needs_lookup_before=True, attempt=attempt)
@@ -403,9 +505,13 @@ def _mark_sent(d: Distribution, mine, result: dict, client, *, reconciled: bool 
             text = f"Found in Qualtrics as {qualtrics_id} (created by an earlier attempt): not sent again."
             event_add(d, EventKind.RECONCILED, text, detail={"qualtrics_id": qualtrics_id})
         else:
-            event_add(d, EventKind.ATTEMPT, f"Attempt {attempt}: Qualtrics created it.", request_id=request_id)
-            event_add(d, EventKind.SENT, f"Sent to Qualtrics as {qualtrics_id}.", request_id=request_id,
-                      detail={"qualtrics_id": qualtrics_id})
+            DistributionEvent.objects.bulk_create([  # both entries in one INSERT
+                DistributionEvent(distribution=d, kind=EventKind.ATTEMPT, created_at=now, request_id=request_id,
+                                  message=f"Attempt {attempt}: Qualtrics created it."),
+                DistributionEvent(distribution=d, kind=EventKind.SENT, created_at=now, request_id=request_id,
+                                  message=f"Sent to Qualtrics as {qualtrics_id}.",
+                                  detail={"qualtrics_id": qualtrics_id}),
+            ])
         _audit(d, "distribution.sent", request_id=request_id,
                detail=f"Qualtrics id {qualtrics_id}" + (" (found by lookup)" if reconciled else ""))
     return SendOutcome("sent", message=qualtrics_id)

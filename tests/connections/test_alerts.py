@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from connections import services, tasks
 from connections.models import AlertKind, AlertSent, AuditEvent, Connection, Role
-from connections.selectors import connections_due_for_expiry_check
 from connections.services import alerts
 from tests.factories import make_connection, make_team, make_user, share
 
@@ -36,6 +35,17 @@ def expiring(db, settings):
     inactive.save()
     share(connection, user=inactive, role=Role.MANAGER)
     return connection
+
+
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """The expiry sweep, its hand-overs run as at commit (the test's transaction never commits)."""
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.connections_expiry_sweep(**kwargs)
+
+    return run
 
 
 def test_recipients_are_owner_managers_manager_teams_and_extra_addresses(expiring):
@@ -120,26 +130,128 @@ def test_a_failed_send_gives_the_alert_back(expiring, monkeypatch):
     assert len(mail.outbox) == 1
 
 
-def test_the_sweep_fans_out_one_task_per_connection(expiring, monkeypatch, django_capture_on_commit_callbacks):
+def test_the_sweep_sends_what_is_due_in_one_pass_and_once(
+    expiring, sweep, monkeypatch, django_capture_on_commit_callbacks
+):
     far = make_connection(expiring.owner, name="Far", expires_on=timezone.localdate() + datetime.timedelta(days=400))
     make_connection(expiring.owner, name="No date")
-    soon = make_connection(expiring.owner, name="Soon", expires_on=timezone.localdate() + datetime.timedelta(days=2))
+    make_connection(expiring.owner, name="Not yet", expires_on=timezone.localdate() + datetime.timedelta(days=30))
+    make_connection(expiring.owner, name="Soon", expires_on=timezone.localdate() + datetime.timedelta(days=2))
     Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
-    queued = []
-    monkeypatch.setattr(tasks.connection_expiry_check_task, "delay", lambda pk: queued.append(pk))
+    handed = []
+    monkeypatch.setattr(tasks.connections_alerts_deliver_task, "delay",
+                        lambda ids, claim: handed.append(tasks.connections_alerts_deliver_task(ids, claim)))
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.connections_expiry_sweep_task() == 2
-    assert sorted(queued) == sorted([expiring.pk, soon.pk])
-    assert far.pk not in queued
-    for pk in queued:
-        tasks.connection_expiry_check_task(pk)
+    assert handed == [2]  # one batch, both sent
     in5, in2 = (timezone.localdate() + datetime.timedelta(days=d) for d in (5, 2))
     assert sorted(m.subject for m in mail.outbox) == [
         f"API token of “Acme production” expires in 5 days ({in5.day} {in5:%b %Y})",
         f"API token of “Soon” expires in 2 days ({in2.day} {in2:%b %Y})",
     ]
-    tasks.connection_expiry_check_task(expiring.pk)
+    first = next(m for m in mail.outbox if "Acme production" in m.subject)
+    assert first.to == services.alert_recipients(Connection.objects.get(pk=expiring.pk))
+    assert first.alternatives[0][1] == "text/html"
+    assert not AlertSent.objects.filter(connection=far).exists()
+    assert AuditEvent.objects.filter(action="alert.expiry_notice").count() == 2
+    report = sweep()
+    assert (report.due, report.already_sent, report.claimed) == (2, 2, 0)
     assert len(mail.outbox) == 2
+
+
+def test_the_batch_recipients_are_each_connections_own(expiring):
+    other = make_connection(make_user("nora"), name="Other", notify_emails="NORA@example.org; x@example.org")
+    share(other, team=make_team("Leads 2", make_user("lia")), role=Role.MANAGER)
+    gone = make_user("gone")
+    bare = make_connection(gone, name="Nobody")
+    gone.is_active = False
+    gone.save()
+    found = services.recipients_by_connection([expiring, other, bare])
+    assert found == {c.pk: services.alert_recipients(c) for c in (expiring, other, bare)}
+    assert found[expiring.pk] == [
+        "olivia@example.org", "max@example.org", "lea@example.org", "luc@example.org", "ops@example.org",
+    ]
+
+
+@pytest.mark.services  # SQLite splits a bulk insert into statements of at most 999 parameters
+def test_the_sweeps_queries_do_not_grow_with_the_connections(expiring, django_capture_on_commit_callbacks):
+    from django.db import connection as db_connection
+    from django.test.utils import CaptureQueriesContext
+
+    def sweep_with(count: int) -> tuple[int, int]:
+        mail.outbox.clear()
+        for n in range(count):
+            c = make_connection(make_user(f"u{count}-{n}"), name=f"C{count}-{n}",
+                                expires_on=timezone.localdate() + datetime.timedelta(days=3))
+            share(c, user=make_user(f"m{count}-{n}"), role=Role.MANAGER)
+            share(c, team=make_team(f"T{count}-{n}", make_user(f"t{count}-{n}")), role=Role.MANAGER)
+        handed: list[tuple[list[int], str]] = []
+        with CaptureQueriesContext(db_connection) as sweep_queries, django_capture_on_commit_callbacks(execute=True):
+            report = services.connections_expiry_sweep(deliver=lambda ids, claim: handed.append((ids, claim)))
+        assert report.claimed == count and [len(ids) for ids, _claim in handed] == [count]
+        with CaptureQueriesContext(db_connection) as delivery_queries:
+            assert services.alerts_deliver(alert_ids=handed[0][0], claim=handed[0][1]).sent == count
+        assert len(mail.outbox) == count and all(len(m.to) == 3 for m in mail.outbox)  # owner, manager, team
+        return tuple(len([q for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
+                     for captured in (sweep_queries, delivery_queries))
+
+    Connection.objects.filter(pk=expiring.pk).update(expires_on=None)
+    # The sweep: what is due, what was already recorded, the alerts' insert, reading it back. A delivery: taking
+    # its rows over, reading them, shares, users, team members, marking them delivered, the audit entries.
+    assert sweep_with(3) == sweep_with(30) == (4, 7)
+
+
+def test_a_failed_batch_gives_its_alerts_back_for_the_next_sweep(expiring, sweep, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
+    real = EmailBackend.send_messages
+
+    def broken(self, messages):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", broken)
+    assert sweep().claimed == 1
+    given_back = AlertSent.objects.get()
+    assert (given_back.claim, given_back.delivered_at) == ("", None)
+    assert not AuditEvent.objects.filter(action__startswith="alert.").exists()
+    monkeypatch.setattr(EmailBackend, "send_messages", real)
+    assert sweep().claimed == 1
+    assert len(mail.outbox) == 1
+    assert AlertSent.objects.get().delivered_at is not None
+    assert sweep().claimed == 0
+
+
+def test_alerts_go_out_over_one_smtp_connection_per_batch(expiring, sweep, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from connections.services import alert_batches
+
+    monkeypatch.setattr(alert_batches, "ALERT_BATCH", 4)
+    for n in range(9):
+        make_connection(expiring.owner, name=f"Soon {n}", expires_on=timezone.localdate() + datetime.timedelta(days=2))
+    batches = []
+    real = EmailBackend.send_messages
+
+    def counted(self, messages):
+        batches.append(len(messages))
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", counted)
+    assert sweep().claimed == 9
+    assert batches == [4, 4, 1]
+    assert AlertSent.objects.filter(delivered_at__isnull=False).count() == 9
+
+
+def test_a_repeated_delivery_message_sends_nothing_more(expiring, sweep):
+    Connection.objects.filter(pk=expiring.pk).update(expires_on=timezone.localdate() + datetime.timedelta(days=5))
+    handed = []
+    sweep(deliver=lambda ids, claim: handed.append((ids, claim)))
+    [(ids, claim)] = handed
+    assert services.alerts_deliver(alert_ids=ids, claim=claim).sent == 1
+    again = services.alerts_deliver(alert_ids=ids, claim=claim)
+    assert (again.sent, again.not_mine) == (0, 1)
+    assert len(mail.outbox) == 1
 
 
 def test_the_beat_schedule_names_both_sweeps():
@@ -151,37 +263,37 @@ def test_the_beat_schedule_names_both_sweeps():
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_at_once_send_each_alert_once(settings, monkeypatch):
-    """Two beat schedulers (or workers) run the expiry checks at the same moment: one e-mail per alert."""
+@pytest.mark.parametrize("sweeps", [2, 4])
+def test_sweeps_at_once_send_each_alert_once(settings, monkeypatch, sweeps):
+    """Several beat schedulers (or workers) run the expiry sweep at the same moment: one e-mail per alert."""
+    from connections.services import alert_batches
+
     settings.PORTAL_BASE_URL = "https://portal.example.org"
     owner = make_user("olivia")
     today = timezone.localdate()
     soon = [make_connection(owner, name=f"Soon {n}", expires_on=today + datetime.timedelta(days=3))
-            for n in range(3)]
+            for n in range(40)]
     due = make_connection(owner, name="Due today", expires_on=today)
-    real_send = alerts._send_alert_email
+    real_message = alert_batches._message
 
-    def slow_send(**kwargs):
-        threading.Event().wait(0.05)  # widen the window between the claim and the send
-        real_send(**kwargs)
+    def slow_message(*args):
+        threading.Event().wait(0.002)  # widen the window between the claim and the send
+        return real_message(*args)
 
-    monkeypatch.setattr(alerts, "_send_alert_email", slow_send)
-    ids = connections_due_for_expiry_check()
-    assert sorted(ids) == sorted([c.pk for c in [*soon, due]])
-    barrier = threading.Barrier(2)
-    errors = []
+    monkeypatch.setattr(alert_batches, "_message", slow_message)
+    barrier = threading.Barrier(sweeps)
+    errors, reports = [], []
 
     def sweep():
         try:
             barrier.wait(timeout=10)
-            for pk in ids:
-                tasks.connection_expiry_check_task(pk)
+            reports.append(services.connections_expiry_sweep())
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             db_connections.close_all()
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    threads = [threading.Thread(target=sweep) for _ in range(sweeps)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -189,10 +301,13 @@ def test_two_sweeps_at_once_send_each_alert_once(settings, monkeypatch):
     assert errors == []
     assert sorted(m.subject for m in mail.outbox) == sorted(
         [f"API token of “Soon {n}” expires in 3 days ({soon[n].expires_on.day} {soon[n].expires_on:%b %Y})"
-         for n in range(3)]
+         for n in range(40)]
         + ["API token of “Due today” expires today"]
     )
-    assert AlertSent.objects.count() == 4
+    assert AlertSent.objects.count() == 41
+    assert sum(r.claimed for r in reports) == 41
+    assert AuditEvent.objects.filter(action__startswith="alert.").count() == 41
+    assert due.pk in set(AlertSent.objects.values_list("connection_id", flat=True))
 
 
 class TestTokenHealth:
@@ -244,14 +359,59 @@ class TestTokenHealth:
         assert mail.outbox == []
         assert Connection.objects.get(pk=live.connection.pk).token_rejected_at is None
 
-    def test_the_sweep_checks_enabled_connections_only(self, live, monkeypatch, django_capture_on_commit_callbacks):
+    def test_the_sweep_checks_enabled_connections_only_in_batches(
+        self, live, monkeypatch, django_capture_on_commit_callbacks
+    ):
         disabled = make_connection(live.owner, name="Off", enabled=False)
+        more = [make_connection(live.owner, name=f"On {n}").pk for n in range(3)]
+        monkeypatch.setattr(tasks, "HEALTH_BATCH", 3)
         queued = []
-        monkeypatch.setattr(tasks.connection_token_health_task, "delay", lambda pk: queued.append(pk))
+        monkeypatch.setattr(tasks.connections_token_health_batch_task, "delay", queued.append)
         with django_capture_on_commit_callbacks(execute=True):
-            tasks.connections_token_health_sweep_task()
-        assert queued == [live.connection.pk]
-        assert disabled.pk not in queued
+            assert tasks.connections_token_health_sweep_task() == 4
+        assert queued == [sorted([live.connection.pk, *more])[:3], sorted([live.connection.pk, *more])[3:]]
+        assert disabled.pk not in {pk for batch in queued for pk in batch}
+
+    def test_a_batch_alerts_its_rejected_tokens_together_once(self, live, settings, monkeypatch):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        settings.PORTAL_BASE_URL = "https://portal.example.org"
+        second_token = live.sandbox.add_token("acme", admin=True)
+        second = make_connection(live.owner, name="Acme second", token=second_token,
+                                 datacenter=live.connection.datacenter)
+        healthy = make_connection(live.owner, name="Acme healthy", token=live.sandbox.add_token("acme", admin=True),
+                                  datacenter=live.connection.datacenter)
+        live.sandbox.state.revoke_token(live.token)
+        live.sandbox.state.revoke_token(second_token)
+        batches = []
+        real = EmailBackend.send_messages
+
+        def counted(self, messages):
+            batches.append(len(messages))
+            return real(self, messages)
+
+        monkeypatch.setattr(EmailBackend, "send_messages", counted)
+        ids = [live.connection.pk, second.pk, healthy.pk]
+        assert tasks.connections_token_health_batch_task.apply(args=[ids]).get() == {
+            "ok": 1, "rejected": 2, "transient": 0}
+        assert batches == [2]
+        tasks.connections_token_health_batch_task.apply(args=[ids])
+        assert len(mail.outbox) == 2
+        assert AlertSent.objects.filter(kind=AlertKind.TOKEN_REJECTED).count() == 2
+
+    def test_a_batch_checks_again_later_only_what_failed_for_now(self, live, monkeypatch):
+        live.sandbox.configure(fail_rate=1.0)
+        retried = []
+
+        def fake_retry(*args, **kwargs):
+            retried.append((kwargs.get("args"), kwargs.get("countdown")))
+            raise RuntimeError("retry scheduled")
+
+        monkeypatch.setattr(tasks.connections_token_health_batch_task, "retry", fake_retry)
+        with pytest.raises(RuntimeError, match="retry scheduled"):
+            tasks.connections_token_health_batch_task.run([live.connection.pk])
+        assert retried == [(([live.connection.pk],), 60)]
+        assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)

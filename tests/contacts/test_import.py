@@ -435,3 +435,37 @@ class TestImportFileRetention:
         app.finalize()
         entry = app.conf.beat_schedule["contacts-import-file-purge"]
         assert entry["task"] == "contacts.tasks.contact_import_purge_files_task"
+
+
+@pytest.mark.django_db(transaction=True)
+class TestFollowingJobs:
+    def test_a_slow_job_is_looked_at_by_its_pace_not_every_second(self, xm):
+        """Qualtrics takes 4 s per job: each chunk's job is looked at after 1 s, then when its pace says it is
+        done (about 4 s after it started), so two or three looks, not one a second."""
+        xm.sandbox.configure(job_seconds=4)
+        imp = start_import(xm, people(1000), chunk_size=500)
+        assert services.contact_import_start(contact_import=imp, actor=xm.owner)
+        xm.clear_calls()
+        tuning = services.ImportTuning(step_seconds=60, poll_interval=0.5, recovery_grace_seconds=60, max_in_flight=4)
+        while services.contact_import_run(import_id=imp.pk, tuning=tuning) is not None:
+            pass
+        imp.refresh_from_db()
+        assert imp.status == ContactImport.Status.COMPLETED and imp.added == 1000
+        jobs = [c["path"] for c in xm.calls("GET", "/transactioncontacts/") if not c["path"].endswith("/summary")]
+        per_job = {path: jobs.count(path) for path in set(jobs)}
+        assert len(per_job) == 2 and all(2 <= looks <= 3 for looks in per_job.values()), per_job
+
+
+@pytest.mark.django_db
+def test_the_progress_moves_by_rows_while_qualtrics_imports_a_chunk(xm):
+    imp = start_import(xm, people(30), chunk_size=10)
+    ContactImport.objects.filter(pk=imp.pk).update(total_chunks=3, planned=True, status=ContactImport.Status.RUNNING)
+    S = ImportChunk.Status
+    ImportChunk.objects.filter(contact_import=imp).delete()
+    for index, (status, percent) in enumerate([(S.DONE, 100), (S.SENT, 50), (S.PENDING, 0)]):
+        ImportChunk.objects.create(contact_import=imp, index=index, first_row=index * 10 + 2,
+                                   last_row=index * 10 + 11, row_count=10, rows=[], payload=[], status=status,
+                                   percent_complete=percent)
+    imp.refresh_from_db()
+    progress = selectors.contact_import_progress(contact_import=imp)
+    assert (progress["chunks_finished"], progress["percent"]) == (1, 50)  # 10 rows done + half of 10, of 30

@@ -119,7 +119,8 @@ def make_distribution(connection, *, channel=Channel.EMAIL, kind=Kind.INVITE, st
 
 @pytest.fixture
 def enqueued(monkeypatch, django_capture_on_commit_callbacks):
-    """Send tasks the services enqueue, recorded instead of published: [(distribution_id, token, countdown)].
+    """Send tasks the services enqueue, recorded instead of published: [(distribution_id, token, countdown)]
+    (a batch task's rows one by one).
 
     The services enqueue on commit; inside a test's transaction, the callbacks run when the service
     returns (as they would at commit).
@@ -131,7 +132,11 @@ def enqueued(monkeypatch, django_capture_on_commit_callbacks):
     def record(args, countdown=None, producer=None, **kwargs):
         calls.append((args[0], args[1], countdown))
 
+    def record_batch(args, countdown=None, producer=None, **kwargs):
+        calls.extend((pk, args[1], countdown) for pk in args[0])
+
     monkeypatch.setattr(tasks.distribution_send_task, "apply_async", record)
+    monkeypatch.setattr(tasks.distributions_send_batch_task, "apply_async", record_batch)
     monkeypatch.setattr(celery_app, "producer_or_acquire", lambda *a, **k: contextlib.nullcontext())
     for name in ("distributions_sweep", "distributions_reap"):
         original = getattr(services, name)

@@ -94,7 +94,10 @@ class TestSweepAndSend:
         assert kinds[-3:] == [EventKind.QUEUED, EventKind.ATTEMPT, EventKind.SENT]
         sent_event = d.events.get(kind=EventKind.SENT)
         assert sent_event.request_id  # Qualtrics' request id of the create call
-        assert AuditEvent.objects.filter(action="qualtrics.post", target="/distributions").count() == 1
+        # Audited once, with Qualtrics' request id, in the step that marks it sent.
+        audit = AuditEvent.objects.get(action="distribution.sent", connection=live.connection)
+        assert audit.request_id == sent_event.request_id
+        assert not AuditEvent.objects.filter(action="qualtrics.post", target="/distributions").exists()
 
     def test_nothing_is_claimed_before_it_is_due(self, live, acme, enqueued):
         schedule(live, acme)

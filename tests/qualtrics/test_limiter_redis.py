@@ -87,22 +87,40 @@ def test_the_script_store_counts_what_the_cache_reads_and_refuses_with_the_count
     assert isinstance(store, RedisRateCounters)
     brand, route = ["b:1", "b:2", "b:3"], ["r:1", "r:2", "r:3"]
     cache.set("b:1", 2)  # an earlier second of the brand's window
-    cache.set("pause", 1234.5)  # the limiter's state, pickled by the cache, is read in the same step
-    assert store.take([brand, route], 2, [4, 1], 60, read=["pause", "learned"]) == (None, {"pause": 1234.5})
+    assert store.take([brand, route], 2, [4, 1], 60) is None
     assert cache.get_many(brand + route) == {"b:1": 2, "b:3": 1, "r:3": 1}
-    assert store.take([brand, route], 2, [4, 1], 60) == ((1, [0, 0, 1]), {})  # the route is full
-    assert store.take([brand], 2, [3], 60, read=["b:1"]) == ((0, [2, 0, 1]), {"b:1": 2})  # so is a smaller budget
+    assert store.take([brand, route], 2, [4, 1], 60) == (1, [0, 0, 1])  # the route is full
+    assert store.take([brand], 2, [3], 60) == (0, [2, 0, 1])  # so is a smaller brand budget
     assert cache.get("b:3") == 1  # a refusal counts nothing
     assert 0 < cache._cache.get_client().ttl(cache.make_key("b:3")) <= 60  # counters expire after the window
-    assert store.take([brand], 2, [9], 60, tally=["h:7"], tally_ttl=90000) == (None, {})
-    assert store.take([brand], 2, [4], 60, tally=["h:7"], tally_ttl=90000)[0] is not None  # refused: not tallied
-    assert cache.get("h:7") == 1
+    assert store.take([brand], 2, [9], 60, tally=["h:7"], tally_ttl=90000) is None
+    assert store.take([brand], 2, [4], 60, guards=["g"], tally=["h:7"], tally_ttl=90000) is not None  # refused
+    assert cache.get("h:7") == 1  # tallied once: a refusal tallies nothing
     assert 86400 < cache._cache.get_client().ttl(cache.make_key("h:7")) <= 90000
+
+
+def test_the_script_store_hands_over_a_429s_feedback_instead_of_counting():
+    """A pause or a lowered budget left by a 429 comes back from the one step (as the cache would read it), and
+    nothing is counted; with none set, the slot is taken in that same step."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from connections.rate_store import rate_counters
+    from tests.qualtrics.limiter_worker import REDIS_URL
+
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"store-{uuid.uuid4().hex[:8]}"})
+    store = rate_counters(cache)
+    brand = ["b:1", "b:2", "b:3"]
+    guards = ["pause:b", "learned:b"]
+    assert store.take([brand], 2, [5], 60, guards=guards) is None
+    cache.set("pause:b", 1234.5, 60)
+    cache.set("learned:b", (7, 1000.0), 60)
+    assert store.take([brand], 2, [5], 60, guards=guards) == {"pause:b": 1234.5, "learned:b": (7, 1000.0)}
+    assert cache.get("b:3") == 1  # only the first take counted
 
 
 def test_the_portals_shared_limiter_counts_by_the_script_on_the_redis_cache():
     """The limiter every page and task uses is built on Django's `cache` proxy, which is no RedisCache
-    itself: it must still count by the one-round-trip script, reading its state in the same step."""
+    itself: it must still count by the one-round-trip script, checking the 429 feedback in the same step."""
     from connections.qualtrics_client import shared_rate_limiter
     from connections.rate_store import RedisRateCounters
 
@@ -123,5 +141,6 @@ def test_the_portals_shared_limiter_counts_by_the_script_on_the_redis_cache():
         assert limiter.acquire(brand, "GET", "/users") == 0
     finally:
         client.execute_command = original
-    assert sent == ["EVALSHA"]  # one round trip: the state read, the check and the count
+    assert sent == ["EVALSHA"]  # one round trip: the feedback checked, the budget checked and counted
     assert limiter.shared.usage(brand) == {f"b:{brand}": 1}
+    assert limiter.hourly_use(brand, hours=1)[0][1] == 1
