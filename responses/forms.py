@@ -158,7 +158,7 @@ class EmbeddedDataForm(PortalForm):
 
 
 class ImportForm(PortalForm):
-    file = forms.FileField(label="Responses (CSV or TSV)",
+    file = forms.FileField(label="Responses (CSV or TSV)", allow_empty_file=True,
                            help_text="In Qualtrics' export layout: the column names, optionally the question "
                                      "texts and the import IDs rows, then one response per row. At most 5 MB.")
 

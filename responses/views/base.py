@@ -14,7 +14,7 @@ from web.htmx import is_partial
 from .. import selectors
 
 
-def survey_context(request, survey_id: str, **extra) -> dict:
+def survey_context(request, survey_id: str, /, **extra) -> dict:
     """The survey (read from Qualtrics: an unknown survey is explained as not found) and the role's powers."""
     survey = selectors.survey_get(connection=request.connection, actor=request.user, survey_id=survey_id)
     role = request.connection_role
@@ -27,7 +27,7 @@ def survey_context(request, survey_id: str, **extra) -> dict:
         "survey_id": survey_id,
         "survey_name": survey.get("name") or survey_id,
     }
-    context.update(extra)
+    context.update({key: value for key, value in extra.items() if key != "survey_id"})
     return context
 
 
