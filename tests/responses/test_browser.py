@@ -88,3 +88,76 @@ def test_an_export_qualtrics_refuses_says_why_in_its_words(team, csat, browser_a
     page.goto(operator.url)
     expect(page.get_by_test_id("export-error")).to_contain_text("Qualtrics said")
     assert page.get_by_test_id("cancel-export").count() == 0
+
+
+def first_response_id(team, csat) -> str:
+    from django.core.files.storage import default_storage
+    from django.test import TestCase
+
+    from responses import services
+
+    from .conftest import run_export
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        export = services.response_export_create(connection=team.connection, actor=team.operator,
+                                                 survey_id=csat["id"], survey_name=csat["name"], fmt="csv",
+                                                 options=services.export_body(fmt="csv", limit=1))
+    export = run_export(export.pk, team.sandbox)
+    with default_storage.open(export.file.name) as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    return rows[3][rows[0].index("ResponseId")]
+
+
+def test_a_response_is_found_read_changed_and_deleted(team, csat, browser_as, shot, qualtrics):
+    response_id = first_response_id(team, csat)
+    viewer = browser_as(team.viewer)
+    viewer.goto(f"/c/{team.connection.pk}/surveys/{csat['id']}/")
+    viewer.get_by_role("link", name="Open a response").click()
+    viewer.get_by_label("Response ID").fill(response_id)
+    viewer.get_by_role("button", name="Open").click()
+    expect(viewer.get_by_test_id("response-id")).to_have_text(response_id)
+    expect(viewer.get_by_test_id("answers")).to_contain_text("How likely are you to recommend Acme")
+    expect(viewer.get_by_test_id("finished")).to_have_text("Yes")
+    assert viewer.get_by_test_id("embedded-form").count() == 0 and viewer.get_by_test_id("delete-response").count() == 0
+    shot(viewer, "responses-response")
+
+    operator = browser_as(team.operator)
+    operator.goto(viewer.url)
+    form = operator.get_by_test_id("embedded-form")
+    form.get_by_label("Field").fill("Region")
+    form.get_by_label("Value").fill("Antarctica")
+    form.get_by_role("button", name="Set the field").click()
+    expect(operator.get_by_test_id("embedded-Region")).to_have_text("Antarctica")
+    assert qualtrics.responses.get(csat["id"], response_id)["values"]["Region"] == "Antarctica"
+
+    manager = browser_as(team.manager)
+    manager.goto(viewer.url)
+    manager.get_by_test_id("delete-response").click()
+    expect(manager.get_by_test_id("confirm-delete")).to_contain_text(f"Delete response “{response_id}”?")
+    shot(manager, "responses-response-delete")
+    manager.get_by_test_id("confirm-button").click()
+    expect(manager.get_by_test_id("find-response")).to_be_visible()
+    expect(manager.locator("#toasts")).to_contain_text(f"Response {response_id} deleted.")
+    viewer.reload()
+    expect(viewer.locator("body")).to_contain_text("Qualtrics could not find it")
+
+
+def test_an_operator_imports_responses_from_an_export_file(team, csat, browser_as, shot, celery_worker, tmp_path,
+                                                          qualtrics):
+    before = qualtrics.surveys.get(csat["id"])["responseCounts"]["auditable"]
+    path = tmp_path / "responses.csv"
+    path.write_text("StartDate,EndDate,Finished,Q1,Q3,Region\n"
+                    "2025-03-01 10:00:00,2025-03-01 10:05:00,1,9,2,EMEA\n"
+                    "2025-03-02 11:00:00,2025-03-02 11:04:00,1,3,4,APAC\n"
+                    "2025-03-03 12:00:00,2025-03-03 12:02:00,1,10,5,NA\n")
+    page = browser_as(team.operator)
+    page.goto(f"/c/{team.connection.pk}/responses/{csat['id']}/imports/")
+    page.get_by_test_id("new-import").click()
+    page.get_by_label("Responses (CSV or TSV)").set_input_files(str(path))
+    shot(page, "responses-import-upload")
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.get_by_test_id("import-progress")).to_be_visible()
+    expect(page.get_by_test_id("import-summary")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("imported")).to_have_text("3")
+    shot(page, "responses-import-done")
+    assert qualtrics.surveys.get(csat["id"])["responseCounts"]["auditable"] == before + 3
