@@ -61,9 +61,12 @@ def run_export(export_id: int, sandbox, *, steps: int = 50):
     from responses.models import ResponseExport
     from responses.services import ExportTuning, response_export_run
 
+    from django.test import TestCase
+
     tuning = ExportTuning(step_seconds=30.0)
     for _ in range(steps):
-        countdown = response_export_run(export_id=export_id, tuning=tuning, sleep=sandbox.advance_clock)
+        with TestCase.captureOnCommitCallbacks(execute=True):  # what a run does once committed (e-mails)
+            countdown = response_export_run(export_id=export_id, tuning=tuning, sleep=sandbox.advance_clock)
         if countdown is None:
             break
         sandbox.advance_clock(countdown)
