@@ -161,3 +161,58 @@ def test_an_operator_imports_responses_from_an_export_file(team, csat, browser_a
     expect(page.get_by_test_id("imported")).to_have_text("3")
     shot(page, "responses-import-done")
     assert qualtrics.surveys.get(csat["id"])["responseCounts"]["auditable"] == before + 3
+
+
+def beat_tick(schedule_id: int) -> None:
+    """The schedule's slot comes (its time moved to now), and beat sends its sweep through the broker, as it
+    does every 30 s (CELERY_BEAT_SCHEDULE["responses-schedules-sweep"])."""
+    from django.utils import timezone
+
+    from portal.celery import app
+    from responses.models import ExportSchedule
+    from responses.tasks import BEAT_SCHEDULE
+
+    ExportSchedule.objects.filter(pk=schedule_id).update(next_run_at=timezone.now())
+    entry = BEAT_SCHEDULE["responses-schedules-sweep"]
+    app.send_task(entry["task"], **entry["options"])
+
+
+def reload_until(page, condition, seconds: float = 30.0) -> None:
+    """The schedule's page shows its runs as they are when it is loaded: load it again until `condition`."""
+    for _ in range(int(seconds * 2)):
+        page.reload()
+        if condition():
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"not seen in {seconds} s: {page.get_by_test_id('runs').inner_text()}")
+
+
+def test_a_scheduled_incremental_export_run_twice_by_the_beat(team, csat, browser_as, shot, celery_worker,
+                                                              qualtrics):
+    from responses.models import ExportSchedule
+
+    from .conftest import record_responses
+
+    page = browser_as(team.operator)
+    page.goto(f"/c/{team.connection.pk}/responses/{csat['id']}/")
+    page.get_by_test_id("new-schedule").click()
+    page.get_by_role("textbox", name="Name").fill("Hourly for the CX team")
+    page.get_by_label("Runs").select_option("Every hour")
+    page.get_by_label("Minute past the hour").fill("5")
+    page.get_by_label("Send an e-mail").select_option("Nobody")
+    shot(page, "responses-schedule-form")
+    page.get_by_role("button", name="Save the schedule").click()
+    expect(page.get_by_test_id("schedule-name")).to_have_text("Hourly for the CX team")
+    schedule = ExportSchedule.objects.get()
+    assert schedule.incremental and schedule.next_run_at.minute == 5
+
+    recorded = qualtrics.surveys.get(csat["id"])["responseCounts"]["auditable"]
+    beat_tick(schedule.pk)
+    reload_until(page, lambda: page.get_by_test_id("run-count").all_inner_texts() == [str(recorded)])
+    new = record_responses(team.sandbox, csat["id"], 3)
+    beat_tick(schedule.pk)
+    reload_until(page, lambda: page.get_by_test_id("run-count").all_inner_texts() == ["3", str(recorded)])
+    shot(page, "responses-schedule-runs")
+    with page.expect_download() as download:
+        page.get_by_test_id("run-download").first.click()
+    assert sorted(read_file("csv", Path(download.value.path()).read_bytes())) == sorted(new)
