@@ -58,10 +58,10 @@ def url(name: str, connection, survey_id: str, **kwargs) -> str:
 
 def run_export(export_id: int, sandbox, *, steps: int = 50):
     """Run an export's steps as workers would; each wait passes on the sandbox's clock. Returns the export."""
+    from django.test import TestCase
+
     from responses.models import ResponseExport
     from responses.services import ExportTuning, response_export_run
-
-    from django.test import TestCase
 
     tuning = ExportTuning(step_seconds=30.0)
     for _ in range(steps):

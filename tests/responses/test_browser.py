@@ -16,8 +16,8 @@ from tests.sandbox import savfile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV (tab-separated)", "json": "JSON", "ndjson": "NDJSON (a JSON object per line)",
-                 "spss": "SPSS (.sav)", "xml": "XML"}
+FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV (tab-separated)", "json": "JSON",
+                 "ndjson": "NDJSON (a JSON object per line)", "spss": "SPSS (.sav)", "xml": "XML"}
 
 
 def read_file(fmt: str, data: bytes) -> list[str]:

@@ -31,8 +31,8 @@ def reads(team, csat, export, schedule, response_id):
 
 def operator_screens(team, csat, export, schedule):
     c, s = team.connection, csat["id"]
-    return [url("export_create", c, s), url("schedule_create", c, s), url("schedule_edit", c, s, schedule_id=schedule.pk),
-            url("import_create", c, s)]
+    return [url("export_create", c, s), url("schedule_create", c, s),
+            url("schedule_edit", c, s, schedule_id=schedule.pk), url("import_create", c, s)]
 
 
 @pytest.fixture
