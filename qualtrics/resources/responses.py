@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import error_from_envelope
+from ..http import Timeout
 from .base import Resource, path, segment
 from .surveys import survey_path
 
@@ -30,9 +31,11 @@ def export_path(survey_id: str, *rest: str) -> str:
 
 
 class ResponseExports(Resource):
-    def start(self, survey_id: str, *, format: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def start(self, survey_id: str, *, format: str, options: Mapping[str, Any] | None = None,
+              timeout: Timeout | None = None) -> dict[str, Any]:
         """Start an export. ``options`` are the body's other keys as Qualtrics spells them (``startDate``,
-        ``limit``, ``useLabels``, ``continuationToken``…). Result ``{progressId, percentComplete, status}``."""
+        ``limit``, ``useLabels``, ``continuationToken``…). Result ``{progressId, percentComplete, status}``.
+        ``timeout`` overrides the client's for this call."""
         if format not in EXPORT_FORMATS:
             raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
         body = {"format": format, **{k: v for k, v in (options or {}).items() if v is not None}}
@@ -40,7 +43,7 @@ class ResponseExports(Resource):
             refused = sorted(NOT_FOR_JSON.intersection(body))
             if refused:
                 raise ValueError(f"{', '.join(refused)} cannot be used with a {format} export")
-        return self._client._send("POST", export_path(survey_id), json=body)
+        return self._client._send("POST", export_path(survey_id), json=body, timeout=timeout)
 
     def progress(self, survey_id: str, progress_id: str) -> dict[str, Any]:
         """``{percentComplete, status ("inProgress" | "complete" | "failed"), fileId?, continuationToken?}``."""

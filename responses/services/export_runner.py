@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 # budget ends the step, and the next one comes when there is room).
 EXPORT_RETRY = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=2.0, max_total_wait=5.0, wait_for_budget=False)
 TRANSIENT = (ServerError, ConnectionFailedError, InvalidResponseError)
+# Starting an export of a large survey may take longer than an ordinary call (the sandbox builds the whole file in
+# that call); a start that timed out is started again, as another Qualtrics job, so it is given more time.
+START_TIMEOUT = (5.0, 120.0)
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,8 @@ class _ExportRunner:
                 body["continuationToken"] = self.export.continuation_token_sent
             else:
                 body["allowContinuation"] = True
-        result = self.client.response_exports.start(self.export.survey_id, format=self.export.format, options=body)
+        result = self.client.response_exports.start(self.export.survey_id, format=self.export.format, options=body,
+                                                    timeout=START_TIMEOUT)
         progress_id = str(result.get("progressId") or "")
         if not progress_id:
             raise _Fatal("Qualtrics started the export without giving its progress ID.")
