@@ -149,7 +149,7 @@ def measure(options, workdir: Path, sandbox: SandboxProcess) -> None:
     print(f"  {options.responses:,} responses: {large.size / 2**20:.1f} MiB CSV, {large.response_count:,} counted, "
           f"{large.seconds:.1f} s, worker peak RSS {large.peak:.1f} MiB")
     print(f"  sandbox's own time for the {options.responses:,}: building the file {build:.1f} s (in its start "
-          f"call), serving it {serve:.1f} s ({served / 2**20:.1f} MiB zipped) to a plain client")
+          f"call), serving it {serve * 1000:.0f} ms ({served / 2**20:.1f} MiB zipped) to a plain client")
     print(f"  worker peak RSS growth {options.small:,} -> {options.responses:,}: {growth:.1f} MiB "
           f"(goal < {RSS_GROWTH_GOAL_MIB} MiB): {'met' if growth < RSS_GROWTH_GOAL_MIB else 'NOT met'}")
     print(f"  a job the sandbox takes {options.job_seconds:g} s to prepare: {len(calls)} API calls ({kinds['start']} "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 

@@ -216,3 +216,19 @@ def test_a_scheduled_incremental_export_run_twice_by_the_beat(team, csat, browse
     with page.expect_download() as download:
         page.get_by_test_id("run-download").first.click()
     assert sorted(read_file("csv", Path(download.value.path()).read_bytes())) == sorted(new)
+
+
+def test_an_operator_follows_an_export_live_and_cancels_it(team, csat, browser_as, shot, celery_worker):
+    team.sandbox.configure(job_seconds=120.0)  # Qualtrics takes its time preparing this one
+    page = browser_as(team.operator)
+    page.goto(f"/c/{team.connection.pk}/responses/{csat['id']}/")
+    page.get_by_test_id("new-export").click()
+    page.get_by_role("button", name="Start the export").click()
+    expect(page.get_by_test_id("export-stage")).to_contain_text("Qualtrics prepares the file", timeout=30_000)
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    shot(page, "responses-export-progress")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("cancel-export").click()
+    expect(page.get_by_test_id("export-cancelled")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("export-status")).to_have_text("Cancelled")
+    assert team.sandbox.calls("GET", "/file") == []

@@ -182,3 +182,23 @@ def test_the_retention_sweep_deletes_old_files_once(team, csat, settings):
     export.refresh_from_db()
     assert not default_storage.exists(name) and export.purged_at and not export.has_file
 
+
+
+def test_the_wait_between_looks_grows_and_shrinks_when_qualtrics_says_it_is_nearly_done():
+    tuning = services.ExportTuning()
+    assert [round(tuning.wait_before_poll(n), 1) for n in range(8)] == [1.0, 1.6, 2.6, 4.1, 6.6, 10.5, 15.0, 15.0]
+    assert tuning.wait_before_poll(4, percent=93, elapsed=9.3) == pytest.approx(1.0)  # 0.7 s left: look in 1 s
+    assert tuning.wait_before_poll(4, percent=50, elapsed=6.0) == pytest.approx(6.6, abs=0.1)  # the step is shorter
+
+
+def test_a_job_of_two_real_seconds_is_looked_at_twice(team, csat):
+    """In real time (the sandbox's clock is the wall clock here): start, two looks, the file."""
+    import time
+
+    team.sandbox.configure(job_seconds=2.0)
+    export = make_export(team, csat)
+    started = time.monotonic()
+    assert services.response_export_run(export_id=export.pk) is None
+    export.refresh_from_db()
+    assert export.status == "completed" and time.monotonic() - started < 3.5
+    assert export.api_calls == len(team.sandbox.calls(path_contains="export-responses")) == 4
