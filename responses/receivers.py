@@ -32,7 +32,7 @@ def survey_responses(sender, *, connection, survey_id, pending_only=False, **kwa
     ]
     items += [Dependent(label=f"Schedule: {s.name}", url=s.get_absolute_url(),
                         note=s.get_frequency_display().lower()) for s in schedules]
-    return Dependents(title="Responses", noun="link(s)", items=tuple(items))
+    return Dependents(title="Exports, single responses, imports", noun="link(s)", items=tuple(items))
 
 
 def stop_survey_schedules(sender, *, connection, survey_id, actor, **kwargs) -> Dependents:

@@ -55,6 +55,7 @@ def export_through_the_page(page, fmt: str, limit: int, shot=None) -> tuple[str,
 def test_an_operator_exports_in_every_format_and_each_file_opens(team, csat, browser_as, shot, celery_worker):
     page = browser_as(team.operator)
     page.goto(f"/c/{team.connection.pk}/surveys/{csat['id']}/")
+    shot(page, "responses-survey-page")
     page.get_by_role("link", name="Export responses").click()
     expect(page.get_by_test_id("export-files")).to_contain_text("No export of this survey yet")
     seen = {}
