@@ -45,6 +45,7 @@ SECTIONS = (
 SECTION_OF_NAMESPACE = {
     "contacts": "directory",
     "surveys": "surveys",
+    "responses": "surveys",  # a survey's exports, responses and imports
     "brandadmin": "brandadmin",
     "distributions": "distributions",
     "workflows": "workflows",

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "brandadmin",
     "surveys",
     "distributions",
+    "responses",
     "apiconsole",
     "workflows",
     "gateway",
@@ -283,6 +284,14 @@ DISTRIBUTIONS_STALE_SENDING_SECONDS = env.int(
 DISTRIBUTIONS_LOST_QUEUED_SECONDS = env.int("DISTRIBUTIONS_LOST_QUEUED_SECONDS", default=300)
 # First retry delay after a transient failure; it doubles with each attempt.
 DISTRIBUTIONS_RETRY_BASE_SECONDS = env.float("DISTRIBUTIONS_RETRY_BASE_SECONDS", default=5.0)
+
+# --- Survey responses -----------------------------------------------------------------------
+# Where export files are kept in the default storage (a folder of MEDIA_ROOT, or a prefix of a bucket).
+RESPONSES_EXPORT_FOLDER = env.str("RESPONSES_EXPORT_FOLDER", default="response-exports")
+# Days an export file is kept after it was made; an hourly sweep then deletes it.
+RESPONSES_EXPORT_RETENTION_DAYS = env.int("RESPONSES_EXPORT_RETENTION_DAYS", default=30)
+# Seconds a worker holds an export between heartbeats: one killed mid-export is replaced after this.
+RESPONSES_EXPORT_LEASE_SECONDS = env.int("RESPONSES_EXPORT_LEASE_SECONDS", default=90)
 
 # --- Workflow triggers ----------------------------------------------------------------------
 # Senders (Celery tasks) working through one run's events at once.

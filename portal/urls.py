@@ -20,6 +20,7 @@ urlpatterns = [
     path("c/<int:connection_id>/", include("brandadmin.urls")),
     path("c/<int:connection_id>/surveys/", include("surveys.urls")),
     path("c/<int:connection_id>/distributions/", include("distributions.urls")),
+    path("c/<int:connection_id>/responses/", include("responses.urls")),
     path("c/<int:connection_id>/console/", include("apiconsole.urls")),
     path("c/<int:connection_id>/workflows/", include("workflows.urls")),
     path("c/<int:connection_id>/keys/", include("gateway.urls")),

@@ -31,6 +31,8 @@ from .resources import (
     Groups,
     Libraries,
     MailingLists,
+    ResponseExports,
+    Responses,
     Samples,
     SmsDistributions,
     SurveyDefinitions,
@@ -65,6 +67,8 @@ class QualtricsClient(ExchangeMixin, RelayMixin, BaseClient):
         self.libraries = Libraries(self)
         self.surveys = Surveys(self)
         self.survey_definitions = SurveyDefinitions(self)
+        self.response_exports = ResponseExports(self)
+        self.responses = Responses(self)
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
         self.workflows = Workflows(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -253,6 +254,33 @@ def _complete_response(state: State, query: dict[str, str], body: dict[str, Any]
         "finished": finished,
         "deliveries": [webhooks.as_row(d) for d in deliveries],
     }
+
+
+@route("POST", "/_sandbox/bulk-responses")
+def _bulk_responses(state: State, query: dict[str, str], body: dict[str, Any], root: str) -> dict[str, Any]:
+    """Record many synthetic responses to a survey at once (benchmarks), spread over the last `days` days; no
+    webhooks, no distributions."""
+    survey_id = body.get("surveyId")
+    count = body.get("count")
+    if not isinstance(survey_id, str):
+        raise bad_request("surveyId is required")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= BULK_MAX:
+        raise bad_request(f"count must be a whole number from 1 to {BULK_MAX:,}")
+    days = body.get("days", 30)
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or days <= 0:
+        raise bad_request("days must be a positive number")
+    rng = random.Random(body.get("seed", 7))
+    with state.lock:
+        brand = next((b for b in state.brands.values() if survey_id in b.surveys), None)
+        if brand is None:
+            raise not_found("survey", survey_id)
+        survey = brand.surveys[survey_id]
+        now = state.now()
+        step = float(days) * 86400 / count
+        for number in range(count):
+            finished = now - timedelta(seconds=float(days) * 86400 - step * number)
+            responses.record(survey, state.ids, finished=finished, rng=rng)
+        return {"recorded": count, "surveyId": survey_id, "responseCount": len(survey.responses)}
 
 
 @route("GET", "/_sandbox/webhook-deliveries")

@@ -7,6 +7,7 @@ from .groups import GroupMembers, Groups
 from .imports import ContactImports
 from .libraries import Libraries, LibraryMessages
 from .mailing_lists import MailingListMembers, MailingLists
+from .responses import ResponseExports, Responses
 from .samples import Samples
 from .sms import SmsDistributions
 from .survey_definitions import SurveyDefinitions
@@ -26,6 +27,8 @@ __all__ = [
     "LibraryMessages",
     "MailingListMembers",
     "MailingLists",
+    "ResponseExports",
+    "Responses",
     "Samples",
     "SmsDistributions",
     "SurveyDefinitions",

@@ -144,6 +144,16 @@ def test_bulk_contacts(control, api, acme):
     assert control.post("/_sandbox/contacts", {"count": 0}).status_code == 400
 
 
+def test_bulk_responses_are_recorded_and_exported(control, api, acme):
+    csat = survey_id(acme, "Customer Satisfaction 2025")
+    before = api.get(f"/surveys/{csat}").json()["result"]["responseCounts"]["auditable"]
+    added = control.post("/_sandbox/bulk-responses", {"surveyId": csat, "count": 40, "days": 2}).json()
+    assert added == {"recorded": 40, "surveyId": csat, "responseCount": before + 40}
+    assert api.get(f"/surveys/{csat}").json()["result"]["responseCounts"]["auditable"] == before + 40
+    assert control.post("/_sandbox/bulk-responses", {"surveyId": csat, "count": 0}).status_code == 400
+    assert control.post("/_sandbox/bulk-responses", {"surveyId": "SV_nope", "count": 1}).status_code == 404
+
+
 def test_unknown_control_route_is_404(control):
     response = control.get("/_sandbox/nothing")
     assert response.status_code == 404

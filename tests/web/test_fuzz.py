@@ -34,6 +34,7 @@ from connections.models import ConnectionShare, Role
 from contacts import services as contact_services
 from distributions.models import Channel, State
 from gateway.services import api_key_issue
+from responses.models import ExportSchedule, ResponseExport
 from tests.contacts.conftest import PEOPLE_HEADER, csv_upload, people
 from tests.distributions.conftest import make_distribution
 from tests.factories import make_user
@@ -168,6 +169,10 @@ def world(sandbox_personas, settings, tmp_path):
     saved = SavedRequest.objects.create(connection=p.connection, name="Fuzzed", path="/whoami", created_by=p.manager)
     api_key, _text = api_key_issue(connection=p.connection, actor=p.manager, role=Role.MANAGER, name="Fuzzed",
                                    preset="read_only")
+    export = ResponseExport.objects.create(connection=p.connection, survey_id=ids["survey_id"], created_by=p.manager,
+                                           options={"compress": True})
+    schedule = ExportSchedule.objects.create(connection=p.connection, survey_id=ids["survey_id"], name="Fuzzed",
+                                             notify_on="never")
     superuser = make_user("root", superuser=True)
     Client().post(reverse("login"), {"username": "root", "password": "wrong"})  # an access attempt to look at
     share = ConnectionShare.objects.filter(connection=p.connection).first()
@@ -188,6 +193,9 @@ def world(sandbox_personas, settings, tmp_path):
         url="nowhere/at/all/",
         key_id=api_key.pk,
         path="whoami",
+        export_id=export.pk,
+        schedule_id=schedule.pk,
+        response_id="R_" + "a" * 15,
     )
     # The object each admin model's change, history and delete pages are tried on (others: their first row).
     objects = {"auth/user": p.viewer.pk, "auth/group": ids["team_id"], "connections/connection": p.connection.pk,
