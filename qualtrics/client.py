@@ -28,9 +28,11 @@ from .resources import (
     Contacts,
     Directories,
     Distributions,
+    EventSubscriptions,
     Groups,
     Libraries,
     MailingLists,
+    ResponseReads,
     Samples,
     SmsDistributions,
     SurveyDefinitions,
@@ -68,6 +70,8 @@ class QualtricsClient(ExchangeMixin, RelayMixin, BaseClient):
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
         self.workflows = Workflows(self)
+        self.event_subscriptions = EventSubscriptions(self)
+        self.response_reads = ResponseReads(self)
 
     @classmethod
     def for_datacenter(

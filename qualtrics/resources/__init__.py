@@ -3,10 +3,12 @@
 from .contacts import Contacts
 from .directories import Directories
 from .distributions import Distributions
+from .event_subscriptions import EventSubscriptions
 from .groups import GroupMembers, Groups
 from .imports import ContactImports
 from .libraries import Libraries, LibraryMessages
 from .mailing_lists import MailingListMembers, MailingLists
+from .response_reads import ResponseReads
 from .samples import Samples
 from .sms import SmsDistributions
 from .survey_definitions import SurveyDefinitions
@@ -20,12 +22,14 @@ __all__ = [
     "Contacts",
     "Directories",
     "Distributions",
+    "EventSubscriptions",
     "GroupMembers",
     "Groups",
     "Libraries",
     "LibraryMessages",
     "MailingListMembers",
     "MailingLists",
+    "ResponseReads",
     "Samples",
     "SmsDistributions",
     "SurveyDefinitions",
