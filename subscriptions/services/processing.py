@@ -43,11 +43,13 @@ def summarize(response: dict | None, fields: list[str]) -> dict:
     answers = []
     for name in fields:
         shown = labels.get(name, values.get(name))
-        if isinstance(shown, (list, dict)):
+        if isinstance(shown, list):
+            shown = ", ".join(str(item) for item in shown)
+        elif isinstance(shown, dict):
             shown = json.dumps(shown, ensure_ascii=False)
         answers.append({"field": name, "value": "" if shown is None else str(shown)[:300]})
     return {
-        "finished": values.get("finished"),
+        "finished": None if values.get("finished") is None else bool(values.get("finished")),
         "progress": values.get("progress"),
         "recordedDate": values.get("recordedDate") or values.get("endDate") or "",
         "answers": answers,
