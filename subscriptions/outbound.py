@@ -75,9 +75,11 @@ def refusal(address: str, *, allow_local: bool = False) -> str:
         return "" if allow_local else "loopback (this machine)"
     if ip.is_link_local:
         return "link-local"
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return "not a public address"
     if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")):
         return "a private or internal network"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+    if not ip.is_global:
         return "not a public address"
     return ""
 
