@@ -3,11 +3,12 @@ from __future__ import annotations
 from django import forms
 
 from surveys.forms import survey_picker_field
+from web.forms import PortalForm
 
 from .models import DestinationKind, EmailMode, Topic
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(PortalForm):
     survey_id = survey_picker_field(required=True)
     kind = forms.ChoiceField(label="Topic", choices=Topic.choices, initial=Topic.COMPLETED,
                              help_text="Qualtrics posts each event of this topic for the survey to the portal.")
@@ -18,7 +19,7 @@ class SubscriptionForm(forms.Form):
     )
 
 
-class DestinationForm(forms.Form):
+class DestinationForm(PortalForm):
     kind = forms.ChoiceField(label="Send to", choices=DestinationKind.choices, initial=DestinationKind.EMAIL)
     emails = forms.CharField(label="E-mail addresses", required=False, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="One per line.")

@@ -75,7 +75,7 @@ def subscription_create(request, connection_id: int):
             return _redirect(request, subscription.get_absolute_url())
     return render(request, "subscriptions/subscription_form.html", {
         "connection": connection, "form": form, "error": error, "base_url_warning": services.base_url_warning(),
-        "receiver_prefix": services.receiver_url("…"),
+        "receiver_prefix": services.registering.receivers_prefix() + "…/",
     })
 
 
