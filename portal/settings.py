@@ -407,4 +407,6 @@ SUBSCRIPTIONS_DESTINATION_CA_FILE = env.str("SUBSCRIPTIONS_DESTINATION_CA_FILE",
 SUBSCRIPTIONS_RETRY_BASE_SECONDS = env.float("SUBSCRIPTIONS_RETRY_BASE_SECONDS", default=30.0)
 SUBSCRIPTIONS_RETRY_HOURS = env.float("SUBSCRIPTIONS_RETRY_HOURS", default=24.0)
 # A delivery or an event left claimed this long (its worker died) is taken up again by the sweep.
+# A due event or forward whose task was published this long ago without a worker taking it is published again.
+SUBSCRIPTIONS_LOST_QUEUED_SECONDS = env.int("SUBSCRIPTIONS_LOST_QUEUED_SECONDS", default=120)
 SUBSCRIPTIONS_STALE_CLAIM_SECONDS = env.int("SUBSCRIPTIONS_STALE_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)

@@ -98,6 +98,8 @@ class Event(models.Model):
     duplicates = models.PositiveIntegerField(default=0, help_text="Times Qualtrics posted it again.")
 
     state = models.CharField(max_length=12, choices=EventState.choices, default=EventState.RECEIVED)
+    # When a task was last published for it: the sweep publishes again only what has waited too long.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=36, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -170,6 +172,7 @@ class Delivery(models.Model):
     state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=36, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Longer waits than this are left to the sweep (see services.forwarding.SHORT_WAIT).
+SHORT_WAIT = 30.0
+
 BEAT_SCHEDULE = {
     "subscriptions-sweep": {
         "task": "subscriptions.sweep",
@@ -21,7 +24,7 @@ def event_process_task(event_id: int) -> None:
     from .services import event_process
 
     countdown = event_process(event_id=event_id)
-    if countdown is not None:
+    if countdown is not None and countdown <= SHORT_WAIT:
         event_process_task.apply_async((event_id,), countdown=countdown)
 
 
@@ -30,7 +33,7 @@ def delivery_send_task(delivery_id: int) -> None:
     from .services import delivery_send
 
     countdown = delivery_send(delivery_id=delivery_id)
-    if countdown is not None:
+    if countdown is not None and countdown <= SHORT_WAIT:  # longer waits: the sweep publishes it when due
         delivery_send_task.apply_async((delivery_id,), countdown=countdown)
 
 

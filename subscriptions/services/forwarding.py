@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Portal-Signature"
 MAX_RECIPIENTS = 20
 USER_AGENT = "QualtricsPortal-Webhooks/1"
+# A task waits this long at most by publishing itself again with a countdown; longer waits are the sweep's
+# (a countdown longer than the broker's visibility timeout would be delivered twice).
+SHORT_WAIT = 30.0
 
 
 def allow_local() -> bool:
@@ -105,7 +108,8 @@ def delivery_replay(*, subscription: Subscription, actor, delivery_ids: list[int
     with transaction.atomic():
         ids = list(qs.values_list("pk", flat=True))
         count = Delivery.objects.filter(pk__in=ids, state=DeliveryState.DEAD).update(
-            state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, created_at=now, error="", status=None)
+            state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, created_at=now, error="", status=None,
+            enqueued_at=now)
         if count:
             audit_record(actor=actor, connection=subscription.connection, action="subscription.delivery.replay",
                          target=subscription.qualtrics_id, detail=f"{count} dead letter(s)")
@@ -166,7 +170,7 @@ def _retry_or_dead(delivery: Delivery, mine, error: str, status: int | None = No
         logger.warning("delivery %s is a dead letter after %s attempt(s): %s", delivery.pk, delivery.attempts, error)
         return None
     mine.update(state=DeliveryState.PENDING, claim_token="", error=error[:2000], status=status,
-                next_attempt_at=retry_at)
+                next_attempt_at=retry_at, enqueued_at=timezone.now() if delay <= SHORT_WAIT else None)
     return delay
 
 
@@ -251,31 +255,46 @@ def _mail(events: list[Event], destination: Destination) -> None:
 
 def subscriptions_sweep(limit: int = 1000) -> dict:
     """Find what is due whatever became of broker messages: events to process, deliveries to send, digests,
-    and rows that dead workers left claimed."""
+    and rows that dead workers left claimed.
+
+    A row is published again only when its last task was published more than `SUBSCRIPTIONS_LOST_QUEUED_SECONDS`
+    ago (or never), and the sweep marks it published with a conditional UPDATE first: several beat schedulers
+    sweeping at once publish each row once, and a busy queue is not flooded with copies."""
     from .processing import enqueue_processing_now
 
     now = timezone.now()
     stale = now - stale_after()
+    lost = now - datetime.timedelta(seconds=float(settings.SUBSCRIPTIONS_LOST_QUEUED_SECONDS))
     reclaimed_events = Event.objects.filter(state="processing", claimed_at__lt=stale).update(
-        state="received", claim_token="")
+        state="received", claim_token="", enqueued_at=None)
     reclaimed_deliveries = Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=stale).update(
-        state=DeliveryState.PENDING, claim_token="", next_attempt_at=now)
-    events = list(Event.objects.filter(state="received").filter(
-        received_at__lt=now - datetime.timedelta(seconds=5)).exclude(next_attempt_at__gt=now)
-        .values_list("pk", flat=True)[:limit])
+        state=DeliveryState.PENDING, claim_token="", next_attempt_at=now, enqueued_at=None)
+    unqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost)
+    events = _mark_published(Event.objects.filter(state="received").filter(unqueued).exclude(
+        next_attempt_at__gt=now), now, limit)
     for pk in events:
         enqueue_processing_now(pk)
     due = Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-    singles = list(due.exclude(destination__kind=DestinationKind.EMAIL, destination__email_mode=EmailMode.DIGEST)
-                   .values_list("pk", flat=True)[:limit])
+    digest = Q(destination__kind=DestinationKind.EMAIL, destination__email_mode=EmailMode.DIGEST)
+    singles = _mark_published(due.exclude(digest).filter(unqueued), now, limit)
     for pk in singles:
         _publish_delivery(pk)
-    digests = list(due.filter(destination__kind=DestinationKind.EMAIL, destination__email_mode=EmailMode.DIGEST)
-                   .values_list("destination_id", flat=True).distinct())
+    digests = list(due.filter(digest).values_list("destination_id", flat=True).distinct())
     for destination_id in digests:
         _publish_digest(destination_id)
     return {"reclaimed_events": reclaimed_events, "reclaimed_deliveries": reclaimed_deliveries,
             "events": len(events), "deliveries": len(singles), "digests": len(digests)}
+
+
+def _mark_published(rows, now, limit: int) -> list[int]:
+    """The ids among `rows` this sweep marks as published (a conditional UPDATE: another sweep's are skipped)."""
+    candidates = list(rows.order_by("pk").values_list("pk", "enqueued_at")[:limit])
+    mine = []
+    for pk, seen in candidates:
+        if rows.model.objects.filter(pk=pk, enqueued_at=seen).update(enqueued_at=now) if seen else \
+                rows.model.objects.filter(pk=pk, enqueued_at__isnull=True).update(enqueued_at=now):
+            mine.append(pk)
+    return mine
 
 
 def _publish_delivery(pk: int) -> None:

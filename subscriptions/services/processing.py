@@ -77,7 +77,8 @@ def event_process(*, event_id: int) -> float | None:
             if exc.is_transient and event.attempts < MAX_ATTEMPTS:
                 delay = max(float(exc.retry_after or 0), min(5.0 * 2 ** event.attempts, 600.0))
                 mine.update(state=EventState.RECEIVED, claim_token="", error=error_text(exc)[:1000],
-                            next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay))
+                            next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay),
+                            enqueued_at=timezone.now() if delay <= 30 else None)  # longer: the sweep's
                 return delay
             # Forwarded all the same, without the response: the event itself still happened.
             error, state = error_text(exc)[:1000], EventState.FAILED
@@ -97,7 +98,8 @@ def plan_deliveries(event: Event) -> None:
     rows = []
     for destination in event.subscription.destinations.all():
         digest = destination.kind == DestinationKind.EMAIL and destination.email_mode == EmailMode.DIGEST
-        rows.append(Delivery(event=event, destination=destination, next_attempt_at=next_hour(now) if digest else now))
+        rows.append(Delivery(event=event, destination=destination, next_attempt_at=next_hour(now) if digest else now,
+                             enqueued_at=None if digest else now))
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     for delivery in Delivery.objects.filter(event=event, state="pending", next_attempt_at__lte=now):
         enqueue_delivery(delivery.pk)

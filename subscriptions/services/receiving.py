@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from ..models import Event, Subscription
 from .registering import shared_key
@@ -91,7 +92,8 @@ def event_receive(*, receiver_id: str, body: bytes, content_type: str) -> tuple[
     }
     try:
         with transaction.atomic():
-            event = Event.objects.create(subscription=subscription, dedupe_key=key, **fields)
+            event = Event.objects.create(subscription=subscription, dedupe_key=key, enqueued_at=timezone.now(),
+                                         **fields)
             enqueue_processing(event.pk)
     except IntegrityError:
         Event.objects.filter(subscription=subscription, dedupe_key=key).update(duplicates=F("duplicates") + 1)

@@ -167,6 +167,15 @@ def test_sweep_takes_back_what_dead_workers_left_and_enqueues_what_is_due(subs, 
     assert result["reclaimed_events"] == 1 and result["reclaimed_deliveries"] == 1
     deliver.assert_called_once_with((delivery.pk,))
     process.assert_called_once_with((event.pk,))
+    # A second sweep (another beat, or the next round) publishes nothing more until the message seems lost.
+    with mock.patch("subscriptions.tasks.delivery_send_task.apply_async") as deliver, \
+            mock.patch("subscriptions.tasks.event_process_task.apply_async") as process:
+        assert services.subscriptions_sweep()["deliveries"] == 0
+    assert not deliver.called and not process.called
+    settings.SUBSCRIPTIONS_LOST_QUEUED_SECONDS = 0
+    with mock.patch("subscriptions.tasks.delivery_send_task.apply_async") as deliver, \
+            mock.patch("subscriptions.tasks.event_process_task.apply_async"):
+        assert services.subscriptions_sweep()["deliveries"] == 1
 
 
 def test_webhook_body_is_json_with_ids(subs, client):
