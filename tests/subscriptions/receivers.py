@@ -6,6 +6,7 @@ import http.server
 import json
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from sandbox import tls as certificates
@@ -31,7 +32,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             failing = server.fail_every and server.calls % server.fail_every == 0
             if not failing:
                 server.received.append({"headers": dict(self.headers), "body": body,
-                                        "json": json.loads(body or b"null")})
+                                        "json": json.loads(body or b"null"), "at": time.monotonic()})
         self.send_response(503 if failing else 200)
         self.send_header("Content-Length", "2")
         self.end_headers()

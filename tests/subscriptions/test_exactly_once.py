@@ -68,7 +68,7 @@ def procs(subs, destinations, tmp_path):
     ca_bundle.write_text("".join(Path(d.ca_file).read_text() for d in destinations))
     env = environment(subs.sandbox.base_url_template, DEBUG="true", SUBSCRIPTIONS_LOCAL_DESTINATIONS="true",
                       SUBSCRIPTIONS_DESTINATION_CA_FILE=str(ca_bundle), SUBSCRIPTIONS_RETRY_BASE_SECONDS="0.2",
-                      SUBSCRIPTIONS_STALE_CLAIM_SECONDS=str(STALE), SUBSCRIPTIONS_LOST_QUEUED_SECONDS="10")
+                      SUBSCRIPTIONS_STALE_CLAIM_SECONDS=str(STALE), SUBSCRIPTIONS_LOST_QUEUED_SECONDS="60")
     processes = SubscriptionProcesses(env, tmp_path)
     processes.cwd = ROOT
     yield processes

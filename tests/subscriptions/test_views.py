@@ -168,3 +168,15 @@ class TestDelete:
         assert 'data-mark="missing"' in body(client.get(subs.url("subscription_list")))
         client.post(subs.url("subscription_delete", subscription_id=subscription.pk))
         assert not Subscription.objects.exists()
+
+
+class TestConnectionDeleted:
+    def test_its_subscriptions_are_listed_then_deleted_in_qualtrics(self, login, subs):
+        from connections.services import connection_delete
+
+        subscription = subs.create()
+        page = login(subs.owner).get(reverse("connections:connection_delete",
+                                             kwargs={"connection_id": subs.connection.pk}))
+        assert subscription.qualtrics_id in body(page) and "will be deleted in Qualtrics" in body(page)
+        connection_delete(connection=subs.connection, actor=subs.owner)
+        assert subs.qualtrics_subscriptions() == [] and not Subscription.objects.exists()
