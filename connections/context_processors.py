@@ -40,6 +40,8 @@ SECTIONS = (
     Section("workflows", "Workflows", "workflows:trigger_list", Role.OPERATOR),
     Section("console", "API console", "apiconsole:console", Role.OPERATOR),
     Section("gateway", "API keys", "gateway:key_list", Role.MANAGER),
+    Section("subscriptions", "Subscriptions", "subscriptions:subscription_list", Role.MANAGER,
+            scope_families=("subscriptions",)),
     Section("audit", "Audit", "connections:connection_audit", Role.MANAGER),
 )
 SECTION_OF_NAMESPACE = {
@@ -51,6 +53,7 @@ SECTION_OF_NAMESPACE = {
     "workflows": "workflows",
     "apiconsole": "console",
     "gateway": "gateway",
+    "subscriptions": "subscriptions",
 }
 
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "apiconsole",
     "workflows",
     "gateway",
+    "subscriptions",
     "dashboard",
     "sandbox",
 ]
@@ -404,3 +405,17 @@ LOGGING = {
         "django.request": {"filters": ["refusals_on_one_line"]},
     },
 }
+
+# --- Event subscriptions (webhooks from Qualtrics, forwarded on) ------------------------------------
+# Outgoing webhooks go to HTTPS addresses outside the portal's own networks. In development only (DEBUG), this
+# lets them reach this machine too (loopback, plain HTTP allowed), for a local test receiver.
+SUBSCRIPTIONS_LOCAL_DESTINATIONS = DEBUG and env.bool("SUBSCRIPTIONS_LOCAL_DESTINATIONS", default=False)
+# A CA file to trust for outgoing webhooks (a test receiver's own CA); empty: the system's trust store.
+SUBSCRIPTIONS_DESTINATION_CA_FILE = env.str("SUBSCRIPTIONS_DESTINATION_CA_FILE", default="")
+# First retry delay of a failed forward (doubles each time); after SUBSCRIPTIONS_RETRY_HOURS it is a dead letter.
+SUBSCRIPTIONS_RETRY_BASE_SECONDS = env.float("SUBSCRIPTIONS_RETRY_BASE_SECONDS", default=30.0)
+SUBSCRIPTIONS_RETRY_HOURS = env.float("SUBSCRIPTIONS_RETRY_HOURS", default=24.0)
+# A delivery or an event left claimed this long (its worker died) is taken up again by the sweep.
+# A due event or forward whose task was published this long ago without a worker taking it is published again.
+SUBSCRIPTIONS_LOST_QUEUED_SECONDS = env.int("SUBSCRIPTIONS_LOST_QUEUED_SECONDS", default=120)
+SUBSCRIPTIONS_STALE_CLAIM_SECONDS = env.int("SUBSCRIPTIONS_STALE_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)

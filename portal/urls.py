@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.forms import LoginForm
 from gateway.api import gateway
+from subscriptions.receiver import qualtrics_receiver
 
 urlpatterns = [
     path(
@@ -24,5 +25,7 @@ urlpatterns = [
     path("c/<int:connection_id>/console/", include("apiconsole.urls")),
     path("c/<int:connection_id>/workflows/", include("workflows.urls")),
     path("c/<int:connection_id>/keys/", include("gateway.urls")),
+    path("c/<int:connection_id>/subscriptions/", include("subscriptions.urls")),
+    path("hooks/qualtrics/<str:receiver_id>/", qualtrics_receiver, name="qualtrics_receiver"),
     path("api/qualtrics/<int:connection_id>/API/v3/<path:path>", gateway, name="gateway_api"),
 ]

@@ -28,6 +28,7 @@ from .resources import (
     Contacts,
     Directories,
     Distributions,
+    EventSubscriptions,
     Groups,
     Libraries,
     MailingLists,
@@ -72,6 +73,7 @@ class QualtricsClient(ExchangeMixin, RelayMixin, BaseClient):
         self.distributions = Distributions(self)
         self.sms_distributions = SmsDistributions(self)
         self.workflows = Workflows(self)
+        self.event_subscriptions = EventSubscriptions(self)
 
     @classmethod
     def for_datacenter(

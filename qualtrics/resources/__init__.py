@@ -3,6 +3,7 @@
 from .contacts import Contacts
 from .directories import Directories
 from .distributions import Distributions
+from .event_subscriptions import EventSubscriptions
 from .groups import GroupMembers, Groups
 from .imports import ContactImports
 from .libraries import Libraries, LibraryMessages
@@ -21,6 +22,7 @@ __all__ = [
     "Contacts",
     "Directories",
     "Distributions",
+    "EventSubscriptions",
     "GroupMembers",
     "Groups",
     "Libraries",

@@ -1,0 +1,1 @@
+"""Qualtrics event subscriptions: registered per connection, received and verified, shown live, forwarded."""
