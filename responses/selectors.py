@@ -4,16 +4,20 @@ holds (the survey, its saved filters and questions, one response shown with its 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
 from surveys import selectors as survey_selectors
 from surveys.definition import Summary
+from web.charts import Bar, BarChart
 
 from .models import ExportSchedule, ResponseExport, ResponseImport
 
@@ -163,3 +167,39 @@ def response_view(raw: dict[str, Any], summary: Summary | None) -> ResponseView:
 
 def response_get(*, connection: Connection, actor, survey_id: str, response_id: str) -> dict[str, Any]:
     return connection_client(connection, actor=actor).responses.get(survey_id, response_id)
+
+
+@dataclass(frozen=True)
+class DailyResponses:
+    """What the chart of a survey's responses per day can show: the chart, or why not (yet)."""
+
+    chart: BarChart | None = None
+    counted_at: datetime.datetime | None = None
+    error: str = ""
+
+    @property
+    def counting(self) -> bool:
+        return self.chart is None and not self.error
+
+
+def survey_daily_responses(*, connection: Connection, survey_id: str) -> DailyResponses:
+    """The survey's responses recorded each day of the last weeks, in the viewer's time zone, as counted last
+    (see services.daily); empty while a worker counts."""
+    from .services.daily import DAYS, cache_key
+
+    kept = cache.get(cache_key(connection.pk, survey_id))
+    if kept is None:
+        return DailyResponses()
+    counted_at = datetime.datetime.fromtimestamp(kept["at"], datetime.UTC)
+    if "error" in kept:
+        return DailyResponses(error=kept["error"], counted_at=counted_at)
+    zone = timezone.get_current_timezone()
+    per_day: Counter = Counter()
+    for hour, count in kept["hours"].items():
+        per_day[datetime.datetime.fromtimestamp(int(hour), datetime.UTC).astimezone(zone).date()] += count
+    today = timezone.localdate(counted_at)
+    days = [today - datetime.timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    bars = [Bar(f"{day.day} {day:%b}", per_day.get(day, 0)) for day in days]
+    chart = BarChart(title=f"Responses recorded each day, the last {DAYS} days", bars=bars, unit="responses",
+                     unit_one="response", label_every=7)
+    return DailyResponses(chart=chart, counted_at=counted_at)

@@ -74,3 +74,11 @@ def export_schedules_sweep_task() -> int:
     from .services import export_schedules_sweep
 
     return len(export_schedules_sweep())
+
+
+@shared_task(ignore_result=True, soft_time_limit=240)
+def survey_daily_counts_task(connection_id: int, survey_id: str) -> None:
+    """Count a survey's responses per hour for its chart (a read: a second delivery only counts again)."""
+    from .services.daily import survey_daily_counts_run
+
+    survey_daily_counts_run(connection_id=connection_id, survey_id=survey_id)

@@ -11,6 +11,7 @@ survey = "<qualtrics_survey:survey_id>/"
 urlpatterns = [
     path(survey, exports.export_list, name="export_list"),
     path(survey + "exports/new/", exports.export_create, name="export_create"),
+    path(survey + "per-day/", exports.survey_daily, name="survey_daily"),
     path(survey + "exports/<int:export_id>/", exports.export_detail, name="export_detail"),
     path(survey + "exports/<int:export_id>/progress/", exports.export_progress, name="export_progress"),
     path(survey + "exports/<int:export_id>/cancel/", exports.export_cancel, name="export_cancel"),

@@ -1,6 +1,8 @@
 """Writes of the responses app, one module per workflow: exports (made, run, swept), schedules, a single
 response's changes, imports."""
 
+from .daily import DAYS as DAILY_DAYS
+from .daily import daily_counts_forget, daily_counts_request, survey_daily_counts_run
 from .export_runner import ExportTuning, response_export_run
 from .export_sweeps import response_export_purge_files, response_export_reap
 from .exports import export_body, response_export_cancel, response_export_create
@@ -15,8 +17,11 @@ from .schedules import (
 from .single import response_delete, response_embedded_data_set
 
 __all__ = [
+    "DAILY_DAYS",
     "ExportTuning",
     "UnreadableFile",
+    "daily_counts_forget",
+    "daily_counts_request",
     "export_body",
     "export_schedule_delete",
     "export_schedule_run_ended",
@@ -33,4 +38,5 @@ __all__ = [
     "response_import_create",
     "response_import_reap",
     "response_import_run",
+    "survey_daily_counts_run",
 ]

@@ -97,3 +97,28 @@ def test_the_demo_adds_an_oauth_connection_of_the_first_brand(sandbox, settings)
     assert oauth.name == "Acme (OAuth)" and oauth.last_check_ok and oauth.brand_id == "acme"
     assert oauth.lacks_scope("users", write=True) == "write:users" and not oauth.lacks_scope("surveys", write=True)
     assert Connection.objects.filter(auth_kind=AuthKind.API_TOKEN).count() == len(sandbox.info()["brands"])
+
+
+def test_the_demo_can_give_its_active_surveys_recent_responses(sandbox, settings):
+    from django.core.management import call_command
+
+    from connections.qualtrics_client import connection_client
+    from tests.fixtures.secrets import register_token
+
+    settings.QUALTRICS_API_BASE_URL = sandbox.base_url_template
+    for brand in sandbox.info()["brands"]:
+        for row in (*brand["tokens"], *brand["oauthClients"]):
+            register_token(row.get("token") or row.get("clientSecret"))
+    call_command("demo_setup", sandbox=sandbox.root_url, password=random_token(), stdout=io.StringIO())
+    client = connection_client(Connection.objects.get(name="Acme (sandbox)"), audit=False)
+    surveys = list(client.surveys.list().iter_all())
+
+    def counts():
+        return {s["id"]: client.surveys.get(s["id"])["responseCounts"]["auditable"] for s in surveys}
+
+    before = counts()
+    call_command("demo_setup", sandbox=sandbox.root_url, password=random_token(), recent_responses=12,
+                 stdout=io.StringIO())
+    after = counts()
+    assert {s["id"]: after[s["id"]] - before[s["id"]] for s in surveys} == {
+        s["id"]: 12 if s["isActive"] else 0 for s in surveys}

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="admin@example.org")
         parser.add_argument("--token", default="", help="A brand-admin token of the first brand to use.")
+        parser.add_argument("--recent-responses", type=int, default=0, metavar="N",
+                            help="Record N responses spread over the last 30 days to each active survey of the first "
+                                 "brand (the demo's data is older, so its charts of recent days would be empty).")
 
     def handle(self, *args, **options):
         info = self._sandbox_info(options["sandbox"])
@@ -40,6 +43,9 @@ class Command(BaseCommand):
                 self._connection(user, team, brand, token)
                 if index == 0:
                     self._oauth_connection(user, team, brand)
+                    if options["recent_responses"] > 0:
+                        self._recent_responses(options["sandbox"], brand["datacenter"], token,
+                                               options["recent_responses"])
         self.stdout.write(self.style.SUCCESS(f"Demo ready for {user.get_username()}."))
 
     def _sandbox_info(self, root: str) -> dict:
@@ -48,6 +54,14 @@ class Command(BaseCommand):
                 return json.load(response)
         except OSError as exc:
             raise CommandError(f"The Qualtrics sandbox does not answer at {root}: {exc}") from None
+
+    def _recent_responses(self, root: str, datacenter: str, token: str, count: int) -> None:
+        root = root.rstrip("/")
+        surveys = _sandbox_json(f"{root}/{datacenter}/API/v3/surveys", token=token)["result"]["elements"]
+        for survey in surveys:
+            if survey.get("isActive"):
+                _sandbox_json(f"{root}/_sandbox/bulk-responses", body={"surveyId": survey["id"], "count": count,
+                                                                        "days": 30})
 
     def _admin(self, username, password, email):
         User = get_user_model()
@@ -99,3 +113,12 @@ DEMO_SCOPES = " ".join([
     "manage:mailing_list_contacts", "manage:contact_transactions", "manage:samples", "manage:surveys",
     "manage:survey_responses", "manage:distributions", "read:libraries",
 ])
+
+
+def _sandbox_json(url: str, *, token: str = "", body: dict | None = None) -> dict:
+    """GET (or POST `body` to) the local sandbox's `url` and read its JSON answer."""
+    headers = {"Content-Type": "application/json", **({"X-API-TOKEN": token} if token else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - the demo's own sandbox
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.load(response)
