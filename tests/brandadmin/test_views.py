@@ -268,7 +268,7 @@ class TestUserCreate:
         seen = {t for t in acme["userTypes"] if t != "UT_BRANDADMIN"} | {"UT_BRANDADMIN"}
         assert seen <= set(values)
         labels = dict(form.fields["user_type"].choices)
-        assert labels["UT_BRANDADMIN"].startswith("UT_BRANDADMIN — brand administrator (")
+        assert labels["UT_BRANDADMIN"].startswith("Brand administrator (UT_BRANDADMIN) (")
         assert "__other__" in values
 
     def test_it_creates_a_user_and_audits_the_call(self, team, login, acme, qualtrics):
