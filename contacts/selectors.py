@@ -251,6 +251,14 @@ def owner_label(*, owners: dict, owner_id: str) -> str:
     return owner_id or ""
 
 
+def list_owner_name(*, connection, actor, mailing_list: dict | None) -> str:
+    """The name of a mailing list's owner (a user or a group of the brand), or its ID when it has none here."""
+    owner_id = (mailing_list or {}).get("ownerId") or ""
+    if not owner_id:
+        return ""
+    return owner_label(owners=owner_choices(connection=connection, actor=actor), owner_id=owner_id)
+
+
 # --- Mailing-list members ---------------------------------------------------------------------
 
 MEMBER_VIEWS = {

@@ -674,3 +674,15 @@ class TestImportAccessAndPartials:
     def test_it_reports_an_invalid_mailing_list_form_in_place(self, xm, login, hx):
         part = body(login(xm.operator).post(url("mailinglist_create", xm), {"name": ""}, **hx))
         assert 'id="crud-form"' in part and "This field is required" in part and "<html" not in part
+
+
+@pytest.mark.django_db
+def test_a_lists_header_names_its_owner(login, xm):
+    from connections.qualtrics_client import connection_client
+
+    client = connection_client(xm.connection, audit=False)
+    owner_id = client.mailing_lists.get(xm.directory_id, xm.mailing_list_id)["ownerId"]
+    owner = client.users.get(owner_id)
+    html = body(login(xm.viewer).get(url("member_list", xm, mailing_list_id=xm.mailing_list_id)))
+    summary = html.split('data-testid="list-summary"', 1)[1].split("</div>", 1)[0]
+    assert owner["username"] in summary and owner_id not in summary
