@@ -263,6 +263,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
 
+# A list page waits this long for Qualtrics; slower, the page is sent at once and its table loads after it.
+LIST_TABLE_GRACE_SECONDS = env.float("LIST_TABLE_GRACE_SECONDS", default=0.5)
+
 # --- XM Directory ---------------------------------------------------------------------------
 # Region assumed for phone numbers written without a country code (normalised to E.164).
 CONTACTS_PHONE_REGION = env.str("CONTACTS_PHONE_REGION", default="US")
