@@ -449,14 +449,17 @@ def contact_import_list(*, connection, mailing_list_id: str):
 
 def contact_import_progress(*, contact_import: ContactImport) -> dict:
     """Counts for the progress bar and the summary."""
-    chunks = contact_import.chunks.values_list("status", "row_count", "recovered")
+    chunks = contact_import.chunks.values_list("status", "row_count", "recovered", "percent_complete")
     by_status: dict[str, int] = {}
     rows_done = rows_total = recovered_rows = rows_not_sent = 0
-    for status, rows, recovered in chunks:
+    rows_under_way = 0.0  # rows of chunks Qualtrics is importing, by the share it says it has done
+    for status, rows, recovered, percent_complete in chunks:
         by_status[status] = by_status.get(status, 0) + 1
         rows_total += rows
         if status in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED, ImportChunk.Status.SKIPPED):
             rows_done += rows
+        elif status == ImportChunk.Status.SENT:
+            rows_under_way += rows * min(percent_complete or 0, 99) / 100
         if status == ImportChunk.Status.SKIPPED:
             rows_not_sent += rows
         if recovered:
@@ -464,7 +467,9 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     total = contact_import.total_chunks or 0
     finished = sum(by_status.get(s, 0) for s in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED,
                                                    ImportChunk.Status.SKIPPED))
-    percent = 100 if contact_import.is_finished else (int(finished * 100 / total) if total else 0)
+    # By rows, not chunks: an import of one or two chunks would otherwise sit at 0 % until it jumps to done.
+    rows_progress = rows_done + int(rows_under_way)
+    percent = 100 if contact_import.is_finished else (int(rows_progress * 100 / rows_total) if rows_total else 0)
     return {
         "chunks_total": total,
         "chunks_finished": finished,
@@ -473,6 +478,7 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
         "chunks_in_flight": by_status.get(ImportChunk.Status.SENT, 0) + by_status.get(ImportChunk.Status.SENDING, 0),
         "rows_total": rows_total,
         "rows_done": rows_done,
+        "rows_progress": rows_progress,
         "recovered_rows": recovered_rows,
         # Rows Qualtrics took in (added or merged into an existing contact), also those of an import cancelled.
         "rows_imported": contact_import.added + contact_import.updated + recovered_rows,
