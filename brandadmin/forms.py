@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from web.forms import DateInput, PortalForm
 
-from .selectors import USER_STATUSES, Seen, is_admin_type
+from .selectors import USER_STATUSES, Names, Seen, is_admin_type
 
 USER_ID_RE = re.compile(r"^URH?_[A-Za-z0-9]{4,40}$")
 GROUP_ID_RE = re.compile(r"^GR_[A-Za-z0-9]{4,40}$")
@@ -55,8 +55,10 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def user_type_label(user_type: str, count: int | None = None) -> str:
-    label = f"{user_type} — brand administrator" if is_admin_type(user_type) else user_type
+def user_type_label(user_type: str, count: int | None = None, name: str = "") -> str:
+    label = f"{name} ({user_type})" if name and name != user_type else user_type
+    if is_admin_type(user_type) and "administrator" not in label.casefold():
+        label += " — brand administrator"
     if count:
         label += f" ({_plural(count, 'user')})"
     return label
@@ -139,15 +141,16 @@ class UserForm(ChoiceOrOtherMixin, PortalForm):
     )
 
     def __init__(self, *args, is_create: bool = True, seen_user_types: Seen | None = None,
-                 seen_languages: Seen | None = None, **kwargs):
+                 seen_languages: Seen | None = None, names: Names | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_create = is_create
+        names = names or Names()
         types = seen_user_types.values if seen_user_types else []
         choices = [("", "— Choose a user type —")]
-        choices += [(value, user_type_label(value, count)) for value, count in types]
+        choices += [(value, user_type_label(value, count, names.user_type(value))) for value, count in types]
         for current in (self.initial.get("user_type"), self.submitted("user_type")):
             if current and USER_TYPE_RE.match(current) and current not in {value for value, _ in choices}:
-                choices.append((current, user_type_label(current)))
+                choices.append((current, user_type_label(current, name=names.user_type(current))))
         choices.append((OTHER, "Another user type… (enter its ID below)"))
         self.fields["user_type"].choices = choices
         if not types and not self.initial.get("user_type"):
@@ -235,14 +238,22 @@ class GroupForm(ChoiceOrOtherMixin, PortalForm):
         widget=forms.TextInput(attrs={"placeholder": "DV_…", "autocomplete": "off", "list": "division-options"}),
     )
 
-    def __init__(self, *args, seen_group_types: Seen | None = None, is_create: bool = True, **kwargs):
+    def __init__(self, *args, seen_group_types: Seen | None = None, is_create: bool = True,
+                 names: Names | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        names = names or Names()
+
+        def shown(value: str) -> str:
+            name = names.group_type(value)
+            return f"{name} ({value})" if name != value else value
+
         types = seen_group_types.values if seen_group_types else []
         choices = [("", "— Choose a group type —")]
-        choices += [(value, f"{value} ({_plural(count, 'group')})" if count else value) for value, count in types]
+        choices += [(value, f"{shown(value)} ({_plural(count, 'group')})" if count else shown(value))
+                    for value, count in types]
         for current in (self.initial.get("group_type"), self.submitted("group_type")):
             if current and GROUP_TYPE_RE.match(current) and current not in {value for value, _ in choices}:
-                choices.append((current, current))
+                choices.append((current, shown(current)))
         choices.append((OTHER, "Another group type… (enter its ID below)"))
         self.fields["group_type"].choices = choices
         if not types and not self.initial.get("group_type"):

@@ -23,6 +23,8 @@ from connections.models import Connection
 from connections.qualtrics_client import connection_client
 from qualtrics import Page
 
+from .models import QualtricsLabel
+
 SCAN_PAGE_SIZE = 100
 SCAN_MAX_PAGES = 10  # per request: at most 1,000 users or groups read to fill one screen
 CACHE_SECONDS = 60
@@ -437,3 +439,78 @@ def group_members_all(*, connection: Connection, actor, group_id: str) -> list[d
 
 def is_admin_type(user_type: str | None) -> bool:
     return (user_type or "") in ADMIN_USER_TYPES
+
+
+# --- names for IDs Qualtrics gives no name for ------------------------------------------------------
+
+# Symbolic user types Qualtrics itself uses (whoami answers UT_BRANDADMIN): named without a label.
+KNOWN_USER_TYPES = {"UT_BRANDADMIN": "Brand administrator", "UT_BRAND_ADMIN": "Brand administrator"}
+
+
+def brand_key(connection: Connection) -> str:
+    """Labels are per brand; a connection whose brand is unknown keeps its own."""
+    return connection.brand_id or f"connection-{connection.pk}"
+
+
+@dataclass
+class Names:
+    """Labels of one brand's user types, group types and divisions: `names.user_type("UT_…")` is the label,
+    or the ID itself when nobody labelled it yet (`labelled` says which)."""
+
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def name(self, kind: str, qualtrics_id: str | None) -> str:
+        if not qualtrics_id:
+            return ""
+        found = self.labels.get((kind, qualtrics_id))
+        if found:
+            return found
+        if kind == "user_type" and qualtrics_id in KNOWN_USER_TYPES:
+            return KNOWN_USER_TYPES[qualtrics_id]
+        return qualtrics_id
+
+    def labelled(self, kind: str, qualtrics_id: str | None) -> bool:
+        return bool(qualtrics_id) and self.name(kind, qualtrics_id) != qualtrics_id
+
+    def user_type(self, qualtrics_id: str | None) -> str:
+        return self.name("user_type", qualtrics_id)
+
+    def group_type(self, qualtrics_id: str | None) -> str:
+        return self.name("group_type", qualtrics_id)
+
+    def division(self, qualtrics_id: str | None) -> str:
+        return self.name("division", qualtrics_id)
+
+
+def names_for(*, connection: Connection) -> Names:
+    rows = QualtricsLabel.objects.filter(brand_key=brand_key(connection)).values_list("kind", "qualtrics_id", "label")
+    return Names({(kind, qualtrics_id): label for kind, qualtrics_id, label in rows})
+
+
+@dataclass
+class LabelRow:
+    kind: str
+    qualtrics_id: str
+    label: str
+    used_by: int  # users or groups seen with it
+
+
+def labels_to_set(*, connection: Connection, actor) -> dict[str, list[LabelRow]]:
+    """Each kind's IDs in use on the brand (and those labelled before), with their labels, for the labels page."""
+    names = names_for(connection=connection)
+    seen = {
+        "user_type": user_types_seen(connection=connection, actor=actor),
+        "group_type": group_types_seen(connection=connection, actor=actor),
+        "division": divisions_seen(connection=connection, actor=actor),
+    }
+    out: dict[str, list[LabelRow]] = {}
+    for kind, found in seen.items():
+        counts = dict(found.values)
+        for (labelled_kind, qualtrics_id) in names.labels:
+            if labelled_kind == kind:
+                counts.setdefault(qualtrics_id, 0)
+        out[kind] = [
+            LabelRow(kind, qualtrics_id, names.labels.get((kind, qualtrics_id), ""), count)
+            for qualtrics_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+    return out

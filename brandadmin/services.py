@@ -21,7 +21,8 @@ from connections.qualtrics_client import connection_client
 from qualtrics import TOKEN_MASK, mask_token
 from qualtrics.errors import QualtricsError
 
-from .selectors import cache_forget
+from .models import LabelKind, QualtricsLabel
+from .selectors import brand_key, cache_forget
 
 PASSWORD_LENGTH = 20
 PASSWORD_SYMBOLS = "!#$%*+-=?@_"
@@ -346,3 +347,26 @@ def group_members_add(*, connection: Connection, actor, group_id: str, user_ids:
 def group_member_remove(*, connection: Connection, actor, group_id: str, user_id: str) -> None:
     _client(connection, actor).groups.members.remove(group_id, user_id)
     cache_forget(connection)
+
+
+# --- labels for IDs Qualtrics gives no name for ---------------------------------------------------
+
+
+LABEL_ID_PREFIX = {"user_type": "UT_", "group_type": "GT_", "division": "DV_"}
+
+
+def label_set(*, connection: Connection, actor, kind: str, qualtrics_id: str, label: str) -> None:
+    """Name (or, with an empty label, unname) one user type, group type or division of the connection's brand.
+    Only the portal changes: the audit trail records it like the connection's other settings."""
+    if kind not in LabelKind.values:
+        raise ValidationError("Label a user type, a group type or a division.")
+    if not qualtrics_id.startswith(LABEL_ID_PREFIX[kind]):
+        raise ValidationError(f"“{qualtrics_id}” is not a {LabelKind(kind).label.lower()} ID.")
+    label = " ".join(label.split())
+    key = dict(brand_key=brand_key(connection), kind=kind, qualtrics_id=qualtrics_id)
+    if label:
+        QualtricsLabel.objects.update_or_create(**key, defaults={"label": label[:80], "updated_by": actor})
+    else:
+        QualtricsLabel.objects.filter(**key).delete()
+    audit_record(connection=connection, actor=actor, action="label.set", target=qualtrics_id,
+                 detail=f"{LabelKind(kind).label}: {label or '(label removed)'}")

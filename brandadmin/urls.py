@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .views import groups, members, tokens, user_groups, users
+from .views import groups, labels, members, tokens, user_groups, users
 
 
 class QualtricsIdConverter:
@@ -46,6 +46,8 @@ urlpatterns = [
         name="user_group_remove",
     ),
     path("groups/", groups.GroupListView.as_view(), name="group_list"),
+    path("labels/", labels.label_list, name="label_list"),
+    path("labels/save/", labels.label_save, name="label_save"),
     path("groups/new/", groups.GroupFormView.as_view(), name="group_create"),
     path("groups/<qualtrics_group:group_id>/", members.GroupMemberListView.as_view(), name="group_detail"),
     path("groups/<qualtrics_group:group_id>/edit/", groups.GroupFormView.as_view(), name="group_edit"),

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from qualtrics import TOKEN_MASK
 from web.forms import DateInput, PortalForm, PortalModelForm
 
+from .audit_words import action_words, outcome_words
 from .crypto import TokenDecryptionError, decrypt_token, encrypt_token
 from .models import AuditEvent, AuthKind, Connection, Role
 from .validators import KNOWN_DATACENTERS, validate_client_secret, validate_datacenter, validate_token_shape
@@ -337,17 +338,20 @@ def _user_label(user) -> str:
 
 
 class AuditFilterForm(PortalForm):
-    action = forms.ChoiceField(label="Action", required=False)
+    action = forms.ChoiceField(label="What", required=False)
     actor = forms.CharField(label="Who", required=False, widget=forms.TextInput(attrs={"placeholder": "Who"}))
     outcome = forms.ChoiceField(
-        label="Outcome", required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices]
+        label="Outcome", required=False,
+        choices=[("", "Any outcome"), *((value, outcome_words(value)) for value in AuditEvent.Outcome.values)],
     )
     since = forms.DateField(label="From", required=False, widget=DateInput())
     until = forms.DateField(label="To", required=False, widget=DateInput())
 
     def __init__(self, *args, actions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in actions)]
+        # In words, sorted by them; two codes with the same words (distribution.send/.sent) stay two choices.
+        self.fields["action"].choices = [("", "Any action"),
+                                         *sorted(((a, action_words(a)) for a in actions), key=lambda c: c[1])]
 
     def clean(self):
         data = super().clean()

@@ -30,6 +30,7 @@ from web.htmx import is_partial, template_for
 
 from . import selectors, services
 from .access import connection_view
+from .audit_words import action_words, outcome_words, target_words
 from .context_processors import SECTIONS, section_url, sections_for
 from .forms import AuditFilterForm, ConnectionForm, PendingToken, RotateForm, ShareForm
 from .models import Role
@@ -516,6 +517,10 @@ def connection_audit(request, connection_id):
     form, events = _audit_queryset(request)
     paginator = Paginator(events, AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    for event in page.object_list:  # words for the screen; the CSV keeps the codes beside them
+        event.what = action_words(event.action)
+        event.target_words = target_words(event.target)
+        event.outcome_words = outcome_words(event.outcome)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -542,15 +547,17 @@ def connection_audit_csv(request, connection_id):
 def _audit_rows(events, zone: datetime.tzinfo):
     """Rows of the audit export. Written while the response streams, after the view has returned and the
     user's time zone is no longer active: hence the zone passed in."""
-    yield [f"time ({zone})", "who", "connection", "action", "target", "outcome", "Qualtrics request id", "detail"]
+    yield [f"time ({zone})", "who", "connection", "what", "action", "target", "outcome", "Qualtrics request id",
+           "detail"]
     for event in events.iterator(chunk_size=500):
         yield [
             timezone.localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
             event.actor_label,
             event.connection_label,
+            action_words(event.action),
             event.action,
             event.target,
-            event.get_outcome_display(),
+            outcome_words(event.outcome),
             event.request_id,
             event.detail,
         ]

@@ -11,10 +11,13 @@ from web.sizes import binary_size
 
 from . import csvfile, csvimport
 from . import validation as v
+from .countries import country_name
 from .selectors import SEARCH_FIELDS
 from .transaction_forms import ListedChoiceField
 
-PHONE_REGIONS = [(code, code) for code in sorted(phonenumbers.SUPPORTED_REGIONS)]
+# By country name, the code beside it (what a CSV or Qualtrics shows).
+PHONE_REGIONS = sorted(((code, f"{country_name(code)} ({code})") for code in phonenumbers.SUPPORTED_REGIONS),
+                       key=lambda choice: choice[1].casefold())
 IDENTITY_FIELDS = ("email", "phone", "extRef", "firstName", "lastName")
 
 

@@ -251,6 +251,14 @@ def owner_label(*, owners: dict, owner_id: str) -> str:
     return owner_id or ""
 
 
+def list_owner_name(*, connection, actor, mailing_list: dict | None) -> str:
+    """The name of a mailing list's owner (a user or a group of the brand), or its ID when it has none here."""
+    owner_id = (mailing_list or {}).get("ownerId") or ""
+    if not owner_id:
+        return ""
+    return owner_label(owners=owner_choices(connection=connection, actor=actor), owner_id=owner_id)
+
+
 # --- Mailing-list members ---------------------------------------------------------------------
 
 MEMBER_VIEWS = {
@@ -444,14 +452,14 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     chunks = contact_import.chunks.values_list("status", "row_count", "recovered", "percent_complete")
     by_status: dict[str, int] = {}
     rows_done = rows_total = recovered_rows = rows_not_sent = 0
-    rows_moving = 0.0  # rows of chunks Qualtrics is importing, by the share its job reports done
+    rows_under_way = 0.0  # rows of chunks Qualtrics is importing, by the share it says it has done
     for status, rows, recovered, percent_complete in chunks:
         by_status[status] = by_status.get(status, 0) + 1
         rows_total += rows
         if status in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED, ImportChunk.Status.SKIPPED):
             rows_done += rows
         elif status == ImportChunk.Status.SENT:
-            rows_moving += rows * percent_complete / 100
+            rows_under_way += rows * min(percent_complete or 0, 99) / 100
         if status == ImportChunk.Status.SKIPPED:
             rows_not_sent += rows
         if recovered:
@@ -459,10 +467,9 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
     total = contact_import.total_chunks or 0
     finished = sum(by_status.get(s, 0) for s in (ImportChunk.Status.DONE, ImportChunk.Status.FAILED,
                                                    ImportChunk.Status.SKIPPED))
-    # The bar moves by rows (a 1,000,000-row import in 500-row chunks still moves while one chunk is imported).
-    percent = 100 if contact_import.is_finished else (
-        min(int((rows_done + rows_moving) * 100 / rows_total), 99) if rows_total else 0
-    )
+    # By rows, not chunks: an import of one or two chunks would otherwise sit at 0 % until it jumps to done.
+    rows_progress = rows_done + int(rows_under_way)
+    percent = 100 if contact_import.is_finished else (min(int(rows_progress * 100 / rows_total), 99) if rows_total else 0)
     return {
         "chunks_total": total,
         "chunks_finished": finished,
@@ -471,6 +478,7 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
         "chunks_in_flight": by_status.get(ImportChunk.Status.SENT, 0) + by_status.get(ImportChunk.Status.SENDING, 0),
         "rows_total": rows_total,
         "rows_done": rows_done,
+        "rows_progress": rows_progress,
         "recovered_rows": recovered_rows,
         # Rows Qualtrics took in (added or merged into an existing contact), also those of an import cancelled.
         "rows_imported": contact_import.added + contact_import.updated + recovered_rows,

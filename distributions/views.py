@@ -33,7 +33,7 @@ from web.forms import add_service_error
 from web.htmx import is_partial
 from web.params import whole_number
 
-from . import pickers, selectors, services
+from . import guardrails, pickers, selectors, services
 from .forms import DistributionFilterForm, EmailDistributionForm, SmsDistributionForm
 from .models import FINAL_STATES, Channel, Distribution, Kind, State
 
@@ -288,14 +288,33 @@ class DistributionComposeView(DistributionMixin, ResourceMixin, FormView):
             form.stale_preview = True
         if action == "preview":
             return self.render_preview(form)
+        if action == "schedule":
+            # The guardrails are checked again as the schedule is asked for: the survey or the list may have
+            # changed since the preview, and a blocked or unacknowledged preview must not be scheduled.
+            preview, error, checks = self.preview_with_guardrails(form)
+            acknowledged = self.request.POST.get("send_anyway") == "on"
+            if error is not None or checks.blocks or (checks.warnings and not acknowledged):
+                return self.render_form(form, preview=preview, preview_error=error, checks=checks,
+                                        digest=form.digest(), needs_acknowledgement=bool(checks.warnings))
         return self.save(form, schedule=action == "schedule")
 
     def render_form(self, form, **extra):
         return self.render_page(self.get_context_data(form=form, **extra))
 
+    def preview_with_guardrails(self, form):
+        """The preview, and what it blocks or warns about (Guardrails()) when it could be made."""
+        candidate = form.candidate()
+        preview, error = explained(selectors.distribution_preview, candidate)
+        if error is not None:
+            return None, error, guardrails.Guardrails()
+        survey, error = explained(guardrails.survey_of, candidate, actor=self.request.user)
+        if error is not None:
+            return None, error, guardrails.Guardrails()
+        return preview, None, guardrails.guardrails(candidate, preview, survey=survey)
+
     def render_preview(self, form):
-        preview, error = explained(selectors.distribution_preview, form.candidate())
-        return self.render_form(form, preview=preview, preview_error=error, digest=form.digest(),
+        preview, error, checks = self.preview_with_guardrails(form)
+        return self.render_form(form, preview=preview, preview_error=error, checks=checks, digest=form.digest(),
                                 stale_preview=getattr(form, "stale_preview", False))
 
     def save(self, form, *, schedule: bool):

@@ -265,6 +265,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
 
+# A list page waits this long for Qualtrics; slower, the page is sent at once and its table loads after it.
+LIST_TABLE_GRACE_SECONDS = env.float("LIST_TABLE_GRACE_SECONDS", default=0.5)
+
 # --- XM Directory ---------------------------------------------------------------------------
 # Region assumed for phone numbers written without a country code (normalised to E.164).
 CONTACTS_PHONE_REGION = env.str("CONTACTS_PHONE_REGION", default="US")
@@ -386,8 +389,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies only over HTTPS; `bin/run`'s local demo, which runs like production but on plain HTTP at
+    # 127.0.0.1, turns this off (as it turns off the redirect to HTTPS and HSTS).
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

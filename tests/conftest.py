@@ -33,6 +33,13 @@ def fresh_cache():
     clear_own_cache()
 
 
+@pytest.fixture(autouse=True)
+def list_tables_wait_for_qualtrics(settings):
+    """List pages wait for Qualtrics as long as a test may take, so what a test reads is the page with its
+    table whatever the load of the machine; the tests of the loading table lower it (web/test_table_loading)."""
+    settings.LIST_TABLE_GRACE_SECONDS = 60
+
+
 @dataclass
 class Personas:
     """Everyone a connection-scoped view must be tested with.

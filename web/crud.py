@@ -29,10 +29,12 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
@@ -40,7 +42,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import Context
-from django.template.loader import get_template, select_template
+from django.template.loader import get_template, render_to_string, select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -222,6 +224,7 @@ class CrudListView(ResourceMixin, TemplateView):
     default_page_size = 50
     search_form_class = None
     empty_message = "Nothing here yet."
+    summary_noun = ""  # what the footer counts ("312 transactions"); default: the plural of verbose_name
     create_label = ""
     row_url_name = ""  # where a row links to; default: the resource's detail page
     # True when fetch_page only reads Qualtrics (no database): it then runs in a background thread
@@ -275,10 +278,14 @@ class CrudListView(ResourceMixin, TemplateView):
         self.page_number = place["number"] if place else 1
         fetch_kwargs = {"cursor": place["cursor"] if place else None, "page_size": self.page_size(),
                         "search": search}
+        deferred = False
         if self.fetch_in_background and not is_partial(request):
-            answer = background.start_request(self.fetch_page, **fetch_kwargs).result
+            future = background.start_request(self.fetch_page, **fetch_kwargs)
+            answer = future.result
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
+            # A slow Qualtrics: the page goes out at once with a loading table that htmx fetches on load.
+            deferred = not _answers_within(future, settings.LIST_TABLE_GRACE_SECONDS)
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
         table_data = _TableData(self, answer, key if place else "", expired=bool(key) and place is None)
@@ -297,6 +304,10 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
+        if deferred:
+            context["table"] = render_to_string("web/table_loading.html", {"url": request.get_full_path(),
+                                                                           "what": context.get("verbose_name_plural")})
+            return self.render_page(context)
         context["table"] = RenderedWhenShown(lambda: self.render_table(context))
         response = self.render_page(context)
         table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
@@ -334,6 +345,16 @@ class CrudListView(ResourceMixin, TemplateView):
             elif value:
                 q[key] = value
         return q.urlencode()
+
+
+def _answers_within(future, seconds: float) -> bool:
+    try:
+        future.result(timeout=seconds)
+    except FutureTimeout:
+        return False
+    except Exception:  # answered, with an error the table explains when it renders
+        return True
+    return True
 
 
 class RenderedWhenShown:

@@ -31,12 +31,15 @@ class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
     template_name = "brandadmin/group_list.html"
     partial_template_name = "crud/list.html"
     search_form_class = GroupSearchForm
-    columns = [
-        Column("Name", lambda g: g.get("name") or g.get("id"), link=True),
-        Column("Group type", "type", kind="badge"),
-        Column("Division", "divisionId", kind="mono"),
-        Column("Group ID", "id", kind="mono"),
-    ]
+    @property
+    def columns(self):
+        names = selectors.names_for(connection=self.connection)
+        return [
+            Column("Name", lambda g: g.get("name") or g.get("id"), link=True),
+            Column("Group type", lambda g: names.group_type(g.get("type")), kind="badge"),
+            Column("Division", lambda g: names.division(g.get("divisionId"))),
+            Column("Group ID", "id", kind="mono"),
+        ]
 
     @property
     def empty_message(self):
@@ -63,12 +66,14 @@ class GroupFormView(BrandAdminFormMixin, GroupMixin, CrudFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["is_create"] = self.is_create
+        kwargs["names"] = selectors.names_for(connection=self.connection)
         kwargs["seen_group_types"] = self.choices.group_types if self.choices else None
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["divisions"] = self.choices.divisions.ids() if self.choices else []
+        names = selectors.names_for(connection=self.connection)
+        context["divisions"] = [(d, names.division(d)) for d in (self.choices.divisions.ids() if self.choices else [])]
         if not self.is_create and self.object:
             context["form_title"] = f"Edit group {self.object.get('name') or self.kwargs['group_id']}"
         return context

@@ -81,7 +81,10 @@ class GroupMemberListView(BrandAdminListMixin, GroupMixin, CrudListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(group=self.group, verbose_name_plural="members")
+        names = selectors.names_for(connection=self.connection)
+        context.update(group=self.group, verbose_name_plural="members",
+                       group_type_name=names.group_type(self.group.get("type")),
+                       division_name=names.division(self.group.get("divisionId")))
         return context
 
 

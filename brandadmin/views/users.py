@@ -40,13 +40,16 @@ class UserListView(BrandAdminListMixin, CrudListView):
     partial_template_name = "crud/list.html"
     search_form_class = UserSearchForm
     tab = "users"
-    columns = [
-        Column("Name", user_name_cell, link=True),
-        Column("Username", "username", kind="mono"),
-        Column("E-mail", "email"),
-        Column("User type", "userType", kind="badge"),
-        Column("Status", status_badge),
-    ]
+    @property
+    def columns(self):
+        names = selectors.names_for(connection=self.connection)
+        return [
+            Column("Name", user_name_cell, link=True),
+            Column("Username", "username", kind="mono"),
+            Column("E-mail", "email"),
+            Column("User type", lambda u: names.user_type(u.get("userType")), kind="badge"),
+            Column("Status", status_badge),
+        ]
 
     @property
     def empty_message(self):
@@ -75,7 +78,7 @@ class UserDetailView(BrandAdminMixin, CrudDetailView):
         context = super().get_context_data(**kwargs)
         user = context["object"]
         context.update(
-            details=user_details(user),
+            details=user_details(user, selectors.names_for(connection=self.connection)),
             extra_fields=extra_fields(user),
             display_name=selectors.user_display_name(user),
             is_enabled=(user.get("accountStatus") or "").casefold() != "disabled",
@@ -106,8 +109,18 @@ USER_FIELDS = (
 SHOWN_ELSEWHERE = {"groups"}
 
 
-def user_details(user: dict) -> list[dict]:
-    return [{"key": key, "label": label, "kind": kind, "value": user.get(key)} for key, label, kind in USER_FIELDS]
+NAMED_FIELDS = {"userType": "user_type", "divisionId": "division"}
+
+
+def user_details(user: dict, names: selectors.Names) -> list[dict]:
+    """The account's fields; a user type or division shows its name (the ID beside it, smaller)."""
+    rows = []
+    for key, label, kind in USER_FIELDS:
+        row = {"key": key, "label": label, "kind": kind, "value": user.get(key)}
+        if key in NAMED_FIELDS and names.labelled(NAMED_FIELDS[key], user.get(key)):
+            row.update(kind="named", name=names.name(NAMED_FIELDS[key], user.get(key)))
+        rows.append(row)
+    return rows
 
 
 def flatten(value, prefix: str = "") -> list[tuple[str, object]]:
@@ -167,13 +180,15 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["is_create"] = self.is_create
+        kwargs["names"] = selectors.names_for(connection=self.connection)
         kwargs["seen_user_types"] = self.choices.user_types if self.choices else None
         kwargs["seen_languages"] = self.choices.languages if self.choices else None
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["divisions"] = self.choices.divisions.ids() if self.choices else []
+        names = selectors.names_for(connection=self.connection)
+        context["divisions"] = [(d, names.division(d)) for d in (self.choices.divisions.ids() if self.choices else [])]
         if not self.is_create and self.object:
             context["form_title"] = f"Edit user {self.object.get('username') or self.kwargs['user_id']}"
         return context

@@ -96,6 +96,7 @@ class BatchDetailView(ObjectListErrors, BatchMixin, CrudListView):
     default_page_size = 25
     parent_kwargs_names = ("directory_id", "batch_id")
     empty_message = "This batch holds no transactions yet."
+    summary_noun = "transactions"
     columns = [
         Column("Contact", lambda t: full_name(t["contact"]) if t.get("contact") else f"{t.get('contactId')} "
                "(no longer in the directory)", link=True),

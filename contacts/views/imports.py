@@ -44,6 +44,7 @@ def _list_context(request, directory_id, mailing_list_id, **extra):
         "directory_name": selectors.directory_name(**reads, directory_id=directory_id),
         "mailing_list_id": mailing_list_id,
         "mailing_list": mailing_list,
+        "owner_name": selectors.list_owner_name(**reads, mailing_list=mailing_list),
         "tab": "lists",
     }
     context.update(extra)

@@ -38,6 +38,8 @@ class MemberMixin(DirectoryMixin):
         context["mailing_list_id"] = self.mailing_list_id
         if not is_partial(self.request):
             context["mailing_list"] = self.mailing_list()
+            context["owner_name"] = selectors.list_owner_name(**self.connection_and_actor(),
+                                                              mailing_list=context["mailing_list"])
         return context
 
 

@@ -25,6 +25,7 @@ from ..models import (
     Kind,
     State,
 )
+from ..pickers import contact_label, list_members
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,11 @@ def _resolve_from_qualtrics(d: Distribution, *, actor) -> None:
             )
         else:
             d.mailing_list_name = (found or {}).get("name") or d.mailing_list_name
+            if d.contact_lookup_id:
+                # Kept so the distribution's page names the contact ("Ana Lima in Beta testers"), not its lookup ID.
+                members = list_members(d.connection, d.directory_id, d.mailing_list_id)
+                chosen = next((m for m in members if m.get("contactLookupId") == d.contact_lookup_id), None)
+                d.contact_label = contact_label(chosen) if chosen else d.contact_label
     if d.library_id and d.message_id:
         try:
             message = client.libraries.messages.get(d.library_id, d.message_id)

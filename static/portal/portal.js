@@ -228,6 +228,68 @@
     var first = row.querySelector('input');
     if (first) first.focus();
   });
+  // While a form posts, its submit buttons are disabled and the one pressed shows a spinner: a second click
+  // cannot send it twice, and a slow Qualtrics visibly works. For htmx posts from the request's start to its
+  // end; for ordinary posts until the next page (or until the page comes back from the history cache).
+  // Buttons are disabled only after the browser or htmx has read the form, so the pressed button's
+  // name and value are still sent. A form opts out with data-no-busy.
+  function busyButtons(form) {
+    return form ? form.querySelectorAll('button[type=submit], button:not([type]), input[type=submit]') : [];
+  }
+  function markBusy(form, pressed) {
+    if (!form || form.hasAttribute('data-no-busy')) return;
+    form.setAttribute('aria-busy', 'true');
+    busyButtons(form).forEach(function (button) {
+      if (button.disabled) return;
+      button.disabled = true;
+      button.setAttribute('data-busy', '1');
+    });
+    if (pressed && pressed.tagName === 'BUTTON' && !pressed.querySelector('.spinner-border')) {
+      var spinner = document.createElement('span');
+      spinner.className = 'spinner-border spinner-border-sm ms-1';
+      spinner.setAttribute('aria-hidden', 'true');
+      spinner.setAttribute('data-busy-spinner', '1');
+      pressed.appendChild(spinner);
+    }
+  }
+  function clearBusy(root) {
+    root.querySelectorAll('[data-busy]').forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute('data-busy');
+    });
+    root.querySelectorAll('[data-busy-spinner]').forEach(function (el) { el.remove(); });
+    if (root.removeAttribute) root.removeAttribute('aria-busy');
+    root.querySelectorAll('form[aria-busy]').forEach(function (form) { form.removeAttribute('aria-busy'); });
+  }
+  document.addEventListener('submit', function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || (form.method || '').toLowerCase() !== 'post') return;
+    if (form.hasAttribute('hx-post') || form.hasAttribute('hx-put') || form.hasAttribute('hx-delete')) return;
+    var pressed = evt.submitter;
+    setTimeout(function () { markBusy(form, pressed); }, 0);
+  });
+  document.body.addEventListener('htmx:beforeRequest', function (evt) {
+    var verb = (evt.detail.requestConfig && evt.detail.requestConfig.verb) || '';
+    if (verb === 'get') return;
+    var elt = evt.detail.elt;
+    var form = elt.tagName === 'FORM' ? elt : elt.closest('form');
+    var trigger = evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent;
+    var pressed = (trigger && trigger.submitter) || (elt.tagName === 'BUTTON' ? elt : null);
+    if (form) {
+      markBusy(form, pressed);
+    } else if (pressed && !pressed.hasAttribute('data-no-busy')) {
+      pressed.disabled = true;
+      pressed.setAttribute('data-busy', '1');
+    }
+  });
+  document.body.addEventListener('htmx:afterRequest', function (evt) {
+    var elt = evt.detail.elt;
+    var form = elt && (elt.tagName === 'FORM' ? elt : elt.closest('form'));
+    var root = form && form.isConnected ? form : (elt && elt.isConnected ? elt.parentNode : null);
+    if (root) clearBusy(root);  // a form the answer replaced took its busy buttons with it
+  });
+  window.addEventListener('pageshow', function (evt) { if (evt.persisted) clearBusy(document); });
+
   function showError(text) {
     var box = document.getElementById('toasts');
     if (!box) return;

@@ -25,9 +25,16 @@ class TestUserForm:
     def test_it_labels_the_types_seen_and_offers_another(self):
         form = UserForm(seen_user_types=TYPES)
         choices = dict(form.fields["user_type"].choices)
-        assert choices["UT_BRANDADMIN"] == "UT_BRANDADMIN — brand administrator (2 users)"
+        assert choices["UT_BRANDADMIN"] == "Brand administrator (UT_BRANDADMIN) (2 users)"
         assert choices["UT_abcdefABCDEF123"] == "UT_abcdefABCDEF123 (7 users)"
         assert OTHER in choices
+
+    def test_it_shows_the_names_managers_gave_the_types(self):
+        from brandadmin.selectors import Names
+
+        form = UserForm(seen_user_types=TYPES, names=Names({("user_type", "UT_abcdefABCDEF123"): "Researcher"}))
+        choices = dict(form.fields["user_type"].choices)
+        assert choices["UT_abcdefABCDEF123"] == "Researcher (UT_abcdefABCDEF123) (7 users)"
 
     def test_it_starts_on_another_type_when_none_could_be_read(self):
         assert UserForm(seen_user_types=None).fields["user_type"].initial == OTHER

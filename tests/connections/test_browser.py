@@ -224,7 +224,7 @@ def test_audit_trail_and_admin_pages(browser_as, shot, portal_on_sandbox):
     page.goto(f"/c/{connection.pk}/audit/")
     rows = page.get_by_test_id("audit-row")
     assert rows.count() == 3
-    page.get_by_label("Outcome").select_option(label="Denied")
+    page.get_by_label("Outcome").select_option(label="Refused")
     expect(rows).to_have_count(1)
     assert "outcome=denied" in page.url
     assert "Unrecognized X-API-TOKEN." in rows.first.inner_text()

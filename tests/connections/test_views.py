@@ -514,7 +514,7 @@ class TestAudit:
         body = client.get(url("connection_audit", personas.connection) + "?since=2030-03-11&until=2030-03-11").content
         body = body.decode()
         assert "req-connection.test" in body and "req-qualtrics.post" in body and "req-share.add" not in body
-        assert "11 Mar 2030 00:30:00" in body
+        assert "11 Mar 2030<div class=\"small text-body-secondary\">00:30:00" in body
         assert "times in Europe/Berlin" in body
 
     def test_paging(self, login, personas):
@@ -535,10 +535,12 @@ class TestAudit:
         assert disposition.startswith(f'attachment; filename="audit-connection-{personas.connection.pk}-')
         assert "no-store" in response["Cache-Control"]
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0] == ["time (UTC)", "who", "connection", "action", "target", "outcome", "Qualtrics request id",
-                           "detail"]
-        assert [r[3] for r in rows[1:]] == ["share.add", "connection.test"]
-        assert rows[1][4] == "'=HYPERLINK(\"x\")"
+        assert rows[0] == ["time (UTC)", "who", "connection", "what", "action", "target", "outcome",
+                           "Qualtrics request id", "detail"]
+        assert [r[3:5] for r in rows[1:]] == [["Connection shared", "share.add"],
+                                              ["Connection tested", "connection.test"]]
+        assert {r[6] for r in rows[1:]} == {"Done"}
+        assert rows[1][5] == "'=HYPERLINK(\"x\")"
         assert rows[2][0] == "2030-03-10 23:30:00"
 
     def test_csv_times_stay_in_the_users_zone_while_the_file_streams(self, login, personas):

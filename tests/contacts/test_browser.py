@@ -142,7 +142,8 @@ def test_it_imports_two_thousand_rows_with_live_progress(xm, browser_as, shot, c
     page.goto(f"/c/{xm.connection.pk}/directory/{xm.directory_id}/lists/{xm.mailing_list_id}/members/")
     page.get_by_role("link", name="Import CSV").click()
     page.get_by_label("CSV file").set_input_files(str(path))
-    page.get_by_label("Country for phone numbers without a country code").select_option("GB")
+    # Countries by name (the code beside it), not bare ISO codes.
+    page.get_by_label("Country for phone numbers without a country code").select_option(label="United Kingdom (GB)")
     shot(page, "import-upload")
     page.get_by_role("button", name="Upload and map columns").click()
     expect(page.get_by_test_id("import-mapping")).to_contain_text("person0@example.net")

@@ -78,7 +78,7 @@ class TestTotalsAndPaging:
     def test_member_lists_show_the_lists_count(self, xm, login):
         newsletter = seeded_list(xm)
         html = body(login(xm.viewer).get(url("member_list", xm, mailing_list_id=newsletter["mailingListId"])))
-        assert f"Page 1 · {newsletter['contactCount']} in all · 50 shown" in html
+        assert f"1–50 of {newsletter['contactCount']:,} members" in html
 
     def test_page_one_hundred_of_the_contacts_has_a_short_url(self, xm, login, hx):
         requests.post(f"{xm.sandbox.root_url}/_sandbox/contacts", json={"count": 2000},
@@ -90,7 +90,7 @@ class TestTotalsAndPaging:
             query = re.search(r'href="\?([^"]*)"[^>]*>Next<', html).group(1).replace("&amp;", "&")
             assert len(url("contact_list", xm) + "?" + query) < 200, number
         html = body(client.get(url("contact_list", xm) + "?" + query, **hx))
-        assert "Page 100 · 2500 in all · 25 shown" in html
+        assert "2,476–2,500 of 2,500 contacts" in html
         assert html.count("/contacts/CID_") == 25
 
 

@@ -271,7 +271,7 @@ class TestBatches:
         listing = body(client.get(url("batch_list", xm)))
         assert batch["id"] in listing and url("batch_detail", xm, batch_id=batch["id"]) in listing
         detail = body(client.get(url("batch_detail", xm, batch_id=batch["id"])))
-        assert "12 transactions" in detail and "Page 1 · 12 in all · 12 shown" in detail
+        assert "12 transactions" in detail and "1–12 of 12 transactions" in detail
         transaction = xm.client.transaction_batches.list_transactions(xm.directory_id, batch["id"]).items[0]
         contact = xm.client.contacts.get(xm.directory_id, transaction["contactId"])
         assert f"{contact['firstName']} {contact['lastName']}" in detail and "OrderId: ORD-50" in detail

@@ -66,3 +66,30 @@ def test_every_family_of_pages_keeps_to_the_content_security_policy(browser_as, 
     page.get_by_role("link", name="Go back").click()
     page.wait_for_url(f"**{c}/users/")
     shot(page, "portal-csp-tour")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_error_pages_are_the_portals_own_with_a_way_back(browser_as, personas, shot):
+    """A refused page (a viewer at the audit trail) and an unknown one keep the navigation and offer the way
+    back; the 500 page stands alone (Django renders it without a request) and still links back."""
+    page = browser_as(personas.viewer)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        refused = page.goto(f"/c/{personas.connection.pk}/audit/")
+        assert refused.status == 403
+        assert page.get_by_test_id("forbidden").is_visible()
+        shot(page, f"error-403-{width}")
+        missing = page.goto("/c/999999/surveys/")
+        assert missing.status == 404 and page.get_by_test_id("not-found").is_visible()
+        shot(page, f"error-404-{width}")
+    page.get_by_role("link", name="Your connections").click()
+    page.wait_for_url("**/connections/")
+
+
+def test_the_server_error_page_renders_without_a_request_and_links_back(rf):
+    from django.views.defaults import server_error
+
+    html = server_error(rf.get("/")).content.decode()
+    assert 'data-testid="server-error"' in html and 'href="/">Back to the dashboard' in html
+    assert "portal.css" in html

@@ -69,6 +69,23 @@ def test_bin_run_starts_everything_and_prints_a_working_login(browser, tmp_path,
             time.sleep(1)
         assert page.get_by_test_id("worker-warning").count() == 0
         shot(page, "bin-run-dashboard")
+        # It runs as production does: static files under hashed names from WhiteNoise, gunicorn answering,
+        # and an unknown address is the portal's own page with its navigation, not Django's technical 404.
+        stylesheet = page.locator("link[rel=stylesheet]").last.get_attribute("href")
+        assert re.search(r"\.[0-9a-f]{12}\.css$", stylesheet), stylesheet
+        served = page.request.get(f"{login_url.group(1).rstrip('/')}{stylesheet}")
+        assert served.status == 200 and "max-age=315360000" in served.headers["cache-control"]
+        assert served.headers.get("server", "").startswith("gunicorn")
+        missing = page.goto(f"{login_url.group(1)}no-such-page/")
+        assert missing.status == 404
+        assert page.get_by_test_id("not-found").is_visible()
+        assert "URLconf" not in page.content() and "DEBUG = True" not in page.content()
+        page.get_by_role("link", name="Back to the dashboard").click()
+        assert page.get_by_role("heading", name=re.compile("Welcome")).is_visible()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{login_url.group(1)}c/999999/")
+        assert page.get_by_test_id("not-found").is_visible()
+        shot(page, "bin-run-not-found-390")
         context.close()
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -179,7 +179,7 @@ class TestPagingKeepsUrlsShort:
             query = self.link(html, "Next")
             assert len(f"/things/?{query}") < 200
             html = lists.get("/things/", query)
-        assert "Page 100 ·" in html and "<td>100</td>" in html
+        assert ("on page 100" in html or "2,476–2,500 of" in html) and "<td>100</td>" in html
         back = self.link(html, "Previous")
         assert len(back) < 200 and "<td>99</td>" in lists.get("/things/", back)
         assert "page_size=25" in back  # what the reader chose stays in the URL

@@ -102,3 +102,22 @@ def crud_rows(rows, columns):
         out.append("</tr>")
         parts.append("".join(out))
     return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def page_summary(rows, page, page_number: int, page_size: int, plural: str = "", more: bool = False) -> str:
+    """The footer of a list: "51 to 100 of 312 contacts" (with an en dash) when Qualtrics gives the total;
+    else how many this page holds and whether more follow (Qualtrics counts few of its lists)."""
+    count = len(rows)
+    noun = plural or "items"
+    total = getattr(page, "total", None)
+    if total is not None:
+        if not count:
+            return f"None of {total:,} {noun}" if total else f"No {noun}"
+        first = (page_number - 1) * page_size + 1
+        last = min(first + count - 1, total) if first <= total else first + count - 1
+        return f"{first:,}–{last:,} of {total:,} {noun}"
+    if not count:
+        return f"No {noun}"
+    where = f"page {page_number}" if page_number > 1 else "the first page"
+    return f"{count:,} {noun} on {where}" + (" · more on the next" if more else "")

@@ -309,8 +309,9 @@ def run_finish_if_done(run: Run) -> bool:
             return False
         counts = item_counts(run)
         if run.kind != RunKind.SINGLE:
-            _audit(run, "workflow.run.finish", detail=counts_text(counts),
-                   outcome="ok" if counts.get(ItemState.SENT, 0) == sum(counts.values()) else "failed")
+            # Events a person cancelled were not sent because they asked so: only failures make it "failed".
+            failed = counts.get(ItemState.FAILED, 0) + counts.get(ItemState.IN_DOUBT, 0)
+            _audit(run, "workflow.run.finish", detail=counts_text(counts), outcome="failed" if failed else "ok")
     return True
 
 
