@@ -469,7 +469,9 @@ def contact_import_progress(*, contact_import: ContactImport) -> dict:
                                                    ImportChunk.Status.SKIPPED))
     # By rows, not chunks: an import of one or two chunks would otherwise sit at 0 % until it jumps to done.
     rows_progress = rows_done + int(rows_under_way)
-    percent = 100 if contact_import.is_finished else (min(int(rows_progress * 100 / rows_total), 99) if rows_total else 0)
+    percent = 100 if contact_import.is_finished else (
+        min(int(rows_progress * 100 / rows_total), 99) if rows_total else 0
+    )
     return {
         "chunks_total": total,
         "chunks_finished": finished,
