@@ -31,6 +31,10 @@ class UnsafeDestination(ValueError):
     """The URL may not be called: the reason is in plain words."""
 
 
+class ResolutionFailed(OSError):
+    """The host name could not be resolved now (a transport failure: worth trying again later)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -88,8 +92,10 @@ def resolve(host: str, port: int, *, allow_local: bool = False) -> str:
     """The first address of `host`, once every address it resolves to was found acceptable."""
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeDestination(f"the host {host} could not be resolved ({exc})") from None
+    except socket.gaierror as exc:
+        raise ResolutionFailed(f"the host {host} could not be resolved ({exc})") from None
+    except UnicodeError:
+        raise UnsafeDestination(f"the host {host} is not a valid name") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise UnsafeDestination(f"the host {host} has no address")
@@ -102,7 +108,8 @@ def resolve(host: str, port: int, *, allow_local: bool = False) -> str:
 
 def post(url: str, body: bytes, headers: dict[str, str], *, allow_local: bool = False, ca_file: str = "",
          connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> Answer:
-    """POST `body` to `url` once. Raises UnsafeDestination (never sent) or OSError/urllib3 errors (transport)."""
+    """POST `body` to `url` once. Raises UnsafeDestination (never sent, and never will be) or OSError (including
+    ResolutionFailed) and urllib3's errors for a transport failure."""
     scheme, host, port = check_url(url, allow_local=allow_local)
     address = resolve(host, port, allow_local=allow_local)
     parts = urlsplit(url)

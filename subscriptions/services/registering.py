@@ -122,6 +122,9 @@ def subscription_delete(*, subscription: Subscription, actor) -> None:
             client.event_subscriptions.delete(subscription.qualtrics_id)
         except NotFoundError:
             note = "; it was already gone from Qualtrics"
+    from .receiving import forget_receiver
+
+    forget_receiver(subscription.receiver_id)
     with transaction.atomic():
         audit_record(actor=actor, connection=connection, action="subscription.delete",
                      target=subscription.qualtrics_id, detail=f"{subscription.topics}{note}")

@@ -185,3 +185,17 @@ def test_webhook_body_is_json_with_ids(subs, client):
     delivery = Delivery.objects.select_related("event__subscription").get()
     document = json.loads(services.forwarding.webhook_body(delivery))
     assert document["id"] == f"evt_{delivery.event_id}" and document["subscription"]["surveyId"] == subs.survey_id
+
+
+def test_a_name_that_does_not_resolve_now_is_tried_again(subs, client):
+    import socket
+
+    subscription = subs.create()
+    services.destination_create(subscription=subscription, actor=subs.owner, kind="webhook",
+                                url="https://hooks.example.org/in")
+    processed_event(subs, client, subscription)
+    delivery = Delivery.objects.get()
+    with mock.patch("socket.getaddrinfo", side_effect=socket.gaierror(-3, "Temporary failure")):
+        assert services.delivery_send(delivery_id=delivery.pk) == 30
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING and "could not be resolved" in delivery.error

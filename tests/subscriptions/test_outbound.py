@@ -118,3 +118,9 @@ def test_timeouts_and_response_size_are_bounded():
                           read_timeout=0.5)
     finally:
         silent.close()
+
+
+def test_a_name_that_does_not_resolve_now_is_a_transport_failure_not_a_refusal():
+    with mock.patch("socket.getaddrinfo", side_effect=socket.gaierror(-3, "Temporary failure in name resolution")), \
+            pytest.raises(outbound.ResolutionFailed):
+        outbound.post("https://hooks.example.org/x", b"{}", {})

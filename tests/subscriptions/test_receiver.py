@@ -102,3 +102,15 @@ def test_a_broker_that_is_down_does_not_fail_the_receiver(client, subs, subscrip
             django_capture_on_commit_callbacks(execute=True):
         response = subs.post(client, subscription)
     assert send.called and response.status_code == 200 and Event.objects.count() == 1  # the sweep finds it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_deleted_elsewhere_is_refused_despite_the_cache(client, subs, subscription):
+    """Another process deleted it: this one's cached receiver finds out at the INSERT and refuses."""
+    from subscriptions.models import Subscription
+
+    assert subs.post(client, subscription).status_code == 200  # cached now
+    Subscription.objects.filter(pk=subscription.pk).delete()  # not through the service: the cache stays
+    response = subs.post(client, subscription, subs.message("R_after"))
+    assert response.status_code == 404
+    assert subs.post(client, subscription, subs.message("R_again")).status_code == 404

@@ -180,3 +180,30 @@ class TestConnectionDeleted:
         assert subscription.qualtrics_id in body(page) and "will be deleted in Qualtrics" in body(page)
         connection_delete(connection=subs.connection, actor=subs.owner)
         assert subs.qualtrics_subscriptions() == [] and not Subscription.objects.exists()
+
+
+class TestSendATest:
+    def test_an_unreachable_portal_address_is_explained_and_audited(self, login, subs, settings, hx):
+        settings.PORTAL_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+        subscription = subs.create()
+        client = login(subs.manager)
+        response = client.post(subs.url("subscription_test", subscription_id=subscription.pk), **hx)
+        assert response["HX-Redirect"] == subscription.get_absolute_url()
+        page = client.get(subscription.get_absolute_url()).content.decode()
+        assert "The test did not reach the receiver" in page and "PORTAL_BASE_URL" in page
+        assert AuditEvent.objects.filter(action="subscription.test", outcome="failed").count() == 1
+
+    def test_destination_added_with_htmx_and_removed(self, login, subs, hx):
+        subscription = subs.create()
+        client = login(subs.manager)
+        response = client.post(subs.url("destination_create", subscription_id=subscription.pk),
+                               {"kind": "email", "emails": "ops@example.com\nnot-an-address"}, **hx)
+        assert 'data-testid="error-emails"' in body(response) and not Destination.objects.exists()
+        response = client.post(subs.url("destination_create", subscription_id=subscription.pk),
+                               {"kind": "email", "emails": "ops@example.com", "email_mode": "digest"}, **hx)
+        assert response["HX-Redirect"] == subscription.get_absolute_url()
+        destination = Destination.objects.get()
+        assert destination.email_mode == "digest" and destination.recipients == ["ops@example.com"]
+        client.post(subs.url("destination_delete", subscription_id=subscription.pk, destination_id=destination.pk))
+        assert not Destination.objects.exists()
+        assert AuditEvent.objects.filter(action="subscription.destination.delete").count() == 1

@@ -35,6 +35,7 @@ from contacts import services as contact_services
 from distributions.models import Channel, State
 from gateway.services import api_key_issue
 from responses.models import ExportSchedule, ResponseExport
+from subscriptions import services as subscription_services
 from tests.contacts.conftest import PEOPLE_HEADER, csv_upload, people
 from tests.distributions.conftest import make_distribution
 from tests.factories import make_user
@@ -173,6 +174,12 @@ def world(sandbox_personas, settings, tmp_path):
                                            options={"compress": True})
     schedule = ExportSchedule.objects.create(connection=p.connection, survey_id=ids["survey_id"], name="Fuzzed",
                                              notify_on="never")
+    survey_id = requests.get(f"{base_url}/surveys", headers={"X-API-TOKEN": p.sandbox.admin_token},
+                             timeout=10).json()["result"]["elements"][0]["id"]
+    subscription = subscription_services.subscription_create(connection=p.connection, actor=p.manager,
+                                                             kind="completed", survey_id=survey_id)
+    destination, _key = subscription_services.destination_create(subscription=subscription, actor=p.manager,
+                                                                 kind="email", emails="fuzz@example.com")
     superuser = make_user("root", superuser=True)
     Client().post(reverse("login"), {"username": "root", "password": "wrong"})  # an access attempt to look at
     share = ConnectionShare.objects.filter(connection=p.connection).first()
@@ -196,6 +203,10 @@ def world(sandbox_personas, settings, tmp_path):
         export_id=export.pk,
         schedule_id=schedule.pk,
         response_id="R_" + "a" * 15,
+        subscription_id=subscription.pk,
+        destination_id=destination.pk,
+        qualtrics_id=subscription.qualtrics_id,
+        receiver_id=subscription.receiver_id,
     )
     # The object each admin model's change, history and delete pages are tried on (others: their first row).
     objects = {"auth/user": p.viewer.pk, "auth/group": ids["team_id"], "connections/connection": p.connection.pk,
