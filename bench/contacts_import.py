@@ -10,8 +10,8 @@ With --million, the worker's streamed row check of a 100,000-row and of a 1,000,
 import runs in the worker before sending) is run in a forked worker each, and its memory growth compared:
 flat when the million rows need no more than the hundred thousand.
 
-Set-up: a throwaway database on the PostgreSQL server DATABASE_URL names (its name plus `_import`, created
-and dropped here), CACHE_URL's Redis database (emptied first: the benchmark's own).
+Set-up: a throwaway database on the PostgreSQL server DATABASE_URL names (its name plus `_import_<pid>`,
+created and dropped here), CACHE_URL's Redis database (emptied first: the benchmark's own).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench CACHE_URL=redis://127.0.0.1:6379/11 \\
     .venv/bin/python -m bench.contacts_import [--rows 5000] [--latency-ms 50] [--slow-job-seconds 10] [--million]
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
 
     server, base_name = database_from_env()
-    database = f"{base_name}_import"
+    database = f"{base_name}_import_{os.getpid()}"  # two runs at once (one with --million) do not collide
     drop_database(server, database)
     create_database_if_missing(server, database)
     empty_cache_database()

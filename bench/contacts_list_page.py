@@ -2,23 +2,31 @@
 directly with requests, both against one sandbox process (50 ms of latency per call). The sandbox runs
 in a process of its own, as Qualtrics is on another machine (see bench/sandbox_process.py).
 
-The portal page is requested with Django's test client (logged in, a throwaway SQLite database), so
-its time is the server's time: access check, token decryption, rate budget, the Qualtrics call and
+The portal page is requested with Django's test client (logged in; PostgreSQL from DATABASE_URL, created
+and dropped when missing; Redis as the cache from CACHE_URL, emptied first), so its time is the server's
+time: access check, token decryption, rate budget, the Qualtrics call and
 rendering 50 rows. The direct call is one ``requests.get`` of the same page (same page size, same
 pagination scheme). Medians over --rounds requests after a warm-up.
 
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench CACHE_URL=redis://127.0.0.1:6379/11 \\
     .venv/bin/python -m bench.contacts_list_page [--latency-ms 50] [--rounds 60] [--page-size 50]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
-from bench.setup import median_ms, setup_django
+from bench.setup import (
+    create_database_if_missing,
+    database_from_env,
+    drop_database,
+    empty_cache_database,
+    median_ms,
+    setup_django,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,11 +35,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--page-size", type=int, default=50)
     options = parser.parse_args(argv)
+    server, database = database_from_env()
+    empty_cache_database()
+    created = create_database_if_missing(server, database)
+    try:
+        run(options)
+    finally:
+        if created:
+            from django.db import connections
 
+            connections.close_all()
+            drop_database(server, database)
+
+
+def run(options) -> None:
     from bench.sandbox_process import SandboxProcess
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(latency_ms=options.latency_ms) as sandbox:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         setup_django(Path(tmp), sandbox.base_url_template)
         import requests
         from django.test import Client
@@ -98,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         selectors.contact_page = real
 
     p, d = median_ms(portal), median_ms(direct)
+    print("PostgreSQL + Redis; the sandbox in its own process")
     print(
         f"Contact list page, {options.page_size} contacts, sandbox latency {options.latency_ms:g} ms, "
         f"{options.rounds} rounds (medians)"

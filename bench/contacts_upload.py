@@ -1,18 +1,19 @@
 """A 50 MiB CSV of contacts (about 1.3 million rows) through the import screens on PostgreSQL + Redis:
 the upload and the mapping POST answer at once, and a real Celery worker checks every row.
 
-Set-up: a throwaway PostgreSQL database (created and dropped here), Redis for the broker and the cache
-(one database number each, emptied first), the sandbox as a process of its own, and one
-`celery -A portal worker --pool solo` process. This process is the web server: it signs in with Django's
-test client and posts the upload and the mapping as a browser would, then follows the check the way the
+Set-up: a throwaway PostgreSQL database, Redis for the broker and the cache, the sandbox as a process of
+its own, and one `celery -A portal worker --pool solo` process. This process is the web server: it signs in
+with Django's test client and posts the upload and the mapping as a browser would, then follows the check the way the
 mapping page does (each answer says how long to wait before asking again), counting those requests.
 
 Reported: the upload POST, the mapping page, the mapping POST (goal: under 2 s, against gunicorn's
 30 s timeout), the worker's check (rows a second) and its peak memory (VmHWM), and the progress
-requests the page made. Where the servers are comes from the environment (BENCH_POSTGRES, BENCH_REDIS)
-or the options.
+requests the page made. Where the servers are comes from the environment: the PostgreSQL server of
+DATABASE_URL (a database named after it plus `_upload`, created and dropped here), the Redis databases of
+CELERY_BROKER_URL and CACHE_URL (emptied first: they must be the benchmark's own).
 
-    .venv/bin/python -m bench.contacts_upload [--mib 50] [--redis-db 14] [--database bench_upload]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/10 \\
+    CACHE_URL=redis://127.0.0.1:6379/11 .venv/bin/python -m bench.contacts_upload [--mib 50]
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from bench.setup import (
+    create_database_if_missing,
+    database_from_env,
+    drop_database,
+    empty_broker_database,
+    empty_cache_database,
+    redis_url,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MAPPING_POST_GOAL_SECONDS = 2.0
@@ -45,22 +55,15 @@ def write_csv(path: Path, mib: float) -> int:
     return rows
 
 
-def configure(workdir: Path, postgres: str, database: str, redis: str, redis_db: int, base_url: str) -> dict:
+def configure(workdir: Path, database_url: str, base_url: str) -> dict:
     """The environment shared by this process and the worker; then Django set up here, migrated."""
-    import psycopg
-    import redis as redis_client
     from cryptography.fernet import Fernet
 
-    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
-    for db in (redis_db, redis_db + 1):
-        redis_client.Redis.from_url(f"{redis}/{db}").flushdb()
     env = {
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": f"{postgres}/{database}",
-        "CELERY_BROKER_URL": f"{redis}/{redis_db}",
-        "CACHE_URL": f"{redis}/{redis_db + 1}",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_url("CELERY_BROKER_URL"),
+        "CACHE_URL": redis_url("CACHE_URL"),
         "QUALTRICS_API_BASE_URL": base_url,
         "PORTAL_VAR_DIR": str(workdir),
         "MEDIA_ROOT": str(workdir / "media"),
@@ -83,15 +86,6 @@ def configure(workdir: Path, postgres: str, database: str, redis: str, redis_db:
     return env
 
 
-def drop_database(postgres: str, database: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{postgres}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
 def peak_rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
@@ -100,18 +94,20 @@ def peak_rss_mib(pid: int) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=float, default=50)
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", f"bench_upload_{uuid.uuid4().hex[:8]}"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379"))
-    parser.add_argument("--redis-db", type=int, default=int(os.environ.get("BENCH_REDIS_DB", "14")),
-                        help="the broker's database number; the cache takes the next one")
     options = parser.parse_args(argv)
 
     from bench.sandbox_process import SandboxProcess
 
+    server, base_name = database_from_env()
+    database = f"{base_name}_upload"
+    drop_database(server, database)
+    create_database_if_missing(server, database)
+    empty_broker_database()
+    empty_cache_database()
+    auth = server["user"] + (f":{server['password']}" if server.get("password") else "")
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess() as sandbox:
         workdir = Path(tmp)
-        env = configure(workdir, options.postgres, options.database, options.redis, options.redis_db,
+        env = configure(workdir, f"postgres://{auth}@{server['host']}:{server['port']}/{database}",
                         sandbox.base_url_template)
         worker = None
         try:
@@ -120,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
             if worker is not None and worker.poll() is None:
                 worker.terminate()
                 worker.wait(timeout=30)
-            drop_database(options.postgres, options.database)
+            from django.db import connections
+
+            connections.close_all()
+            drop_database(server, database)
 
 
 def run(workdir: Path, env: dict, sandbox, options) -> subprocess.Popen:

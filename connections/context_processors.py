@@ -127,24 +127,35 @@ def layout(request):
     }
 
 
+BANNERS_SHOWN = 3
+
+
 def _expiry_banners(request, *, on_dashboard: bool) -> list:
     """A connection's expiry banner shows on the dashboard and on that connection's own pages, unless the
     user put it away (for a day)."""
-    from connections.selectors import expiring_connections_for
+    from connections.models import Connection
+    from connections.selectors import expiring_connection_ids_for, expiring_connections_for
 
     here = getattr(request, "connection", None)
-    if on_dashboard:
-        candidates = expiring_connections_for(request.user)
-    elif here is not None and here.enabled and here.expiry_status() in {"soon", "expired"}:
-        candidates = [here]
+    if here is not None and not on_dashboard:
+        if not (here.enabled and here.expiry_status() in {"soon", "expired"}):
+            return []
+        ids = [here.pk]
+    elif on_dashboard:
+        ids = expiring_connection_ids_for(request.user, request=request)
     else:
         return []
     try:
         profile = request.user.profile
     except ObjectDoesNotExist:
-        return candidates
-    now = timezone.now()
-    return [c for c in candidates if not profile.hides(c.expiry_notice_key, now)]
+        profile = None
+    if profile is not None:
+        now = timezone.now()
+        ids = [pk for pk in ids if not profile.hides(Connection(pk=pk).expiry_notice_key, now)]
+    if ids == [getattr(here, "pk", None)]:
+        return [here]
+    # The soonest few: the dashboard lists them all, a page of banners would push its content away.
+    return expiring_connections_for(request.user, ids=ids, limit=BANNERS_SHOWN)
 
 
 def _with_rotate_permission(user, connections):

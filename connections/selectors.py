@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from web.charts import Bar, BarChart
@@ -64,12 +64,37 @@ def switcher_search(user, text: str, *, limit: int = 20) -> list[Connection]:
     return list(mine[:limit])
 
 
-def expiring_connections_for(user, *, today: datetime.date | None = None) -> list[Connection]:
-    """The user's enabled connections whose expiration date is inside their notice window (or past)."""
+def expiring_connection_ids_for(user, *, today: datetime.date | None = None, request=None) -> list[int]:
+    """Ids of the user's enabled connections whose expiration date is inside their notice window (or past),
+    soonest first. Read as plain values: cheap for thousands of connections. Given the request, kept on it
+    (the dashboard and its banners ask alike)."""
     today = today or timezone.localdate()
+    remembered = getattr(request, "_expiring_connection_ids", None)
+    if remembered is not None and remembered[0] == today:
+        return list(remembered[1])
     qs = connections_for(user).filter(enabled=True, expires_on__isnull=False)
-    qs = qs.filter(expires_on__lte=today + datetime.timedelta(days=100))
-    return [c for c in qs if c.expiry_status(today) in {"soon", "expired"}]
+    # Only as far ahead as the widest notice window among them: a few rows rather than a hundred days' worth.
+    widest = qs.aggregate(widest=Max("notify_days_before"))["widest"]
+    due = []
+    if widest is not None:
+        qs = qs.filter(expires_on__lte=today + datetime.timedelta(days=widest))
+        due = [(expires_on, name, pk) for pk, name, expires_on, notice in
+               qs.values_list("pk", "name", "expires_on", "notify_days_before")
+               if (expires_on - today).days <= notice]
+    ids = [pk for _expires_on, _name, pk in sorted(due)]
+    if request is not None:
+        request._expiring_connection_ids = (today, ids)
+    return list(ids)
+
+
+def expiring_connections_for(user, *, today: datetime.date | None = None, limit: int | None = None,
+                             ids: list[int] | None = None) -> list[Connection]:
+    """The user's enabled connections whose expiration date is inside their notice window (or past), soonest
+    first; the first `limit` of them when given (of `ids`, when the caller already has them)."""
+    ids = expiring_connection_ids_for(user, today=today) if ids is None else ids
+    chosen = ids[:limit] if limit is not None else ids
+    found = Connection.objects.select_related("owner").in_bulk(chosen)
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def failing_connections_for(user) -> QuerySet[Connection]:

@@ -48,6 +48,20 @@ class TestDashboard:
         assert soon.name in expiring and "Later" not in expiring
         assert 'data-testid="expiry-banner"' in html
 
+    def test_many_expiring_and_failing_show_the_first_few_and_how_many(self, login):
+        user = make_user("dana")
+        today = timezone.localdate()
+        for n in range(12):
+            make_connection(user, name=f"Soon {n:02d}", expires_on=today + datetime.timedelta(days=1 + n % 5),
+                            notify_days_before=7, last_check_ok=n % 2 == 0)
+        html = login(user).get("/").content.decode()
+        expiring = html[html.index('data-testid="dashboard-expiring"'):html.index('data-testid="dashboard-failing"')]
+        failing = html[html.index('data-testid="dashboard-failing"'):]
+        assert expiring.count('class="list-group-item d-flex') == 8
+        assert "The soonest 8 of 12" in expiring and "Soon 00" in expiring  # in a day, the soonest
+        assert failing.count('<div class="small text-danger">') == 6 and "dashboard-failing-more" not in failing
+        assert html.count('data-testid="expiry-banner"') == 3  # the soonest three, not twelve
+
     def test_it_warns_when_no_worker_runs(self, login):
         html = login(make_user("dana")).get("/").content.decode()
         assert 'data-testid="worker-warning"' in html
