@@ -25,12 +25,11 @@ from web.crud import (
     CrudListView,
     ResourceMixin,
     queryset_page,
-    sign_cursor,
-    unsign_cursor,
 )
 from web.errors import EXPLAINABLE_ERRORS, explain, explained, handles_errors
 from web.forms import add_service_error
 from web.htmx import is_partial
+from web.page_keys import sign_cursor, unsign_cursor
 from web.params import whole_number
 
 from . import guardrails, pickers, selectors, services

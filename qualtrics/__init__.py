@@ -33,17 +33,10 @@ from .http import (
     new_session,
 )
 from .paging import Page
-from .ratelimit import (
-    DEFAULT_ROUTE_BUDGETS,
-    AtomicCounters,
-    CounterBackend,
-    FallbackRateLimiter,
-    RateLimiter,
-    RouteBudget,
-    StoreOutage,
-)
+from .ratelimit import AtomicCounters, CounterBackend, FallbackRateLimiter, RateLimiter, StoreOutage
 from .relay import Relayed, SizedBody
 from .retry import RetryPolicy, parse_retry_after
+from .route_budgets import DEFAULT_ROUTE_BUDGETS, RouteBudget
 from .tokens import TOKEN_MASK, mask_token
 
 __all__ = [

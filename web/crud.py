@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -36,15 +35,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template, render_to_string, select_template
 from django.urls import NoReverseMatch, reverse
-from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import FormView, TemplateView
@@ -56,13 +52,9 @@ from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
 from .forms import add_service_error
 from .htmx import is_partial
+from .page_keys import recall_page, remember_page
 from .params import whole_number
 
-# The salt predates this module's name; changing it would break the cursors in URLs already handed out.
-CURSOR_SALT = "portal.crud.cursor"
-PAGE_SALT = "portal.crud.page"
-PAGE_KEY = re.compile(r"[0-9a-f]{16}")
-PAGE_KEY_SECONDS = 24 * 3600
 EXPIRED_PAGE = "That page link has expired, so this is the first page again."
 
 
@@ -99,41 +91,6 @@ def queryset_page(queryset, *, cursor: str | None, page_size: int) -> Page:
     items = list(queryset[offset: offset + page_size + 1])
     more = len(items) > page_size
     return Page(items[:page_size], str(offset + page_size) if more else None, total=queryset.count())
-
-
-def sign_cursor(cursor: str) -> str:
-    """A cursor a screen hands out in a URL itself (not a list's pages: see `remember_page`)."""
-    return signing.dumps(cursor, salt=CURSOR_SALT, compress=True)
-
-
-def unsign_cursor(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return signing.loads(value, salt=CURSOR_SALT)
-    except signing.BadSignature:
-        return None
-
-
-def remember_page(path: str, *, cursor: str, number: int, previous: str) -> str:
-    """A short key for one page of the list at `path`, kept in the cache: the URL carries the key, never
-    the cursor (a Qualtrics page URL, long) nor the pages before it, so it stays short at any depth.
-
-    The key depends only on the list, the cursor and the page before, so reloading gives the same one.
-    """
-    key = salted_hmac(PAGE_SALT, f"{path}\x1f{previous}\x1f{cursor}").hexdigest()[:16]
-    cache.set(f"crud:page:{key}", {"path": path, "cursor": cursor, "number": number, "previous": previous},
-              PAGE_KEY_SECONDS)
-    return key
-
-
-def recall_page(path: str, key: str) -> dict | None:
-    """What `remember_page` kept under `key` for the list at `path`: cursor, number, previous (the key of the
-    page before, "" for the first). None for a key unknown, expired or made for another list."""
-    if not PAGE_KEY.fullmatch(key or ""):
-        return None
-    place = cache.get(f"crud:page:{key}")
-    return place if isinstance(place, dict) and place.get("path") == path else None
 
 
 class ResourceMixin:

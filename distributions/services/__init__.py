@@ -17,15 +17,9 @@ from .compose import (
     event_add,
     message_text_of,
 )
-from .sending import (
-    SendOutcome,
-    distribution_send,
-    distributions_reap,
-    distributions_send_batch,
-    distributions_sweep,
-    find_in_qualtrics,
-)
+from .sending import SendOutcome, distribution_send, distributions_send_batch, find_in_qualtrics
 from .stats import distribution_refresh_stats, distributions_refresh_stats_due
+from .sweeping import distributions_reap, distributions_sweep
 
 __all__ = [
     "COMPOSED_FIELDS",

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from connections.models import AuditEvent
 from contacts.models import ContactImport
-from web.crud import remember_page
+from web.page_keys import remember_page
 
 from .conftest import PEOPLE_HEADER, check_now, csv_upload, finish_check, people
 

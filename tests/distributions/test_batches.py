@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from distributions import services
 from distributions.models import Channel, Distribution, EventKind, Kind, State
-from distributions.services import sending
+from distributions.services import sending, sweeping
 
 from .test_exactly_once import sandbox_references
 
@@ -154,7 +154,7 @@ class TestOnPostgresAndRedis:
         def claimer():
             try:
                 start.wait()
-                mine = sending._claim_due(timezone.now(), 20)
+                mine = sweeping._claim_due(timezone.now(), 20)
                 with lock:
                     claimed.append(mine)
             finally:
