@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def slow_qualtrics(sandbox_personas, settings):
     settings.LIST_TABLE_GRACE_SECONDS = 0.3
-    sandbox_personas.sandbox.configure(latency_ms=1500)
+    sandbox_personas.sandbox.configure(latency_ms=3000)
     return sandbox_personas
 
 
