@@ -296,6 +296,8 @@ RESPONSES_EXPORT_FOLDER = env.str("RESPONSES_EXPORT_FOLDER", default="response-e
 RESPONSES_EXPORT_RETENTION_DAYS = env.int("RESPONSES_EXPORT_RETENTION_DAYS", default=30)
 # Seconds a worker holds an export between heartbeats: one killed mid-export is replaced after this.
 RESPONSES_EXPORT_LEASE_SECONDS = env.int("RESPONSES_EXPORT_LEASE_SECONDS", default=90)
+# How long a worker works on one export before it hands the rest to a later task (its lease is renewed meanwhile).
+RESPONSES_EXPORT_STEP_SECONDS = env.int("RESPONSES_EXPORT_STEP_SECONDS", default=40)
 
 # --- Workflow triggers ----------------------------------------------------------------------
 # Senders (Celery tasks) working through one run's events at once.

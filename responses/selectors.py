@@ -176,20 +176,17 @@ class DailyResponses:
     chart: BarChart | None = None
     counted_at: datetime.datetime | None = None
     error: str = ""
-
-    @property
-    def counting(self) -> bool:
-        return self.chart is None and not self.error
+    counting: bool = False  # a worker is counting now
 
 
 def survey_daily_responses(*, connection: Connection, survey_id: str) -> DailyResponses:
     """The survey's responses recorded each day of the last weeks, in the viewer's time zone, as counted last
-    (see services.daily); empty while a worker counts."""
-    from .services.daily import DAYS, cache_key
+    (see services.daily); no chart before a count or while a worker counts."""
+    from .services.daily import DAYS, cache_key, counting_key
 
     kept = cache.get(cache_key(connection.pk, survey_id))
     if kept is None:
-        return DailyResponses()
+        return DailyResponses(counting=cache.get(counting_key(connection.pk, survey_id)) is not None)
     counted_at = datetime.datetime.fromtimestamp(kept["at"], datetime.UTC)
     if "error" in kept:
         return DailyResponses(error=kept["error"], counted_at=counted_at)

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 DAYS = 30
 KEPT_SECONDS = 15 * 60
 FAILURE_KEPT_SECONDS = 60
-COUNTING_SECONDS = 180  # while a worker counts, no other one is asked to (taken again after this)
-GIVE_UP_SECONDS = 150
+COUNTING_SECONDS = 120  # while a worker counts, no other one is asked to (taken again after this)
+GIVE_UP_SECONDS = 90
 
 
 def cache_key(connection_id: int, survey_id: str) -> str:

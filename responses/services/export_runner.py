@@ -62,7 +62,8 @@ class ExportTuning:
 
     @classmethod
     def from_settings(cls) -> ExportTuning:
-        return cls(lease_seconds=float(settings.RESPONSES_EXPORT_LEASE_SECONDS))
+        return cls(lease_seconds=float(settings.RESPONSES_EXPORT_LEASE_SECONDS),
+                   step_seconds=float(settings.RESPONSES_EXPORT_STEP_SECONDS))
 
     def wait_before_poll(self, polls: int, *, percent: float = 0.0, elapsed: float = 0.0) -> float:
         """1 s, 1.6 s, 2.6 s, 4.1 s, 6.6 s, 10.5 s, then 15 s: a job Qualtrics prepares in 10 s is looked at

@@ -130,13 +130,13 @@ def export_download(request, connection_id, survey_id, export_id):
 @connection_view(Role.VIEWER)
 @handles_errors(explain_page)
 def survey_daily(request, connection_id, survey_id):
-    """The card of the survey's responses per day (htmx): the chart, or "counting" while a worker counts (the
-    card asks again every few seconds), or why it could not; `again` counts anew."""
-    if request.GET.get("again"):
+    """The card of the survey's responses per day (htmx): the chart as last counted, or, when asked (`count`), a
+    count started in a worker (the card asks again every few seconds while it runs), or why it could not. A
+    count is only started when someone asks for one: each is an export job in Qualtrics."""
+    if request.GET.get("count"):
         services.daily_counts_forget(connection=request.connection, survey_id=survey_id)
-    daily = selectors.survey_daily_responses(connection=request.connection, survey_id=survey_id)
-    if daily.counting:
         services.daily_counts_request(connection=request.connection, survey_id=survey_id)
+    daily = selectors.survey_daily_responses(connection=request.connection, survey_id=survey_id)
     return render(request, "responses/_daily.html", {
         "daily": daily, "daily_url": url("survey_daily", request, survey_id), "days": services.DAILY_DAYS,
     })

@@ -15,6 +15,12 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def short_steps(settings):
+    """A worker's step on an export ends within seconds, so a test's worker stops soon after the test."""
+    settings.RESPONSES_EXPORT_STEP_SECONDS = 5
+
+
+@pytest.fixture(autouse=True)
 def storage(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

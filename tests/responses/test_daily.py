@@ -57,13 +57,15 @@ def test_a_worker_counts_every_response_of_the_window_from_one_small_export(team
     assert starts["body"]["questionIds"] == [] and starts["body"]["compress"] is False
 
 
-def test_the_card_counts_once_while_asked_again_and_then_draws_the_days(team, csat, login, hx, counts_asked):
+def test_the_card_counts_when_asked_once_while_it_runs_and_then_draws_the_days(team, csat, login, hx, counts_asked):
     client = login(team.viewer)
     address = url("survey_daily", team.connection, csat["id"])
-    first = client.get(address, **hx).content.decode()
+    idle = client.get(address, **hx).content.decode()
+    assert "counts them from a small export when you ask" in idle and counts_asked == []  # no export unasked
+    first = client.get(address + "?count=1", **hx).content.decode()
     assert "Counting the last 30 days" in first and 'hx-trigger="load delay:2s"' in first
-    client.get(address, **hx)
-    assert counts_asked == [(team.connection.pk, csat["id"])]  # asked once, however often the card looks
+    assert "Counting the last 30 days" in client.get(address, **hx).content.decode()
+    assert counts_asked == [(team.connection.pk, csat["id"])]  # asked once; the card only looks again
 
     survey_daily_counts_run(connection_id=team.connection.pk, survey_id=csat["id"], sleep=team.sandbox.advance_clock)
     drawn = client.get(address, **hx).content.decode()
@@ -72,7 +74,7 @@ def test_the_card_counts_once_while_asked_again_and_then_draws_the_days(team, cs
     today = timezone.localdate()
     assert f'<th scope="row" class="fw-normal">{today.day} {today:%b}</th>' in drawn
 
-    again = client.get(address + "?again=1", **hx).content.decode()
+    again = client.get(address + "?count=1", **hx).content.decode()
     assert "Counting the last 30 days" in again and len(counts_asked) == 2
 
 
@@ -90,8 +92,8 @@ class TestPersonas:
         assert client.get(address).status_code == 302
         assert login(team.outsider).get(address).status_code == 404
         for persona in (team.viewer, team.operator, team.manager, team.owner):
-            assert login(persona).get(address).status_code == 200
-        assert len(counts_asked) == 1
+            assert login(persona).get(address + "?count=1").status_code == 200
+        assert len(counts_asked) == 4  # each asked anew
 
     def test_the_survey_exports_page_loads_the_card(self, team, csat, login):
         page = login(team.viewer).get(url("export_list", team.connection, csat["id"])).content.decode()
