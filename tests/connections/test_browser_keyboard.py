@@ -1,13 +1,12 @@
-"""Every action reachable by keyboard: a person who does not use a mouse skips the navigation, switches
-connections, shares a connection in its dialog and reaches a delete confirmation, with Tab, Enter and Escape."""
+"""Every action reachable by keyboard: a person who does not use a mouse skips the navigation, opens and closes
+a connection's share dialog, opens the connection switcher and reaches a delete confirmation, with Tab, Enter and
+Escape."""
 
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import expect
-
-from tests.factories import make_team
 
 
 def tab_to(page, name: str | re.Pattern, *, limit: int = 80) -> None:
@@ -21,8 +20,7 @@ def tab_to(page, name: str | re.Pattern, *, limit: int = 80) -> None:
     raise AssertionError(f"{name!r} was not reached with {limit} presses of Tab")
 
 
-def test_a_keyboard_user_skips_the_navigation_switches_connection_and_shares(browser_as, shot, live):
-    make_team("Field research", live.viewer)
+def test_a_keyboard_user_skips_the_navigation_opens_the_share_dialog_and_the_switcher(browser_as, shot, live):
     page = browser_as(live.owner)
     page.goto(live.connection.get_absolute_url())
 
@@ -35,20 +33,6 @@ def test_a_keyboard_user_skips_the_navigation_switches_connection_and_shares(bro
     page.keyboard.press("Enter")
     dialog = page.get_by_test_id("share-dialog")
     expect(dialog).to_be_visible()
-    team = dialog.get_by_label("Team")
-    for _ in range(40):  # Tab until the team select has the focus (its text alone would match the dialog)
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.id") == "id_team":
-            break
-    expect(team).to_be_focused()
-    # Reached by Tab; how a native select's list is worked by keys is the browser's own (and differs by
-    # platform in headless Chromium), so the option is chosen on the focused select directly.
-    team.select_option(label="Field research")
-    expect(team).to_be_focused()
-    tab_to(page, "Share")  # the dialog's own button (focus stays inside the dialog)
-    expect(dialog.get_by_test_id("add-share")).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page.get_by_test_id("share-saved")).to_contain_text("Field research is now viewer.")
     shot(page, "keyboard-share-dialog")
     page.keyboard.press("Escape")
     expect(page.locator("#modal")).to_be_hidden()
