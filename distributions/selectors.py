@@ -158,6 +158,9 @@ def stats_funnel(stats: dict | None) -> Funnel | None:
     if not stats:
         return None
     steps = [Bar(STAT_LABELS[key], int(stats[key] or 0)) for key in FUNNEL_STEPS if key in stats]
-    aside = [Bar(STAT_LABELS.get(key, key.capitalize()), int(value or 0)) for key, value in stats.items()
-             if key not in FUNNEL_STEPS]
+    # In STAT_LABELS' order, not the stored one: PostgreSQL's jsonb keeps keys sorted by length.
+    known = list(STAT_LABELS)
+    others = sorted((key for key in stats if key not in FUNNEL_STEPS),
+                    key=lambda key: (known.index(key) if key in known else len(known), key))
+    aside = [Bar(STAT_LABELS.get(key, key.capitalize()), int(stats[key] or 0)) for key in others]
     return Funnel(title="Recipients at each step", steps=steps, aside=aside)

@@ -564,7 +564,8 @@ class TestStatsFunnel:
         assert steps == ["Sent", "Opened", "Started", "Finished"]
         assert 'width="60.0%"' in body and 'width="15.0%"' in body  # opened 120 and finished 30 of 200
         assert 'data-stat="bounced">7</dd>' in body and 'data-stat="failed">3</dd>' in body
-        assert "Recipients at each step: Sent 200, Opened 120, Started 60, Finished 30, failed 3, bounced 7" in body
+        assert ("Recipients at each step: Sent 200, Opened 120, Started 60, Finished 30, failed 3, bounced 7, skipped 0, "
+                "complaints 0, blocked 0.") in body
 
     def test_an_sms_funnel_has_no_opened_step_and_its_credits_beside(self, login, live):
         d = make_distribution(live.connection, channel=Channel.SMS, state=State.SENT,
