@@ -6,6 +6,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from web.charts import Bar, BarChart
+from web.sorting import Sort
 
 from .access import connections_for, role_for
 from .models import AuditEvent, Connection, ConnectionShare, Role
@@ -118,8 +119,9 @@ def audit_events_for(*, connection: Connection, action: str = "", actor: str = "
 
 
 
-def connection_rows_for(user, *, search: str = "") -> list[Connection]:
-    """The user's connections for the list screen, each with `.my_role` and `.share_list` set."""
+def connection_rows_for(user, *, search: str = "", sort: Sort | None = None) -> list[Connection]:
+    """The user's connections for the list screen (by name, or in `sort`), each with `.my_role` and
+    `.share_list` set."""
     qs = connections_for(user).select_related("owner").prefetch_related("shares__user", "shares__team")
     if search:
         qs = qs.filter(
@@ -127,7 +129,7 @@ def connection_rows_for(user, *, search: str = "") -> list[Connection]:
             | Q(description__icontains=search)
         )
     team_ids = set(user.groups.values_list("pk", flat=True)) if user.is_authenticated else set()
-    rows = list(qs.order_by("name", "pk"))
+    rows = list(sort.apply(qs) if sort else qs.order_by("name", "pk"))
     for connection in rows:
         shares = sorted(connection.shares.all(), key=share_order)
         connection.share_list = shares

@@ -27,6 +27,7 @@ from web.csv import csv_response
 from web.errors import error_text, explain
 from web.forms import add_service_error
 from web.htmx import is_partial, template_for
+from web.sorting import heading, query_of, sort_from
 
 from . import selectors, services
 from .access import connection_view
@@ -49,6 +50,10 @@ def _redirect(request, url: str):
 # --- list / detail -----------------------------------------------------------------------------
 
 
+# The connection list's sortable columns: heading -> field.
+CONNECTION_SORTS = {"Name": "name", "Datacenter": "datacenter", "Expiry": "expires_on", "Last test": "last_checked_at"}
+
+
 # Not a generic list: the connections a user may use are one page, every one of them (no cursor to page
 # through), each row several facts and badges, and the same page doubles as the picker a section link
 # opens when no connection is current.
@@ -57,7 +62,8 @@ def connection_list(request):
     search = (request.GET.get("q") or "").strip()[:100]
     section = request.GET.get("section") or ""
     section_label = SECTION_LABELS.get(section, "")
-    rows = selectors.connection_rows_for(request.user, search=search)
+    sort = sort_from(request.GET.get("sort"), CONNECTION_SORTS.values())
+    rows = selectors.connection_rows_for(request.user, search=search, sort=sort)
     for connection in rows:
         connection.open_url = (
             reverse("connections:connection_switch", args=[connection.pk]) + f"?section={section}"
@@ -67,6 +73,9 @@ def connection_list(request):
     context = {
         "rows": rows,
         "search": search,
+        "headings": [heading(label, CONNECTION_SORTS.get(label, ""), sort, query_of(request)) for label in
+                     ("Name", "Datacenter", "Brand", "Owner", "Shared with", "Expiry", "Last test", "Your role")],
+        "current_sort": sort.param if sort else "",
         "section": section if section_label else "",
         "section_label": section_label,
         "limit_reached": services.connection_limit_reached(),

@@ -73,10 +73,10 @@ class DistributionListView(DistributionMixin, CrudListView):
     empty_message = "No distributions yet. Compose an e-mail or SMS distribution to schedule your first."
     columns = [
         Column("Distribution", str, link=True),
-        Column("Channel", lambda d: d.get_channel_display(), kind="badge"),
-        Column("Survey", lambda d: d.survey_name or d.survey_id),
+        Column("Channel", lambda d: d.get_channel_display(), kind="badge", sort="channel"),
+        Column("Survey", lambda d: d.survey_name or d.survey_id, sort="survey_name"),
         Column("Recipients", lambda d: d.recipients_label, css="text-body-secondary small"),
-        Column("Send at", "send_at", kind="datetime", css="text-nowrap"),
+        Column("Send at", "send_at", kind="datetime", css="text-nowrap", sort="send_at"),
         Column("State", state_badge),
         Column("Qualtrics ID", "qualtrics_id", kind="mono"),
     ]
@@ -91,7 +91,7 @@ class DistributionListView(DistributionMixin, CrudListView):
             sent_to=search.get("sent_to"),
             search=search.get("q", ""),
         )
-        return queryset_page(qs, cursor=cursor, page_size=page_size)
+        return queryset_page(self.sorted(qs), cursor=cursor, page_size=page_size)
 
     def row_url(self, item) -> str:
         return item.get_absolute_url()

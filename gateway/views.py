@@ -41,18 +41,19 @@ class KeyListView(KeysMixin, CrudListView):
     empty_message = "No API keys yet. Issue one for each integration that calls Qualtrics through this connection."
     create_label = "Issue a key"
     columns = [
-        Column("Name", "name", link=True),
+        Column("Name", "name", link=True, sort="name"),
         Column("Key", lambda k: f"{k.prefix}…", kind="mono"),
         Column("Scope", lambda k: PRESETS.get(k.preset, ("Custom",))[0], kind="badge"),
         Column("Status", "status", kind="badge"),
-        Column("Expires", "expires_on", kind="date", css="text-nowrap"),
-        Column("Last use", "last_used_at", kind="datetime", css="text-nowrap"),
-        Column("Calls today", "calls_today", kind="number"),
-        Column("Errors today", "errors_today", kind="number"),
+        Column("Expires", "expires_on", kind="date", css="text-nowrap", sort="expires_on"),
+        Column("Last use", "last_used_at", kind="datetime", css="text-nowrap", sort="last_used_at"),
+        Column("Calls today", "calls_today", kind="number", sort="calls_today"),
+        Column("Errors today", "errors_today", kind="number", sort="errors_today"),
     ]
 
     def fetch_page(self, *, cursor, page_size, search) -> Page:
-        return queryset_page(selectors.key_list(connection=self.connection), cursor=cursor, page_size=page_size)
+        return queryset_page(self.sorted(selectors.key_list(connection=self.connection)), cursor=cursor,
+                             page_size=page_size)
 
     def row_url(self, item) -> str:
         return reverse("gateway:key_detail", kwargs={"connection_id": self.connection.pk, "key_id": item.pk})

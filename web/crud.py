@@ -54,6 +54,7 @@ from .forms import add_service_error
 from .htmx import is_partial
 from .page_keys import recall_page, remember_page
 from .params import whole_number
+from .sorting import Sort, heading, sort_from
 
 EXPIRED_PAGE = "That page link has expired, so this is the first page again."
 
@@ -80,6 +81,9 @@ class Column:
     link: bool = False
     kind: str = "text"  # text | mono | bool | date | datetime | badge | number
     css: str = ""
+    # What the list sorts by when a user clicks this column's heading (a field or annotation of the
+    # portal's own records); "" for a column that cannot be sorted, like those Qualtrics pages for us.
+    sort: str = ""
 
 
 def queryset_page(queryset, *, cursor: str | None, page_size: int) -> Page:
@@ -195,6 +199,18 @@ class CrudListView(ResourceMixin, TemplateView):
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
         raise NotImplementedError
 
+    @cached_property
+    def sort(self) -> Sort | None:
+        """The order the user chose by a column's heading (see web.sorting), or None for the list's own."""
+        return sort_from(self.request.GET.get("sort"), (c.sort for c in self.page_columns if c.sort))
+
+    def sorted(self, queryset):
+        """`queryset` in the order the user chose, or as it came: for `fetch_page` of the portal's own records."""
+        return self.sort.apply(queryset) if self.sort else queryset
+
+    def headings(self) -> list[dict]:
+        return [heading(c.label, c.sort, self.sort, self.query, c.css) for c in self.page_columns]
+
     def row_url(self, item) -> str | None:
         """The link of a row: the resource's detail page (or `row_url_name`). Reversed once per page
         with a placeholder id where the route accepts one, else once per row."""
@@ -250,6 +266,8 @@ class CrudListView(ResourceMixin, TemplateView):
             page=table_data.lazy("page"),
             rows=table_data.lazy("rows"),
             columns=self.page_columns,
+            headings=self.headings(),
+            current_sort=self.sort.param if self.sort else "",
             search_form=search_form,
             error=table_data.lazy("error"),
             next_query=table_data.lazy("next_query"),

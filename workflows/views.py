@@ -86,15 +86,16 @@ class TriggerListView(WorkflowsMixin, CrudListView):
     empty_message = "No triggers yet. Add one with the URL of a workflow's JSON event trigger."
     create_label = "New trigger"
     columns = [
-        Column("Trigger", "name", link=True),
+        Column("Trigger", "name", link=True, sort="name"),
         Column("Authentication", lambda t: t.get_auth_display(), css="small"),
         Column("URL form", "url_form", kind="badge"),
-        Column("Runs", "run_count", kind="number"),
-        Column("Last run", "last_run_at", kind="datetime", css="text-nowrap"),
+        Column("Runs", "run_count", kind="number", sort="run_count"),
+        Column("Last run", "last_run_at", kind="datetime", css="text-nowrap", sort="last_run_at"),
     ]
 
     def fetch_page(self, *, cursor, page_size, search) -> Page:
-        return queryset_page(selectors.trigger_list(connection=self.connection), cursor=cursor, page_size=page_size)
+        return queryset_page(self.sorted(selectors.trigger_list(connection=self.connection)), cursor=cursor,
+                             page_size=page_size)
 
     def row_url(self, item) -> str:
         url = item.get_absolute_url()

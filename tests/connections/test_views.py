@@ -117,6 +117,29 @@ class TestList:
         empty = client.get(reverse("connections:connection_list") + "?q=nothing").content.decode()
         assert "No connection matches “nothing”." in empty
 
+    def test_a_click_on_a_heading_sorts_by_it_and_the_next_click_the_other_way(self, login, personas, hx):
+        today = timezone.localdate()
+        Connection.objects.filter(pk=personas.connection.pk).update(expires_on=today + datetime.timedelta(days=90))
+        make_connection(personas.owner, name="Zeta soon", expires_on=today + datetime.timedelta(days=5))
+        make_connection(personas.owner, name="Beta undated", expires_on=None)
+        client = login(personas.owner)
+        listed = reverse("connections:connection_list")
+
+        def names(query, **headers):
+            body = client.get(listed + query, **headers).content.decode()
+            return re.findall(r'<a class="fw-semibold" href="[^"]*">([^<]+)</a>', body), body
+
+        assert names("")[0] == ["Acme production", "Beta undated", "Zeta soon"]  # by name until a heading is clicked
+        by_expiry, body = names("?sort=expires_on")
+        assert by_expiry == ["Zeta soon", "Acme production", "Beta undated"]  # no date last
+        assert '<th scope="col" class="" aria-sort="ascending"><a class="sort-link" href="?sort=-expires_on"' in body
+        assert names("?sort=-expires_on", **hx)[0] == ["Acme production", "Zeta soon", "Beta undated"]
+        assert names("?sort=-name")[0] == ["Zeta soon", "Beta undated", "Acme production"]
+        assert names("?sort=owner__password")[0] == names("")[0]  # a key the list does not offer is ignored
+        searched, body = names("?sort=-name&q=a")
+        assert searched == ["Zeta soon", "Beta undated", "Acme production"]
+        assert 'name="sort" value="-name" form="connection-search-form"' in body  # a new search keeps the order
+
     def test_a_section_without_a_current_connection_asks_to_pick_one(self, login, personas):
         body = login(personas.viewer).get(reverse("connections:connection_list") + "?section=directory").content
         body = body.decode()

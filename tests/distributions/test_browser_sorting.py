@@ -1,0 +1,44 @@
+"""In the browser: a list of the portal's own records sorted by a click (or Enter) on a column's heading."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from distributions.models import State
+
+from .conftest import make_distribution
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sort_the_distributions_by_survey_both_ways_and_keep_the_order_while_searching(browser_as, shot, live):
+    now = timezone.now()
+    for day, survey in enumerate(("Pulse", "Exit", "Onboarding", "Annual")):
+        make_distribution(live.connection, name=f"Wave {day + 1}", survey_name=survey, state=State.SENT,
+                          send_at=now - datetime.timedelta(days=day + 1))
+    page = browser_as(live.viewer)
+    survey_heading = page.get_by_test_id("crud-table").get_by_role("link", name="Survey", exact=True)
+    page.goto(reverse("distributions:distribution_list", kwargs={"connection_id": live.connection.pk}))
+    surveys = page.locator("[data-testid=crud-table] tbody tr td:nth-child(3)")
+    expect(surveys).to_have_text(["Pulse", "Exit", "Onboarding", "Annual"])  # newest first until sorted
+
+    survey_heading.click()
+    expect(surveys).to_have_text(["Annual", "Exit", "Onboarding", "Pulse"])
+    expect(page.get_by_role("columnheader", name=re.compile(r"^Survey"))).to_have_attribute("aria-sort", "ascending")
+    assert "sort=survey_name" in page.url  # a sorted list can be bookmarked
+    shot(page, "distributions-list-sorted")
+
+    survey_heading.focus()  # the other way, by keyboard
+    page.keyboard.press("Enter")
+    expect(surveys).to_have_text(["Pulse", "Onboarding", "Exit", "Annual"])
+    expect(page.get_by_role("columnheader", name=re.compile(r"^Survey"))).to_have_attribute("aria-sort", "descending")
+
+    page.get_by_label("Search").fill("u")  # Pulse and Annual; neither Exit nor Onboarding has a "u"
+    expect(surveys).to_have_text(["Pulse", "Annual"])
+    assert "sort=-survey_name" in page.url and "q=u" in page.url
