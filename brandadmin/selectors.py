@@ -10,6 +10,7 @@ cache at once (see ``cache_forget``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections import Counter
@@ -22,6 +23,7 @@ from django.core.cache import cache
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
 from qualtrics import Page
+from qualtrics.errors import BadRequestError, NotFoundError, PermissionDeniedError, QualtricsError
 
 from .models import QualtricsLabel
 
@@ -454,10 +456,12 @@ def brand_key(connection: Connection) -> str:
 
 @dataclass
 class Names:
-    """Labels of one brand's user types, group types and divisions: `names.user_type("UT_…")` is the label,
-    or the ID itself when nobody labelled it yet (`labelled` says which)."""
+    """Names of one brand's user types, group types and divisions: `names.user_type("UT_…")` is the label a
+    manager set, else the name Qualtrics gives (only divisions have one, read through `division_name`), else
+    the ID itself (`labelled` says whether it has a name)."""
 
     labels: dict[tuple[str, str], str] = field(default_factory=dict)
+    division_name: Callable[[str], str | None] | None = None
 
     def name(self, kind: str, qualtrics_id: str | None) -> str:
         if not qualtrics_id:
@@ -467,6 +471,8 @@ class Names:
             return found
         if kind == "user_type" and qualtrics_id in KNOWN_USER_TYPES:
             return KNOWN_USER_TYPES[qualtrics_id]
+        if kind == "division" and self.division_name is not None:
+            return self.division_name(qualtrics_id) or qualtrics_id
         return qualtrics_id
 
     def labelled(self, kind: str, qualtrics_id: str | None) -> bool:
@@ -482,9 +488,36 @@ class Names:
         return self.name("division", qualtrics_id)
 
 
-def names_for(*, connection: Connection) -> Names:
+def names_for(*, connection: Connection, actor=None) -> Names:
+    """The brand's names; with an `actor`, a division nobody labelled is named as Qualtrics names it."""
     rows = QualtricsLabel.objects.filter(brand_key=brand_key(connection)).values_list("kind", "qualtrics_id", "label")
-    return Names({(kind, qualtrics_id): label for kind, qualtrics_id, label in rows})
+    lookup = None
+    if actor is not None:
+        lookup = functools.partial(division_name, connection=connection, actor=actor)
+    return Names({(kind, qualtrics_id): label for kind, qualtrics_id, label in rows}, division_name=lookup)
+
+
+DIVISION_NAME_SECONDS = 3600  # divisions are renamed rarely; a label set in the portal shows at once anyway
+
+
+def division_name(division_id: str, *, connection: Connection, actor) -> str | None:
+    """The name Qualtrics gives a division, read once an hour per brand; None when it cannot say (the division
+    is unknown to it, the token may not read divisions, or it is unreachable)."""
+    key = f"brandadmin:division:{brand_key(connection)}:{hashlib.sha256(division_id.encode()).hexdigest()[:32]}"
+    found = cache.get(key)
+    if found is not None:
+        return found or None
+    seconds = DIVISION_NAME_SECONDS
+    try:
+        result = _client(connection, actor).divisions.get(division_id)
+    except (NotFoundError, PermissionDeniedError, BadRequestError):
+        result = {}  # Qualtrics will not name it: remembered as long as a name would be
+    except QualtricsError:
+        result, seconds = {}, 60  # unreachable or busy: asked again soon
+    name = result.get("name") if isinstance(result, dict) else None
+    name = name.strip() if isinstance(name, str) else ""
+    cache.set(key, name, seconds)  # "" remembers that there is none
+    return name or None
 
 
 @dataclass
@@ -493,6 +526,7 @@ class LabelRow:
     qualtrics_id: str
     label: str
     used_by: int  # users or groups seen with it
+    qualtrics_name: str = ""  # what Qualtrics calls it (divisions only)
 
 
 def labels_to_set(*, connection: Connection, actor) -> dict[str, list[LabelRow]]:
@@ -510,7 +544,9 @@ def labels_to_set(*, connection: Connection, actor) -> dict[str, list[LabelRow]]
             if labelled_kind == kind:
                 counts.setdefault(qualtrics_id, 0)
         out[kind] = [
-            LabelRow(kind, qualtrics_id, names.labels.get((kind, qualtrics_id), ""), count)
+            LabelRow(kind, qualtrics_id, names.labels.get((kind, qualtrics_id), ""), count,
+                     qualtrics_name=(division_name(qualtrics_id, connection=connection, actor=actor) or ""
+                                     if kind == "division" else ""))
             for qualtrics_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
     return out

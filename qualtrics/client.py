@@ -28,6 +28,7 @@ from .resources import (
     Contacts,
     Directories,
     Distributions,
+    Divisions,
     EventSubscriptions,
     Groups,
     Libraries,
@@ -65,6 +66,7 @@ class QualtricsClient(ExchangeMixin, RelayMixin, BaseClient):
         self.samples = Samples(self)
         self.users = Users(self)
         self.groups = Groups(self)
+        self.divisions = Divisions(self)
         self.libraries = Libraries(self)
         self.surveys = Surveys(self)
         self.survey_definitions = SurveyDefinitions(self)

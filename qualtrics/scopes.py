@@ -17,6 +17,7 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple((re.compile(ru
     (r"^/whoami$", None),
     (r"^/users(/|$)", "users"),
     (r"^/groups(/|$)", "groups"),
+    (r"^/divisions(/|$)", "divisions"),
     (r"^/libraries(/|$)", "libraries"),
     (r"^/eventsubscriptions(/|$)", "subscriptions"),
     (r"^/distributions(/|$)", "distributions"),

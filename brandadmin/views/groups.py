@@ -33,7 +33,7 @@ class GroupListView(BrandAdminListMixin, GroupMixin, CrudListView):
     search_form_class = GroupSearchForm
     @property
     def columns(self):
-        names = selectors.names_for(connection=self.connection)
+        names = selectors.names_for(connection=self.connection, actor=self.request.user)
         return [
             Column("Name", lambda g: g.get("name") or g.get("id"), link=True),
             Column("Group type", lambda g: names.group_type(g.get("type")), kind="badge"),
@@ -66,13 +66,13 @@ class GroupFormView(BrandAdminFormMixin, GroupMixin, CrudFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["is_create"] = self.is_create
-        kwargs["names"] = selectors.names_for(connection=self.connection)
+        kwargs["names"] = selectors.names_for(connection=self.connection, actor=self.request.user)
         kwargs["seen_group_types"] = self.choices.group_types if self.choices else None
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        names = selectors.names_for(connection=self.connection)
+        names = selectors.names_for(connection=self.connection, actor=self.request.user)
         context["divisions"] = [(d, names.division(d)) for d in (self.choices.divisions.ids() if self.choices else [])]
         if not self.is_create and self.object:
             context["form_title"] = f"Edit group {self.object.get('name') or self.kwargs['group_id']}"

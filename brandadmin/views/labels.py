@@ -1,4 +1,5 @@
-"""Names for the brand's user types, group types and divisions, which Qualtrics gives only as IDs."""
+"""Names for the brand's user types and group types, which Qualtrics gives only as IDs, and for divisions, which
+it names itself (a name set here replaces its name on the portal's screens)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .base import explain_brandadmin_error, redirect_to
 KIND_HEADINGS = {
     "user_type": ("User types", "Qualtrics names user types only in its own admin pages; the API gives their IDs."),
     "group_type": ("Group types", "Group types cannot be listed through the API either: the IDs in use are shown."),
-    "division": ("Divisions", "The divisions your users and groups belong to."),
+    "division": ("Divisions", "Qualtrics names divisions itself; a name given here is shown instead."),
 }
 
 

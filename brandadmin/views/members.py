@@ -81,7 +81,7 @@ class GroupMemberListView(BrandAdminListMixin, GroupMixin, CrudListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        names = selectors.names_for(connection=self.connection)
+        names = selectors.names_for(connection=self.connection, actor=self.request.user)
         context.update(group=self.group, verbose_name_plural="members",
                        group_type_name=names.group_type(self.group.get("type")),
                        division_name=names.division(self.group.get("divisionId")))

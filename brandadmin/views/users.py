@@ -42,7 +42,7 @@ class UserListView(BrandAdminListMixin, CrudListView):
     tab = "users"
     @property
     def columns(self):
-        names = selectors.names_for(connection=self.connection)
+        names = selectors.names_for(connection=self.connection, actor=self.request.user)
         return [
             Column("Name", user_name_cell, link=True),
             Column("Username", "username", kind="mono"),
@@ -78,7 +78,7 @@ class UserDetailView(BrandAdminMixin, CrudDetailView):
         context = super().get_context_data(**kwargs)
         user = context["object"]
         context.update(
-            details=user_details(user, selectors.names_for(connection=self.connection)),
+            details=user_details(user, selectors.names_for(connection=self.connection, actor=self.request.user)),
             extra_fields=extra_fields(user),
             display_name=selectors.user_display_name(user),
             is_enabled=(user.get("accountStatus") or "").casefold() != "disabled",
@@ -180,14 +180,14 @@ class UserFormView(BrandAdminFormMixin, CrudFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["is_create"] = self.is_create
-        kwargs["names"] = selectors.names_for(connection=self.connection)
+        kwargs["names"] = selectors.names_for(connection=self.connection, actor=self.request.user)
         kwargs["seen_user_types"] = self.choices.user_types if self.choices else None
         kwargs["seen_languages"] = self.choices.languages if self.choices else None
         return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        names = selectors.names_for(connection=self.connection)
+        names = selectors.names_for(connection=self.connection, actor=self.request.user)
         context["divisions"] = [(d, names.division(d)) for d in (self.choices.divisions.ids() if self.choices else [])]
         if not self.is_create and self.object:
             context["form_title"] = f"Edit user {self.object.get('username') or self.kwargs['user_id']}"

@@ -3,6 +3,7 @@
 from .contacts import Contacts
 from .directories import Directories
 from .distributions import Distributions
+from .divisions import Divisions
 from .event_subscriptions import EventSubscriptions
 from .groups import GroupMembers, Groups
 from .imports import ContactImports
@@ -22,6 +23,7 @@ __all__ = [
     "Contacts",
     "Directories",
     "Distributions",
+    "Divisions",
     "EventSubscriptions",
     "GroupMembers",
     "Groups",

@@ -6,6 +6,7 @@ from ..routing import RouteTable
 from . import (
     directories,
     distributions,
+    divisions,
     groups,
     identity,
     imports,
@@ -28,6 +29,7 @@ API = RouteTable.combine(
     transactions.table,
     users.table,
     groups.table,
+    divisions.table,
     libraries.table,
     distributions.table,
     sms.table,

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from brandadmin import selectors
 from brandadmin.models import QualtricsLabel
 from connections.models import AuditEvent
 from connections.qualtrics_client import connection_client
@@ -77,6 +78,25 @@ class TestNaming:
                                                        "label": "Oops"}, follow=True)
         assert "is not a group type ID" in page.content.decode()
         assert not QualtricsLabel.objects.exists()
+
+    def test_a_division_shows_the_name_qualtrics_gives_until_a_manager_names_it(self, login, team):
+        user = next(u for u in connection_client(team.connection, audit=False).users.list().items if u["divisionId"])
+        division_id = user["divisionId"]
+        qualtrics_name = team.sandbox.brand("acme")["divisions"][division_id]
+        client = login(team.manager)
+        detail = reverse("brandadmin:user_detail", kwargs={"connection_id": team.connection.pk, "user_id": user["id"]})
+        assert qualtrics_name in client.get(detail).content.decode()
+        labels = client.get(labels_url(team.connection)).content.decode()
+        assert f"Qualtrics calls it “{qualtrics_name}”." in labels and f'placeholder="{qualtrics_name}"' in labels
+        client.post(save_url(team.connection), {"kind": "division", "qualtrics_id": division_id, "label": "Insights"})
+        page = client.get(detail).content.decode()
+        assert "Insights" in page and qualtrics_name not in page
+
+    def test_a_division_qualtrics_cannot_name_is_shown_by_its_id(self, team):
+        names = selectors.names_for(connection=team.connection, actor=team.owner)
+        assert names.division("DV_nosuchdivision1") == "DV_nosuchdivision1"
+        assert not names.labelled("division", "DV_nosuchdivision1")
+        assert selectors.names_for(connection=team.connection).division("DV_nosuchdivision1") == "DV_nosuchdivision1"
 
 
 @pytest.mark.browser

@@ -1,6 +1,6 @@
-"""Every action reachable by keyboard: a person who does not use a mouse skips the navigation, opens and closes
-a connection's share dialog and shares the connection from it, opens the connection switcher and reaches a delete confirmation, with Tab, Enter and
-Escape."""
+"""Every action reachable by keyboard: a person who does not use a mouse skips the navigation, opens a
+connection's share dialog and shares the connection from it, opens the connection switcher and reaches a delete
+confirmation, with Tab, Enter, typing and Escape."""
 
 from __future__ import annotations
 

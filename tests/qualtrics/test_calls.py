@@ -215,6 +215,9 @@ CASES = [
     ),
     (lambda c: c.groups.update("GR_1", name="Ops 2"), "PUT", "/groups/GR_1", {}, {"name": "Ops 2"}),
     (lambda c: c.groups.delete("GR_1"), "DELETE", "/groups/GR_1", {}, None),
+    (lambda c: c.divisions.get("DV_1"), "GET", "/divisions/DV_1", {}, None),
+    (lambda c: c.divisions.create(name="Research"), "POST", "/divisions", {}, {"name": "Research"}),
+    (lambda c: c.divisions.update("DV_1", name="R&D"), "PUT", "/divisions/DV_1", {}, {"name": "R&D"}),
     (lambda c: c.groups.members.list("GR_1"), "GET", "/groups/GR_1/members", {}, None),
     (
         lambda c: c.groups.members.add("GR_1", user_id="UR_1"),

@@ -91,6 +91,19 @@ def test_groups_and_members(api, acme):
     assert api.get(f"/groups/{group_id}").status_code == 404
 
 
+def test_divisions_are_read_created_and_renamed_by_id_but_not_listed(api, acme):
+    division_id, name = next(iter(acme["divisions"].items()))
+    assert api.ok("GET", f"/divisions/{division_id}") == {"id": division_id, "name": name, "organizationId": "acme"}
+    created = api.ok("POST", "/divisions", {"name": "Field research"})["id"]
+    assert re.fullmatch(r"DV_[A-Za-z0-9]{15}", created)
+    assert api.put(f"/divisions/{created}", {"name": "Field studies"}).status_code == 200
+    assert api.ok("GET", f"/divisions/{created}")["name"] == "Field studies"
+    assert error_of(api.put(f"/divisions/{created}", {"title": "x"}))["errorCode"] == "RP_9"
+    assert api.post("/divisions", {}).status_code == 400
+    assert api.get("/divisions/DV_xxxxxxxxxxxxxxx").status_code == 404
+    assert api.get("/divisions").status_code == 404  # Qualtrics cannot list them
+
+
 def test_libraries_and_messages(api, user_api):
     me = api.ok("GET", "/whoami")["userId"]
     libraries = api.ok("GET", "/libraries")["elements"]

@@ -252,6 +252,11 @@ def test_a_failed_delivery_is_retried_on_the_sandbox_clock(api, control, survey)
         assert len(flaky.received) == 1
         control.post("/_sandbox/clock", {"advanceSeconds": 1})
         flaky.wait_for(2)
+        # The receiver has the second attempt before the sandbox has logged its failure and scheduled the
+        # next one; the clock moves on only once it has (else the retry would be due 120 s after the move).
+        deadline = time.monotonic() + 5
+        while len(control.get("/_sandbox/webhook-deliveries").json()["attempts"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         control.post("/_sandbox/clock", {"advanceSeconds": 120})
         flaky.wait_for(3)
         assert len({row["body"] for row in flaky.received}) == 1, "every attempt carries the same form"
