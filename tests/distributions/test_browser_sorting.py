@@ -17,6 +17,11 @@ from .conftest import make_distribution
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request under way and has settled what it swapped in."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def test_sort_the_distributions_by_survey_both_ways_and_keep_the_order_while_searching(browser_as, shot, live):
     now = timezone.now()
     for day, survey in enumerate(("Pulse", "Exit", "Onboarding", "Annual")):
@@ -39,6 +44,13 @@ def test_sort_the_distributions_by_survey_both_ways_and_keep_the_order_while_sea
     expect(surveys).to_have_text(["Pulse", "Onboarding", "Exit", "Annual"])
     expect(page.get_by_role("columnheader", name=re.compile(r"^Survey"))).to_have_attribute("aria-sort", "descending")
 
+    htmx_settled(page)  # the swapped table's controls work once htmx has processed them
+    page.get_by_label("Page size").select_option("50")  # another page size keeps the order
+    expect(page).to_have_url(re.compile(r"page_size=50"))
+    assert "sort=-survey_name" in page.url
+    expect(surveys).to_have_text(["Pulse", "Onboarding", "Exit", "Annual"])
+
+    htmx_settled(page)
     page.get_by_label("Search").fill("u")  # Pulse and Annual; neither Exit nor Onboarding has a "u"
     expect(surveys).to_have_text(["Pulse", "Annual"])
     assert "sort=-survey_name" in page.url and "q=u" in page.url
