@@ -255,13 +255,19 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
-# Redis redelivers a task whose worker died after this many seconds. (The server-less SQLAlchemy
-# transport passes every option to create_engine, so it gets none.)
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
-    if CELERY_BROKER_URL.startswith(("redis", "rediss"))
-    else {}
-)
+# Publishing gives up after one quick retry when the broker is unreachable, rather than after the
+# connection timeout: every task has its row in the database, which a sweep publishes again once the
+# broker is back, and a web request (the subscriptions' receiver above all) must answer at once.
+# Redis redelivers a task whose worker died after `visibility_timeout` seconds. (The server-less
+# SQLAlchemy transport passes every option to create_engine, so it gets none.)
+_PUBLISH_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+                                       "socket_connect_timeout": 2, **_PUBLISH_FAST}
+elif CELERY_BROKER_URL.startswith(("amqp", "amqps", "pyamqp")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(_PUBLISH_FAST)
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_WORKER}" if TEST_WORKER else "celery"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by portal.celery from each app's BEAT_SCHEDULE
 

@@ -151,9 +151,11 @@ def enqueue_processing(event_id: int) -> None:
     from ..tasks import event_process_task
 
     def publish():
+        # One try, no retries: with the broker down the receiver still answers at once, and the sweep
+        # publishes the event (it is in the database) once the broker is back.
         try:
-            event_process_task.apply_async((event_id,))
-        except Exception:  # the broker is down: the sweep finds the event in the database
-            logger.exception("could not enqueue event %s; the sweep will", event_id)
+            event_process_task.apply_async((event_id,), retry=False)
+        except Exception as exc:
+            logger.warning("could not enqueue event %s (%s: %s); the sweep will", event_id, type(exc).__name__, exc)
 
     transaction.on_commit(publish)

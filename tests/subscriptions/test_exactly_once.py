@@ -9,7 +9,6 @@ The destinations' own record of what they received is the proof.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,9 +20,10 @@ from django.test import Client
 
 from subscriptions import services
 from subscriptions.models import Delivery, DeliveryState, Event, EventState, Topic
-from tests.distributions.processes import Processes, environment
+from tests.distributions.processes import environment
 
 from .conftest import signed_form
+from .processes import SubscriptionProcesses, wait_for
 from .receivers import HttpsDestination
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -31,28 +31,6 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 EVENTS = int(os.environ.get("SUBSCRIPTIONS_TEST_EVENTS", "1000"))
 REPEATED = EVENTS // 10  # posted twice, as Qualtrics does when its first post seemed to fail
 STALE = 20  # seconds before the sweepers take back a claim (longer than any call can last)
-
-SWEEPER = """
-import sys, time, django
-django.setup()
-from subscriptions.services import subscriptions_sweep
-stop_at = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < stop_at:
-    subscriptions_sweep()
-    time.sleep(float(sys.argv[2]))
-"""
-
-
-class SubscriptionProcesses(Processes):
-    def sweeper(self, name: str, *, seconds: float = 3600, interval: float = 1.0):
-        import subprocess
-
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen([sys.executable, "-c", SWEEPER, str(seconds), str(interval)], cwd=self.cwd,
-                                   env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.started.append(process)
-        return process
-
 
 @pytest.fixture
 def destinations():
@@ -73,19 +51,6 @@ def procs(subs, destinations, tmp_path):
     processes.cwd = ROOT
     yield processes
     processes.stop_all()
-
-
-def wait_for(predicate, procs, what: str, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        procs.check_alive()
-        if predicate():
-            return
-        time.sleep(0.5)
-    states = Counter(Delivery.objects.values_list("state", flat=True))
-    events = Counter(Event.objects.values_list("state", flat=True))
-    raise AssertionError(f"{what} did not happen in {timeout:.0f} s (deliveries {dict(states)}, events "
-                         f"{dict(events)})\n{procs.logs()}")
 
 
 def test_1000_events_two_destinations_failures_and_a_killed_worker(subs, destinations, procs):
