@@ -25,6 +25,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -116,11 +117,7 @@ def alerts_claim(due: set[tuple[int, str, str]], *, report: SweepReport | None =
     and split what it won into delivery batches (`report.batches`, under `report.claim`)."""
     report = report or SweepReport(due=len(due))
     claim = uuid.uuid4().hex
-    now = timezone.now()
-    AlertSent.objects.bulk_create(
-        [AlertSent(connection_id=pk, kind=kind, key=key, claim=claim, sent_at=now) for pk, kind, key in due],
-        ignore_conflicts=True,
-    )
+    _insert_ignoring_taken(due, claim=claim, now=timezone.now())
     ids = list(AlertSent.objects.filter(claim=claim, delivered_at__isnull=True).order_by("pk")
                .values_list("pk", flat=True))
     report.claimed += len(ids)
@@ -128,6 +125,28 @@ def alerts_claim(due: set[tuple[int, str, str]], *, report: SweepReport | None =
     report.claim = claim
     report.batches = [ids[start:start + ALERT_BATCH] for start in range(0, len(ids), ALERT_BATCH)]
     return report
+
+
+def _insert_ignoring_taken(due: set[tuple[int, str, str]], *, claim: str, now: datetime.datetime) -> None:
+    """Insert an AlertSent row under `claim` for each of `due`, skipping those another sweep recorded."""
+    if db.vendor != "postgresql":
+        AlertSent.objects.bulk_create(
+            [AlertSent(connection_id=pk, kind=kind, key=key, claim=claim, sent_at=now) for pk, kind, key in due],
+            ignore_conflicts=True,
+        )
+        return
+    # One statement with the rows as three arrays: at 10,000 alerts, the model instance and parameter list
+    # bulk_create builds for each row were most of the sweep's time.
+    pks, kinds, keys = zip(*due, strict=True) if due else ((), (), ())
+    with db.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {db.ops.quote_name(AlertSent._meta.db_table)} '  # noqa: S608 - the model's own table
+            '("connection_id", "kind", "key", "recipients", "sent_at", "claim") '
+            "SELECT row_connection, row_kind, row_key, '', %s, %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS due(row_connection, row_kind, row_key) "
+            "ON CONFLICT DO NOTHING",
+            [now, claim, list(pks), list(kinds), list(keys)],
+        )
 
 
 def connections_expiry_sweep(*, today: datetime.date | None = None, deliver=None) -> SweepReport:
