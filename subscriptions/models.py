@@ -58,6 +58,9 @@ class Subscription(models.Model):
         max_length=500, blank=True,
         help_text="Response fields shown in the live feed and forwarded, comma-separated (e.g. QID1, QID2_TEXT).",
     )
+    # Each chosen field's question text, read from the survey's definition when the subscription was made
+    # (the feed shows it in place of the QID); empty when Qualtrics could not give it.
+    answer_labels = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

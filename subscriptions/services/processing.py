@@ -34,8 +34,9 @@ def next_hour(now: datetime.datetime) -> datetime.datetime:
     return now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
 
 
-def summarize(response: dict | None, fields: list[str]) -> dict:
-    """The chosen answers (label when Qualtrics gives one, else the value), and a few facts of the response."""
+def summarize(response: dict | None, fields: list[str], questions: dict[str, str] | None = None) -> dict:
+    """The chosen answers (label when Qualtrics gives one, else the value), each with its question's text when
+    known (`questions`), and a few facts of the response."""
     if not response:
         return {}
     values = response.get("values") or {}
@@ -47,7 +48,8 @@ def summarize(response: dict | None, fields: list[str]) -> dict:
             shown = ", ".join(str(item) for item in shown)
         elif isinstance(shown, dict):
             shown = json.dumps(shown, ensure_ascii=False)
-        answers.append({"field": name, "value": "" if shown is None else str(shown)[:300]})
+        answers.append({"field": name, "question": (questions or {}).get(name, ""),
+                        "value": "" if shown is None else str(shown)[:300]})
     return {
         "finished": None if values.get("finished") is None else bool(values.get("finished")),
         "progress": values.get("progress"),
@@ -83,7 +85,8 @@ def event_process(*, event_id: int) -> float | None:
             # Forwarded all the same, without the response: the event itself still happened.
             error, state = error_text(exc)[:1000], EventState.FAILED
     with transaction.atomic():
-        if not mine.update(state=state, claim_token="", summary=summarize(response, subscription.chosen_fields),
+        if not mine.update(state=state, claim_token="", summary=summarize(response, subscription.chosen_fields,
+                                                                      subscription.answer_labels),
                            response=response, error=error, processed_at=timezone.now()):
             return None  # the sweep took it back meanwhile; whoever holds it now finishes it
         plan_deliveries(event)

@@ -21,7 +21,8 @@ from connections.audit import audit_record
 from connections.crypto import decrypt_token, encrypt_token
 from connections.models import Connection
 from connections.qualtrics_client import connection_client
-from qualtrics import NotFoundError
+from qualtrics import NotFoundError, QualtricsError
+from surveys.definition import plain_text
 
 from ..models import Subscription, Topic, qualtrics_topic
 
@@ -81,6 +82,26 @@ def clean_fields(text: str) -> str:
     return ", ".join(fields)
 
 
+def question_texts(client, survey_id: str, fields: str) -> dict[str, str]:
+    """The question text of each chosen response field (QID2_TEXT is a part of QID2), from the survey's
+    definition; {} when there is none to read (the feed then shows the field keys)."""
+    chosen = [f.strip() for f in fields.split(",") if f.strip()]
+    if not chosen:
+        return {}
+    try:
+        questions = client.survey_definitions.get(survey_id).get("Questions") or {}
+    except QualtricsError:
+        return {}
+    texts = {}
+    for name in chosen:
+        question = questions.get(name) or questions.get(name.split("_", 1)[0])
+        if isinstance(question, dict):
+            text = plain_text(question.get("QuestionText"))
+            if text:
+                texts[name] = text[:200]
+    return texts
+
+
 def subscription_create(*, connection: Connection, actor, kind: str, survey_id: str, survey_name: str = "",
                         answer_fields: str = "") -> Subscription:
     """Create the subscription in Qualtrics with a new shared key and receiver address, then keep it here.
@@ -101,7 +122,8 @@ def subscription_create(*, connection: Connection, actor, kind: str, survey_id: 
         subscription = Subscription.objects.create(
             connection=connection, qualtrics_id=created.get("id", ""), kind=kind, topics=topics, survey_id=survey_id,
             survey_name=survey_name[:300], receiver_id=receiver_id, shared_key_encrypted=encrypt_token(shared_key),
-            publication_url=url, answer_fields=fields, created_by=actor,
+            publication_url=url, answer_fields=fields, answer_labels=question_texts(client, survey_id, fields),
+            created_by=actor,
         )
         audit_record(actor=actor, connection=connection, action="subscription.create", target=subscription.qualtrics_id,
                      detail=f"{topics} → {receivers_prefix()}…")

@@ -86,7 +86,7 @@ def test_subscribe_receive_see_it_live_forward_it_and_delete(browser_as, shot, s
     assert recorded["deliveries"][0]["status"] == 200, recorded["deliveries"]
     row = page.locator(f'[data-testid="feed-row"][data-response-id="{recorded["responseId"]}"]')
     expect(row).to_have_attribute("data-state", "processed", timeout=30_000)
-    expect(row).to_contain_text("QID1:")
+    expect(row).to_contain_text("How likely are you to recommend")  # the question's text, not its QID
     shot(page, "subscriptions-live-feed")
 
     assert wait_for(lambda: Delivery.objects.filter(state=DeliveryState.SENT).count() == 4), \

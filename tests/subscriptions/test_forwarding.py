@@ -133,7 +133,8 @@ def test_email_each_event(subs, client):
     services.delivery_send(delivery_id=Delivery.objects.get().pk)
     (message,) = mail.outbox
     assert message.to == ["ops@example.com", "lead@example.com"] and event.response_id in message.subject
-    assert "QID1:" in message.body and subscription.get_absolute_url() in message.body
+    assert f"{subscription.answer_labels['QID1']} (QID1):" in message.body
+    assert subscription.get_absolute_url() in message.body
 
 
 def test_email_hourly_digest_sends_one_mail_for_the_hour(subs, client):

@@ -6,9 +6,11 @@ from unittest import mock
 
 import pytest
 
+from connections.qualtrics_client import connection_client
 from qualtrics import FallbackRateLimiter, RateLimitedError
 from subscriptions import services
 from subscriptions.models import Delivery, Destination, Event, EventState
+from surveys.definition import plain_text
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,13 @@ def test_reads_the_response_and_keeps_the_chosen_answers(client, subs):
     assert answers["QID1"] == str(event.response["labels"]["QID1"])  # the label where Qualtrics gives one
     assert answers["QID6_TEXT"] == str(event.response["values"].get("QID6_TEXT", ""))
     assert event.summary["finished"] is True
+    # Each field carries its question's text from the survey's definition; a field with no question, none.
+    questions = connection_client(subs.connection, audit=False).survey_definitions.get(subs.survey_id)["Questions"]
+    texts = {a["field"]: a["question"] for a in event.summary["answers"]}
+    assert texts["QID1"] == plain_text(questions["QID1"]["QuestionText"]) != ""
+    assert texts["QID6_TEXT"] == plain_text(questions["QID6"]["QuestionText"])
+    assert texts["NotThere"] == ""
+    assert subscription.answer_labels == {k: v for k, v in texts.items() if v}
     # Processing again does nothing (the claim is gone).
     assert services.event_process(event_id=event.pk) is None
 
@@ -88,6 +97,8 @@ class TestFeed:
         page = manager.get(subs.url("feed")).content.decode()
         assert 'hx-trigger="every 3s"' in page and recorded["responseId"] in page
         assert event.summary["answers"][0]["value"] in page
+        question = subscription.answer_labels["QID1"]
+        assert f'<span class="text-body-secondary" title="QID1">{question[:59]}' in page  # the question, not "QID1"
         rows = manager.get(subs.url("feed") + f"?partial=rows&survey={subs.survey_id}", **hx).content.decode()
         assert rows.startswith('\n<tbody id="feed-rows"') or '<tbody id="feed-rows"' in rows[:200]
         assert recorded["responseId"] in rows
