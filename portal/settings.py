@@ -314,6 +314,8 @@ WORKFLOWS_RUN_SENDERS = env.int("WORKFLOWS_RUN_SENDERS", default=4)
 GATEWAY_ENABLED = _setting("GATEWAY_ENABLED", env.bool, default=True)
 # Days each gateway call's audit row is kept; a daily sweep deletes older ones.
 GATEWAY_CALL_RETENTION_DAYS = env.int("GATEWAY_CALL_RETENTION_DAYS", default=90)
+# Seconds a web process reuses a key it looked up (with its connection); 0 reads them for every call.
+GATEWAY_KEY_CACHE_SECONDS = env.float("GATEWAY_KEY_CACHE_SECONDS", default=2.0)
 # An event left "sending" this long (its worker died mid-call) is marked "may have arrived", never resent by itself.
 WORKFLOWS_STALE_SENDING_SECONDS = env.int("WORKFLOWS_STALE_SENDING_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # A sending run with due events and no sender's heartbeat for this long gets its senders started again.

@@ -109,13 +109,17 @@ def _is_json(content_type: str) -> bool:
     return kind == "application/json" or kind.endswith("+json")
 
 
-def rewrite_next_page(text: str, rewrite: Callable[[str], str | None]) -> str:
-    """``text`` (an envelope) with ``result.nextPage`` replaced by ``rewrite(nextPage)``, every other byte
-    kept; unchanged when there is none or ``rewrite`` gives None."""
+def _envelope(text: str) -> Any:
+    """``text`` parsed as JSON, or None."""
     try:
-        envelope = json.loads(text)
+        return json.loads(text)
     except ValueError:
-        return text
+        return None
+
+
+def rewrite_next_page(text: str, envelope: Any, rewrite: Callable[[str], str | None]) -> str:
+    """``text`` (an envelope, ``envelope`` once parsed) with ``result.nextPage`` replaced by
+    ``rewrite(nextPage)``, every other byte kept; unchanged when there is none or ``rewrite`` gives None."""
     result = envelope.get("result") if isinstance(envelope, dict) else None
     following = result.get("nextPage") if isinstance(result, dict) else None
     if not isinstance(following, str) or not following:
@@ -221,9 +225,10 @@ class RelayMixin:
             else:
                 text = b"".join(read).decode(response.encoding or "utf-8", errors="replace")
                 text = self._scrub(text)
-                self._read_meta(answer, text)
+                envelope = _envelope(text)  # parsed once, for the request id and the next page's address
+                self._read_meta(answer, envelope)
                 if rewrite_page is not None:
-                    text = rewrite_next_page(text, rewrite_page)
+                    text = rewrite_next_page(text, envelope, rewrite_page)
                 answer.body = iter((text.encode("utf-8"),))
                 answer.duration_s = time.monotonic() - started
                 response.close()
@@ -236,11 +241,7 @@ class RelayMixin:
         return answer
 
     @staticmethod
-    def _read_meta(answer: Relayed, text: str) -> None:
-        try:
-            envelope = json.loads(text)
-        except ValueError:
-            return
+    def _read_meta(answer: Relayed, envelope: Any) -> None:
         meta = envelope.get("meta") if isinstance(envelope, dict) else None
         if not isinstance(meta, dict):
             return

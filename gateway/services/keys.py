@@ -13,6 +13,7 @@ from connections.models import Connection, Role
 
 from ..models import ApiKey, key_hash, new_key
 from ..scopes import PRESETS, normalise_rules, parse_networks
+from .calls import recent_keys
 
 
 def _require_manager(connection: Connection, role: Role | None) -> None:
@@ -55,13 +56,15 @@ def api_key_issue(
 
 
 def api_key_revoke(*, key: ApiKey, actor, role: Role) -> ApiKey:
-    """Revoke `key` at once: its next call is refused. Revoking a revoked key changes nothing."""
+    """Revoke `key`: its next call through this process is refused, and through every other process within
+    GATEWAY_KEY_CACHE_SECONDS. Revoking a revoked key changes nothing."""
     _require_manager(key.connection, role)
     with transaction.atomic():
         changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor if getattr(actor, "pk", None) else None
         )
         key.refresh_from_db()
+        recent_keys.forget(key.prefix)
         if changed:
             audit_record(actor=actor, connection=key.connection, action="gateway.key_revoke",
                          target=f"{key.prefix}…", detail=f"Revoked API key “{key.name}”")

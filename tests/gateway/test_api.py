@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 import requests
@@ -14,8 +15,8 @@ from django.utils import timezone
 from connections.crypto import encrypt_token
 from connections.models import Connection, Role
 from connections.services.rotation import connection_rotate
-from gateway.models import GatewayCall
-from gateway.services import api_key_revoke
+from gateway.models import ApiKey, GatewayCall
+from gateway.services import api_key_revoke, calls
 from qualtrics import TOKEN_MASK
 
 from ..fixtures.secrets import register_token
@@ -67,6 +68,35 @@ class TestKeys:
         assert response.status_code == 401 and error_of(response)["errorCode"] == "GW_KEY_REVOKED"
         assert len(sandbox_calls(gw, "/whoami")) == 1
         assert key.calls.filter(status=401, refused=True, error_code="GW_KEY_REVOKED").exists()
+
+    def test_another_process_sees_a_revocation_within_the_key_cache_seconds(self, gw, settings, monkeypatch):
+        settings.GATEWAY_KEY_CACHE_SECONDS = 5
+        key, text = gw.issue()
+        assert gw.call("GET", "/whoami", text).status_code == 200
+        # Revoked by another web process: no signal reaches this one, which reuses what it looked up...
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        assert gw.call("GET", "/whoami", text).status_code == 200
+        later = time.monotonic() + 5.1
+        monkeypatch.setattr(calls.time, "monotonic", lambda: later)
+        response = gw.call("GET", "/whoami", text)  # ...for those seconds only
+        assert response.status_code == 401 and error_of(response)["errorCode"] == "GW_KEY_REVOKED"
+
+    def test_a_connection_turned_off_here_stops_its_keys_at_once(self, gw, settings):
+        settings.GATEWAY_KEY_CACHE_SECONDS = 60
+        _key, text = gw.issue()
+        assert gw.call("GET", "/whoami", text).status_code == 200
+        connection = Connection.objects.get(pk=gw.connection.pk)
+        connection.enabled = False
+        connection.save()
+        response = gw.call("GET", "/whoami", text)
+        assert response.status_code == 503 and error_of(response)["errorCode"] == "GW_CONNECTION_OFF"
+
+    def test_with_no_key_cache_every_call_reads_the_key(self, gw, settings):
+        settings.GATEWAY_KEY_CACHE_SECONDS = 0
+        key, text = gw.issue()
+        assert gw.call("GET", "/whoami", text).status_code == 200
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        assert gw.call("GET", "/whoami", text).status_code == 401
 
     def test_an_expired_key_is_refused(self, gw):
         key, text = gw.issue(expires_on=timezone.localdate() + dt.timedelta(days=1))
