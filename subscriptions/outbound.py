@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import certifi
 import urllib3
+
+from web.per_process import PerProcess
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
@@ -106,6 +111,50 @@ def resolve(host: str, port: int, *, allow_local: bool = False) -> str:
     return addresses[0]
 
 
+class Pools:
+    """This process's connection pools, one per (scheme, checked address, port, host name, CA file): a
+    destination that gets one event after another keeps its connection (and its TLS session) open, instead of
+    a new handshake, and the CA bundle read again, for every post. A pool only ever connects to the address
+    it was made for, which each post has just checked. The oldest pools are closed past `LIMIT`."""
+
+    LIMIT = 200
+    PER_POOL = 4  # connections kept per destination (a worker's threads)
+
+    def __init__(self) -> None:
+        self._pools: OrderedDict[tuple, urllib3.HTTPConnectionPool] = OrderedDict()
+        self._contexts: dict[str, ssl.SSLContext] = {}
+        self._lock = threading.Lock()
+
+    def get(self, scheme: str, address: str, port: int, host: str, ca_file: str) -> urllib3.HTTPConnectionPool:
+        key = (scheme, address, port, host, ca_file)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None:
+                self._pools.move_to_end(key)
+                return pool
+            if scheme == "https":
+                pool = urllib3.HTTPSConnectionPool(
+                    address, port, retries=False, maxsize=self.PER_POOL, ssl_context=self._context(ca_file),
+                    server_hostname=host, assert_hostname=host,
+                )
+            else:
+                pool = urllib3.HTTPConnectionPool(address, port, retries=False, maxsize=self.PER_POOL)
+            self._pools[key] = pool
+            while len(self._pools) > self.LIMIT:
+                _key, oldest = self._pools.popitem(last=False)
+                oldest.close()
+            return pool
+
+    def _context(self, ca_file: str) -> ssl.SSLContext:
+        context = self._contexts.get(ca_file)
+        if context is None:
+            context = self._contexts[ca_file] = ssl.create_default_context(cafile=ca_file or certifi.where())
+        return context
+
+
+pools = PerProcess(Pools)
+
+
 def post(url: str, body: bytes, headers: dict[str, str], *, allow_local: bool = False, ca_file: str = "",
          connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> Answer:
     """POST `body` to `url` once. Raises UnsafeDestination (never sent, and never will be) or OSError (including
@@ -116,20 +165,16 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_local: bool = 
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
     host_header = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
-    if scheme == "https":
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, maxsize=1, cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_file or certifi.where(), server_hostname=host, assert_hostname=host,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+    pool = pools.get().get(scheme, address, port, host, ca_file)
+    reply = pool.urlopen("POST", target, body=body, headers={**headers, "Host": host_header}, timeout=timeout,
+                         redirect=False, preload_content=False, assert_same_host=False, release_conn=False)
     try:
-        reply = pool.urlopen("POST", target, body=body, headers={**headers, "Host": host_header},
-                             redirect=False, preload_content=False, assert_same_host=False)
-        try:
-            data = reply.read(MAX_RESPONSE_BYTES + 1, decode_content=False)[:MAX_RESPONSE_BYTES]
-        finally:
-            reply.release_conn()
-        return Answer(reply.status, data, address)
-    finally:
-        pool.close()
+        data = reply.read(MAX_RESPONSE_BYTES + 1, decode_content=False)
+    except BaseException:
+        reply.close()
+        raise
+    if len(data) > MAX_RESPONSE_BYTES:
+        reply.close()  # the rest is unread: this connection cannot carry another request
+    else:
+        reply.release_conn()  # read to its end: back to the pool for the next post
+    return Answer(reply.status, data[:MAX_RESPONSE_BYTES], address)

@@ -24,6 +24,8 @@ class Recorder(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open, as web servers do
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         server = self.server
@@ -32,7 +34,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             failing = server.fail_every and server.calls % server.fail_every == 0
             if not failing:
                 server.received.append({"headers": dict(self.headers), "body": body,
-                                        "json": json.loads(body or b"null"), "at": time.monotonic()})
+                                        "json": json.loads(body or b"null"), "at": time.monotonic(),
+                                        "peer": self.client_address})
         self.send_response(503 if failing else 200)
         self.send_header("Content-Length", "2")
         self.end_headers()

@@ -88,6 +88,18 @@ def test_the_certificate_is_checked_for_the_name_and_the_call_goes_to_the_checke
         assert destination.received[0]["headers"]["Host"].startswith("127.0.0.1")
 
 
+def test_posts_to_one_destination_share_a_connection_and_the_address_is_checked_each_time(monkeypatch):
+    with HttpsDestination() as destination:
+        for n in range(3):
+            answer = outbound.post(destination.url, b"{}", {}, allow_local=True, ca_file=destination.ca_file)
+            assert answer.status == 200, n
+        assert len({r["peer"] for r in destination.received}) == 1  # one TLS handshake, not three
+        # The name is resolved and checked before every post, however warm the pool.
+        monkeypatch.setattr(outbound.socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("10.0.0.7", 443))])
+        with pytest.raises(outbound.UnsafeDestination, match="10.0.0.7"):
+            outbound.post("https://hooks.example.org/hook", b"{}", {}, ca_file=destination.ca_file)
+
+
 def test_timeouts_and_response_size_are_bounded():
     import http.server
     import threading
