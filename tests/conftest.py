@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.services",
     "tests.fixtures.secrets",
+    "tests.fixtures.dedicated_redis",
 ]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -18,9 +18,8 @@ from django.urls import reverse
 from connections import qualtrics_client
 from qualtrics import FallbackRateLimiter, RateLimiter, StoreOutage
 from tests.distributions.processes import ROOT
+from tests.fixtures.dedicated_redis import free_port
 from web import cache as tolerant_cache
-
-from .conftest import free_port
 
 
 @pytest.fixture
