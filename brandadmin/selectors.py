@@ -520,13 +520,19 @@ def division_name(division_id: str, *, connection: Connection, actor) -> str | N
     return name or None
 
 
+def _qualtrics_name(kind: str, qualtrics_id: str, *, connection: Connection, actor) -> str:
+    if kind == "division":
+        return division_name(qualtrics_id, connection=connection, actor=actor) or ""
+    return KNOWN_USER_TYPES.get(qualtrics_id, "") if kind == "user_type" else ""
+
+
 @dataclass
 class LabelRow:
     kind: str
     qualtrics_id: str
     label: str
     used_by: int  # users or groups seen with it
-    qualtrics_name: str = ""  # what Qualtrics calls it (divisions only)
+    qualtrics_name: str = ""  # what Qualtrics calls it (divisions, and the user types whoami names)
 
 
 def labels_to_set(*, connection: Connection, actor) -> dict[str, list[LabelRow]]:
@@ -545,8 +551,7 @@ def labels_to_set(*, connection: Connection, actor) -> dict[str, list[LabelRow]]
                 counts.setdefault(qualtrics_id, 0)
         out[kind] = [
             LabelRow(kind, qualtrics_id, names.labels.get((kind, qualtrics_id), ""), count,
-                     qualtrics_name=(division_name(qualtrics_id, connection=connection, actor=actor) or ""
-                                     if kind == "division" else ""))
+                     qualtrics_name=_qualtrics_name(kind, qualtrics_id, connection=connection, actor=actor))
             for qualtrics_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
     return out
