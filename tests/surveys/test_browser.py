@@ -68,6 +68,10 @@ def test_a_viewer_browses_searches_and_reads_a_survey(team, demo, browser_as, sh
     assert page.get_by_role("link", name="Rename").count() == 0  # a viewer only reads
     assert page.get_by_test_id("delete-survey").count() == 0
     shot(page, "survey-detail")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone a question's text keeps a readable width
+    question = detail.get_by_role("cell", name=re.compile(r"^How likely are you to recommend")).first
+    assert question.bounding_box()["width"] > 250
+    page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def test_an_operator_deactivates_and_activates_a_survey(team, demo, browser_as, shot, qualtrics):
