@@ -27,7 +27,7 @@ from web.csv import csv_response
 from web.errors import error_text, explain
 from web.forms import add_service_error
 from web.htmx import is_partial, template_for
-from web.sorting import heading, query_of, sort_from
+from web.sorting import heading, query_of, sort_from, unsorted_query
 
 from . import selectors, services
 from .access import connection_view
@@ -76,6 +76,7 @@ def connection_list(request):
         "headings": [heading(label, CONNECTION_SORTS.get(label, ""), sort, query_of(request)) for label in
                      ("Name", "Datacenter", "Brand", "Owner", "Shared with", "Expiry", "Last test", "Your role")],
         "current_sort": sort.param if sort else "",
+        "unsorted_query": unsorted_query(request) if sort else "",
         "section": section if section_label else "",
         "section_label": section_label,
         "limit_reached": services.connection_limit_reached(),

@@ -54,7 +54,7 @@ from .forms import add_service_error
 from .htmx import is_partial
 from .page_keys import recall_page, remember_page
 from .params import whole_number
-from .sorting import Sort, heading, sort_from
+from .sorting import Sort, heading, sort_from, unsorted_query
 
 EXPIRED_PAGE = "That page link has expired, so this is the first page again."
 
@@ -192,8 +192,9 @@ class CrudListView(ResourceMixin, TemplateView):
     # while the page around the table renders (see web.background).
     fetch_in_background = False
     page_number = 1
-    # A template drawn under the table, inside what htmx swaps (context: the table's), e.g. an element
-    # that loads more about the rows shown once the page is there.
+    # Templates drawn above and under the table, inside what htmx swaps (context: the table's): e.g. an
+    # action on the rows found, or an element that loads more about the rows shown once the page is there.
+    table_header_template = ""
     table_footer_template = ""
 
     def fetch_page(self, *, cursor: str | None, page_size: int, search: dict) -> Page:
@@ -268,6 +269,7 @@ class CrudListView(ResourceMixin, TemplateView):
             columns=self.page_columns,
             headings=self.headings(),
             current_sort=self.sort.param if self.sort else "",
+            unsorted_query=unsorted_query(self.request) if self.sort else "",
             search_form=search_form,
             error=table_data.lazy("error"),
             next_query=table_data.lazy("next_query"),

@@ -50,6 +50,14 @@ def query_of(request):
     return query
 
 
+def unsorted_query(request) -> str:
+    """The request's query string without the chosen order (nor a page cursor): the list in its own order."""
+    q = request.GET.copy()
+    for key in ("page", "sort"):
+        q.pop(key, None)
+    return q.urlencode()
+
+
 def heading(label: str, key: str, current: Sort | None, query, css: str = "") -> dict:
     """A column heading for templates/web/sort_heading.html: `query(sort=…)` builds the link's query string.
     The first click sorts ascending, the next one the other way; `aria_sort` tells screen readers the order."""

@@ -35,6 +35,7 @@ class ContactMixin(DirectoryMixin):
 class ContactListView(ContactMixin, CrudListView):
     fetch_in_background = True
     template_name = "contacts/contact_list.html"
+    table_header_template = "contacts/_results_to_list.html"
     search_form_class = ContactSearchForm
     page_sizes = (25, 50, 100)
     default_page_size = 50

@@ -35,6 +35,7 @@ def test_sort_the_distributions_by_survey_both_ways_and_keep_the_order_while_sea
 
     survey_heading.click()
     expect(surveys).to_have_text(["Annual", "Exit", "Onboarding", "Pulse"])
+    expect(page.locator("#crud-table")).to_have_count(1)  # the table replaced, not nested in the old one
     expect(page.get_by_role("columnheader", name=re.compile(r"^Survey"))).to_have_attribute("aria-sort", "ascending")
     assert "sort=survey_name" in page.url  # a sorted list can be bookmarked
     shot(page, "distributions-list-sorted")
@@ -50,6 +51,15 @@ def test_sort_the_distributions_by_survey_both_ways_and_keep_the_order_while_sea
     assert "sort=-survey_name" in page.url
     expect(surveys).to_have_text(["Pulse", "Onboarding", "Exit", "Annual"])
 
+    htmx_settled(page)
+    page.get_by_test_id("usual-order").click()  # and back to the list's own order, the search kept
+    expect(surveys).to_have_text(["Pulse", "Exit", "Onboarding", "Annual"])
+    assert "sort=" not in page.url
+
+    htmx_settled(page)
+    page.get_by_test_id("crud-table").get_by_role("link", name="Survey", exact=True).click()
+    page.get_by_test_id("crud-table").get_by_role("link", name="Survey", exact=True).click()
+    expect(surveys).to_have_text(["Pulse", "Onboarding", "Exit", "Annual"])
     htmx_settled(page)
     page.get_by_label("Search").fill("u")  # Pulse and Annual; neither Exit nor Onboarding has a "u"
     expect(surveys).to_have_text(["Pulse", "Annual"])
