@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from connections.access import connection_view
 from connections.models import Role
@@ -28,7 +28,7 @@ from web.crud import (
 )
 from web.errors import EXPLAINABLE_ERRORS, explain, explained, handles_errors
 from web.forms import add_service_error
-from web.htmx import is_partial
+from web.htmx import is_partial, stop_polling
 from web.page_keys import sign_cursor, unsign_cursor
 from web.params import whole_number
 
@@ -124,9 +124,7 @@ class DistributionDetailView(DistributionMixin, CrudDetailView):
         if seen and seen != self.object.state:
             return HttpResponseClientRefresh()
         response = render(request, f"{self.template_name}#status", self.get_context_data(object=self.object))
-        if self.object.state in FINAL_STATES:
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
+        return stop_polling(response) if self.object.state in FINAL_STATES else response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

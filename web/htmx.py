@@ -2,6 +2,9 @@
 
 from django.contrib import messages
 from django.template.loader import render_to_string
+from django_htmx.http import HttpResponseStopPolling
+
+STOP_POLLING = HttpResponseStopPolling.status_code
 
 
 def is_partial(request) -> bool:
@@ -36,3 +39,10 @@ class HtmxMessagesMiddleware:
 
     def __call__(self, request):
         return append_toasts(request, self.get_response(request))
+
+
+def stop_polling(response):
+    """`response` (a polled partial) with htmx's "stop polling" status (286): the element that polls it shows
+    this last answer and asks no more."""
+    response.status_code = STOP_POLLING
+    return response

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect
 
 from connections.access import connection_view
 from connections.models import Role
@@ -25,7 +25,7 @@ from qualtrics import Page
 from web.crud import Column, CrudDeleteView, CrudDetailView, CrudFormView, CrudListView, queryset_page
 from web.errors import EXPLAINABLE_ERRORS, ExplainableError, explain, explained, handles_errors
 from web.forms import add_service_error
-from web.htmx import is_partial
+from web.htmx import is_partial, stop_polling
 from web.params import whole_number
 
 from . import selectors, services
@@ -315,9 +315,7 @@ def run_detail(request, connection_id: int, run_id: int):
     context = _run_context(request, run)
     if request.GET.get("partial") == "progress":
         response = render(request, "workflows/run_detail.html#progress", context)
-        if not context["polling"]:
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
+        return response if context["polling"] else stop_polling(response)
     return render(request, "workflows/run_detail.html", context)
 
 

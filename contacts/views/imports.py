@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from connections.access import connection_view
 from connections.models import Role
 from web.csv import csv_response
 from web.errors import EXPLAINABLE_ERRORS, error_text, explained
 from web.forms import add_service_error
-from web.htmx import is_partial
+from web.htmx import is_partial, stop_polling
 
 from .. import csvfile, csvimport, selectors, services
 from .. import validation as v
@@ -237,9 +237,8 @@ def import_progress(request, connection_id, directory_id, mailing_list_id, impor
         # The heading's contact count changed with the import: send it again alongside the summary.
         summary = render(request, "contacts/_list_header.html#summary",
                          _list_context(request, directory_id, mailing_list_id, oob=True))
-        stop = HttpResponseStopPolling(response.content + summary.content)
-        stop["Content-Type"] = response["Content-Type"]
-        return stop
+        response.content = response.content + summary.content
+        return stop_polling(response)
     return response
 
 

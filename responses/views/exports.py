@@ -9,11 +9,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from connections.access import connection_view
 from connections.models import Role
 from web.errors import explained, handles_errors
+from web.htmx import stop_polling
 
 from .. import selectors, services
 from ..forms import ExportForm
@@ -90,11 +90,7 @@ def export_progress(request, connection_id, survey_id, export_id):
     """The progress partial, polled while the export runs; 286 (stop polling) once it has ended."""
     export = selectors.export_get(connection=request.connection, survey_id=survey_id, export_id=export_id)
     response = render(request, "responses/export_detail.html#progress", _export_context(request, export))
-    if export.is_finished:
-        stop = HttpResponseStopPolling(response.content)
-        stop["Content-Type"] = response["Content-Type"]
-        return stop
-    return response
+    return stop_polling(response) if export.is_finished else response
 
 
 @require_POST

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseStopPolling
 
 from connections.access import connection_view
 from connections.models import Role
 from web.errors import handles_errors
 from web.forms import add_service_error
+from web.htmx import stop_polling
 
 from .. import selectors, services
 from ..forms import ImportForm
@@ -65,8 +65,4 @@ def import_detail(request, connection_id, survey_id, import_id):
 def import_progress(request, connection_id, survey_id, import_id):
     job = selectors.import_get(connection=request.connection, survey_id=survey_id, import_id=import_id)
     response = render(request, "responses/import_detail.html#progress", _context(request, job))
-    if job.is_finished:
-        stop = HttpResponseStopPolling(response.content)
-        stop["Content-Type"] = response["Content-Type"]
-        return stop
-    return response
+    return stop_polling(response) if job.is_finished else response
