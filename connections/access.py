@@ -45,7 +45,8 @@ def connections_for(user, *, role: Role = Role.VIEWER) -> QuerySet[Connection]:
 def connection_for(user, connection_id, *, role: Role = Role.VIEWER) -> tuple[Connection, Role]:
     """The connection and the user's role, or Http404 (no access) / PermissionDenied (role too low)."""
     try:
-        connection = Connection.objects.select_related("owner").get(pk=connection_id)
+        # Not its owner: most pages never show it, and a join costs every page of the connection.
+        connection = Connection.objects.get(pk=connection_id)
     except (Connection.DoesNotExist, ValueError, TypeError):
         raise Http404("No such connection") from None
     held = role_for(user, connection)

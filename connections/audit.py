@@ -36,6 +36,11 @@ def audit_record(
     )
 
 
+def is_write(method: str, path: str) -> bool:
+    """A call that changes something in Qualtrics."""
+    return method.upper() in WRITE_METHODS and not path.endswith(READ_ONLY_POSTS)
+
+
 class QualtricsCallAuditor:
     """A client hook that records every write call (and every refused call) with its request id."""
 
@@ -44,7 +49,7 @@ class QualtricsCallAuditor:
         self.actor = actor
 
     def __call__(self, record) -> None:
-        if record.method.upper() not in WRITE_METHODS or record.path.endswith(READ_ONLY_POSTS):
+        if not is_write(record.method, record.path):
             return
         status = record.status
         if status is not None and status < 400:

@@ -4,10 +4,12 @@ decrypted for use, and where OAuth bearer tokens are fetched (and shared through
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from http.cookiejar import DefaultCookiePolicy
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from requests.adapters import HTTPAdapter
 
@@ -29,6 +31,7 @@ from web.per_process import PerProcess
 from .audit import QualtricsCallAuditor
 from .bearer_tokens import OAuthClient, bearer_token, bearer_token_forget
 from .crypto import decrypt_token
+from .kept_reads import WriteStamp
 from .models import Connection
 from .rate_store import rate_counters
 
@@ -66,15 +69,29 @@ _outage = PerProcess(StoreOutage)
 _local_counters = PerProcess(lambda: LocMemCache("qualtrics-local-budget", {"OPTIONS": {"MAX_ENTRIES": 10000}}))
 
 
+_limiters = threading.local()
+
+
 def shared_rate_limiter():
     """The per-brand rate budget, counted in the shared cache so every process draws on the same one.
 
     While the cache cannot be reached, each process counts against a local budget instead, a share
     (QUALTRICS_LOCAL_BUDGET_FRACTION) of the brand's, so that pages and sends carry on through a Redis
     outage without exceeding the brand's limit together.
+
+    Built once per thread (Django's cache objects are per thread) and kept while the settings, the cache
+    and the process stay the same: a limiter compiles its route budgets and loads its script on first use, which
+    each page's client would otherwise do again.
     """
-    budget = settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE
-    fraction = settings.QUALTRICS_LOCAL_BUDGET_FRACTION
+    identity = (settings.QUALTRICS_BRAND_BUDGET_PER_MINUTE, settings.QUALTRICS_LOCAL_BUDGET_FRACTION,
+                caches[DEFAULT_CACHE_ALIAS], os.getpid())
+    kept = getattr(_limiters, "kept", None)
+    if kept is None or kept[0] != identity:
+        kept = _limiters.kept = (identity, _new_rate_limiter(*identity[:2]))
+    return kept[1]
+
+
+def _new_rate_limiter(budget: int, fraction: float):
     local = RateLimiter(
         _local_counters.get(),
         brand_budget_per_minute=max(1, int(budget * fraction)),
@@ -158,7 +175,8 @@ def connection_client(connection: Connection, *, actor=None, retry=None, audit: 
 
     `hooks` are extra call observers (each receives the record of every call).
     """
-    hooks = [*([QualtricsCallAuditor(connection=connection, actor=actor)] if audit else []), *hooks]
+    hooks = [*([QualtricsCallAuditor(connection=connection, actor=actor)] if audit else []),
+             WriteStamp(connection.pk), *hooks]
     if connection.uses_oauth:
         return client_for_oauth(
             connection_oauth_client(connection),

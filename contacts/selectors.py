@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
 
+from connections.kept_reads import KeptRead
 from connections.qualtrics_client import connection_client
 from qualtrics import MissingScopeError, NotFoundError, Page, PermissionDeniedError, QualtricsError
 from web import background
@@ -30,6 +31,7 @@ SEARCH_FIELDS = {
     "phone": "Phone",
 }
 OWNER_CHOICES_TTL = 300
+DIRECTORY_COUNT_SECONDS = 60
 OWNER_CHOICES_CAP = 1000
 DEDUP_FIELD_NAMES = {"externalDataReference": "extRef"}
 
@@ -110,10 +112,15 @@ def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL. Its total is the
     directory's contact count."""
     client = _client(connection, actor)
-    # Two reads, at the same time: the page waits for Qualtrics once, not twice.
-    directory = background.start(client.directories.get, directory_id)
+    # The count is kept a minute (and dropped by any write through the connection), so most pages ask
+    # Qualtrics once; else both reads go at the same time, and the page waits for Qualtrics once, not twice.
+    kept = KeptRead(connection, f"directory-count:{directory_id}", seconds=DIRECTORY_COUNT_SECONDS)
+    directory = None if kept.found else background.start(client.directories.get, directory_id)
     page = client.contacts.list(directory_id, page_size=page_size, page_url=cursor)
-    count = directory.result().get("contactCount")
+    count = kept.value
+    if directory is not None:
+        count = directory.result().get("contactCount")
+        kept.keep(count)
     return dataclasses.replace(page, total=count) if isinstance(count, int) else page
 
 

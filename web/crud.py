@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -252,14 +253,13 @@ class CrudListView(ResourceMixin, TemplateView):
         self.page_number = place["number"] if place else 1
         fetch_kwargs = {"cursor": place["cursor"] if place else None, "page_size": self.page_size(),
                         "search": search}
-        deferred = False
+        future = None
         if self.fetch_in_background and not is_partial(request):
             future = background.start_request(self.fetch_page, **fetch_kwargs)
             answer = future.result
+            grace_ends = time.monotonic() + settings.LIST_TABLE_GRACE_SECONDS
             if type(self).row_url is CrudListView.row_url:
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
-            # A slow Qualtrics: the page goes out at once with a loading table that htmx fetches on load.
-            deferred = not _answers_within(future, settings.LIST_TABLE_GRACE_SECONDS)
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
         table_data = _TableData(self, answer, key if place else "", expired=bool(key) and place is None)
@@ -281,13 +281,22 @@ class CrudListView(ResourceMixin, TemplateView):
             create_url=self.create_url(),
             create_label=self.create_label or f"New {self.verbose_name}",
         )
-        if deferred:
-            context["table"] = render_to_string("web/table_loading.html", {"url": request.get_full_path(),
-                                                                           "what": context.get("verbose_name_plural")})
-            return self.render_page(context)
-        context["table"] = RenderedWhenShown(lambda: self.render_table(context))
+        loading = False
+
+        def table() -> str:
+            # The layout above has rendered while Qualtrics answered; a slow Qualtrics gets the rest of the
+            # grace, then the page goes out with a loading table that htmx fetches on load.
+            nonlocal loading
+            if future is not None and not _answers_within(future, grace_ends - time.monotonic()):
+                loading = True
+                return render_to_string("web/table_loading.html", {"url": request.get_full_path(),
+                                                                   "what": context.get("verbose_name_plural")})
+            return self.render_table(context)
+
+        context["table"] = RenderedWhenShown(table)
         response = self.render_page(context)
-        table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        if not loading:
+            table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
         return response
 
     def render_table(self, context) -> str:
@@ -326,7 +335,7 @@ class CrudListView(ResourceMixin, TemplateView):
 
 def _answers_within(future, seconds: float) -> bool:
     try:
-        future.result(timeout=seconds)
+        future.result(timeout=max(seconds, 0))
     except FutureTimeout:
         return False
     except Exception:  # answered, with an error the table explains when it renders

@@ -132,6 +132,57 @@ class TestQualtricsReadInTheBackground:
         assert 'data-testid="connection-switcher"' in page and "1–25 of 500 contacts" in page
         assert page.count(' id="crud-table"') == 1 and "crud-table-slot" not in page
 
+    def test_the_layout_renders_while_qualtrics_answers(self, xm, login, monkeypatch):
+        """The page's context processors and layout run before the answer is needed, not after it came."""
+        from django.template.context import RequestContext
+
+        from contacts import selectors
+
+        laid_out = threading.Event()
+        real_bind = RequestContext.bind_template
+
+        def bind_template(self, template):
+            laid_out.set()
+            return real_bind(self, template)
+
+        real_page = selectors.contact_page
+        seen: list[bool] = []
+
+        def answers_once_the_layout_is_under_way(**kwargs):
+            seen.append(laid_out.wait(timeout=10))
+            return real_page(**kwargs)
+
+        monkeypatch.setattr(RequestContext, "bind_template", bind_template)
+        monkeypatch.setattr(selectors, "contact_page", answers_once_the_layout_is_under_way)
+        page = body(login(xm.viewer).get(url("contact_list", xm)))
+        assert seen == [True] and "1–50 of 500 contacts" in page
+
+    def test_a_slow_answer_leaves_a_loading_table_in_a_whole_page(self, xm, login, monkeypatch, settings):
+        import time
+
+        from contacts import selectors
+
+        settings.LIST_TABLE_GRACE_SECONDS = 0.2
+        real_page = selectors.contact_page
+        answered = threading.Event()
+
+        def slow(**kwargs):
+            time.sleep(1.5)
+            try:
+                return real_page(**kwargs)
+            finally:
+                answered.set()
+
+        monkeypatch.setattr(selectors, "contact_page", slow)
+        client = login(xm.viewer)
+        started = time.monotonic()
+        page = body(client.get(url("contact_list", xm)))
+        assert time.monotonic() - started < 1.5
+        assert 'data-testid="table-loading"' in page and "Loading the contacts from Qualtrics" in page
+        assert 'data-testid="search-form"' in page and 'data-testid="connection-switcher"' in page
+        assert "/contacts/CID_" not in page and page.count(' id="crud-table"') == 1
+        assert answered.wait(timeout=30)  # the read left behind ends within this test, against its sandbox
+
     def test_an_error_read_in_the_background_is_explained_in_the_table(self, xm, login):
         from connections.crypto import decrypt_token
 
@@ -155,6 +206,31 @@ class TestQualtricsReadInTheBackground:
         monkeypatch.setattr(selectors, "contact_page", queries_the_database)
         with pytest.raises(DatabaseFromBackground):
             login(xm.viewer).get(url("contact_list", xm))
+
+
+class TestTheDirectoryCount:
+    """A contact page shows the directory's count beside its rows: read once a minute, not for every page,
+    and again as soon as the portal wrote anything through the connection."""
+
+    def test_it_is_read_once_then_again_after_a_write(self, xm, login, monkeypatch):
+        from qualtrics.resources.directories import Directories
+
+        reads: list[str] = []
+        real = Directories.get
+
+        def counting(self, directory_id):
+            reads.append(directory_id)
+            return real(self, directory_id)
+
+        monkeypatch.setattr(Directories, "get", counting)
+        client = login(xm.operator)
+        for _ in range(3):
+            assert "1–50 of 500 contacts" in body(client.get(url("contact_list", xm)))
+        assert reads == [xm.directory_id]
+        response = client.post(url("contact_create", xm), {"firstName": "Ada", "email": "ada@example.org"})
+        assert response.status_code == 302, body(response)
+        assert "1–50 of 501 contacts" in body(client.get(url("contact_list", xm)))
+        assert reads == [xm.directory_id] * 2
 
 
 class TestDirectoriesAndContacts:
