@@ -12,9 +12,10 @@ The events are posted as Qualtrics posts them (form-encoded, HMAC-SHA512 signed)
 clients, each post timed from this process until the receiver's answer: the signature check, the event's row
 and the task's publication. The subscription is on a survey-activation topic, so no response is read from
 Qualtrics on the way (that read is held to Qualtrics' 240-a-minute single-response budget, which would
-dominate the end-to-end time). The worker forwards each event to a local HTTPS receiver with its own CA (the
-worker runs in development mode for that one reason: a destination on this machine); end-to-end is from the
-start of the post to the destination's receipt.
+dominate the end-to-end time). The worker runs as the README has a worker beside web processes run (`nice -n
+10`) and forwards each event to an HTTPS receiver in a process of its own with its own CA (the worker runs in
+development mode for that one reason: a destination on this machine); end-to-end is from the start of the post
+to the destination's receipt.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench CACHE_URL=redis://127.0.0.1:6379/11 \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/10 .venv/bin/python -m bench.subscriptions_receiver [--events 1000]
@@ -23,7 +24,6 @@ start of the post to the destination's receipt.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -80,18 +80,19 @@ def start_worker(workdir: Path, ca_file: str) -> subprocess.Popen:
     env = {**os.environ, "PORTAL_VAR_DIR": str(workdir), "DEBUG": "true", "SUBSCRIPTIONS_LOCAL_DESTINATIONS": "true",
            "SUBSCRIPTIONS_DESTINATION_CA_FILE": ca_file}
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("celery")), "-A", "portal", "worker", "--pool", "threads",
-         "--concurrency", "4", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        ["nice", "-n", "10", str(Path(sys.executable).with_name("celery")), "-A", "portal", "worker",
+         "--pool", "threads", "--concurrency", "4", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-l", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "worker.log").open("wb"),
     )
 
 
 def run(options) -> None:
+    from bench.destination_process import DestinationProcess
     from bench.sandbox_process import SandboxProcess
-    from tests.subscriptions.receivers import HttpsDestination
 
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(latency_ms=0) as sandbox, \
-            HttpsDestination() as destination:
+            DestinationProcess() as destination:
         os.environ["PORTAL_BASE_URL"] = "http://127.0.0.1:1"  # replaced by gunicorn's address below
         setup_django(Path(tmp), sandbox.base_url_template)
         import requests
@@ -139,9 +140,8 @@ def run(options) -> None:
 
             for n in range(-WARM_UP, 0):  # warm-up: connections, imports, the first queries of each worker
                 post(n)
-            while len(destination.received) < WARM_UP and worker.poll() is None:
+            while len(destination.arrivals()) < WARM_UP and worker.poll() is None:
                 time.sleep(0.1)
-            destination.received.clear()
             if options.worker_after:
                 worker.terminate()
                 worker.wait(timeout=30)
@@ -152,7 +152,7 @@ def run(options) -> None:
             if options.worker_after:
                 worker = start_worker(Path(tmp), destination.ca_file)
             deadline = time.monotonic() + 900
-            while len(destination.received) < options.events and time.monotonic() < deadline:
+            while len(destination.arrivals()) < WARM_UP + options.events and time.monotonic() < deadline:
                 if worker.poll() is not None:
                     raise RuntimeError("the worker exited: " + (Path(tmp) / "worker.log").read_text()[-2000:])
                 time.sleep(0.2)
@@ -164,9 +164,7 @@ def run(options) -> None:
             gunicorn.wait(timeout=30)
         acks = [seconds * 1000 for seconds, _status in results]
         failed = sum(1 for _seconds, status in results if status != 200)
-        arrivals = {}
-        for record in destination.received:
-            arrivals.setdefault(json.loads(record["body"])["event"]["Sequence"], record["at"])
+        arrivals = {n: at for n, at in destination.arrivals().items() if n >= 0}  # the warm-up's are negative
         ends = [(arrivals[n] - started[n]) * 1000 for n in range(options.events) if n in arrivals]
         p50, p95 = statistics.median(acks), percentile(acks, 0.95)
         stored = Subscription.objects.get(pk=subscription.pk).events.count() - warm_up
