@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from web.charts import Bar, BarChart
@@ -47,10 +47,11 @@ def remember_current(session, pk: int) -> None:
 def switcher_connections_for(request) -> tuple[list[Connection], bool]:
     """What the connection switcher lists, and whether it also offers a search: every connection when the
     user has few, else those used recently in this session. Costs the same for 10 or 5,000 connections."""
-    mine = connections_for(request.user).only(*SWITCHER_FIELDS).order_by("name", "pk")
+    mine = connections_for(request.user).only(*SWITCHER_FIELDS).order_by()
+    # In no order, so the database stops at the first few it finds rather than sorting them all; sorted here.
     few = list(mine[: SWITCHER_LISTS_ALL_UP_TO + 1])
     if len(few) <= SWITCHER_LISTS_ALL_UP_TO:
-        return few, False
+        return sorted(few, key=lambda c: (c.name.casefold(), c.name, c.pk)), False
     recent = request.session.get(RECENT_SESSION_KEY, [])
     found = {c.pk: c for c in mine.filter(pk__in=recent)}
     return [found[pk] for pk in recent if pk in found], True
@@ -65,6 +66,32 @@ def switcher_search(user, text: str, *, limit: int = 20) -> list[Connection]:
     return list(mine[:limit])
 
 
+FAILING = Q(last_check_ok=False) | Q(token_rejected_at__isnull=False)
+DATED = Q(enabled=True, expires_on__isnull=False)
+
+
+def connection_tallies_for(user, *, request=None) -> dict[str, int | None]:
+    """How many connections the user sees (`total`), how many of them fail their check (`failing`), and the
+    widest notice window among those enabled with an expiration date (`widest`, None when there are none):
+    one pass over the user's connections, kept on the request when given."""
+    remembered = getattr(request, "_connection_tallies", None)
+    if remembered is not None:
+        return dict(remembered)
+    tallies = connections_for(user).aggregate(total=Count("pk"), failing=Count("pk", filter=FAILING),
+                                              widest=Max("notify_days_before", filter=DATED))
+    if request is not None:
+        request._connection_tallies = tallies
+    return dict(tallies)
+
+
+def first_by_name(connections: QuerySet[Connection], count: int) -> list[Connection]:
+    """The first `count` of `connections` by name, with their owners. Sorted on the name and id alone, then
+    read in full for those few: sorting thousands of whole rows (joined to their owners) costs far more."""
+    ids = list(connections.order_by("name", "pk").values_list("pk", flat=True)[:count])
+    found = Connection.objects.select_related("owner").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
 def expiring_connection_ids_for(user, *, today: datetime.date | None = None, request=None) -> list[int]:
     """Ids of the user's enabled connections whose expiration date is inside their notice window (or past),
     soonest first. Read as plain values: cheap for thousands of connections. Given the request, kept on it
@@ -73,9 +100,9 @@ def expiring_connection_ids_for(user, *, today: datetime.date | None = None, req
     remembered = getattr(request, "_expiring_connection_ids", None)
     if remembered is not None and remembered[0] == today:
         return list(remembered[1])
-    qs = connections_for(user).filter(enabled=True, expires_on__isnull=False)
+    qs = connections_for(user).filter(DATED)
     # Only as far ahead as the widest notice window among them: a few rows rather than a hundred days' worth.
-    widest = qs.aggregate(widest=Max("notify_days_before"))["widest"]
+    widest = connection_tallies_for(user, request=request)["widest"]
     due = []
     if widest is not None:
         qs = qs.filter(expires_on__lte=today + datetime.timedelta(days=widest))
@@ -99,7 +126,7 @@ def expiring_connections_for(user, *, today: datetime.date | None = None, limit:
 
 
 def failing_connections_for(user) -> QuerySet[Connection]:
-    return connections_for(user).filter(Q(last_check_ok=False) | Q(token_rejected_at__isnull=False))
+    return connections_for(user).filter(FAILING)
 
 
 def audit_events_for(*, connection: Connection, action: str = "", actor: str = "", outcome: str = "",

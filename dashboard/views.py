@@ -5,7 +5,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from connections.access import connections_for
-from connections.selectors import expiring_connection_ids_for, expiring_connections_for, failing_connections_for
+from connections.selectors import (
+    connection_tallies_for,
+    expiring_connection_ids_for,
+    expiring_connections_for,
+    failing_connections_for,
+    first_by_name,
+)
 from distributions.selectors import upcoming_distributions_for
 from gateway.selectors import gateway_use_for
 
@@ -20,19 +26,17 @@ LISTED = 8
 @require_GET
 def dashboard(request):
     user = request.user
-    mine = connections_for(user).select_related("owner").order_by("name", "pk")
-    shown = list(mine[:CONNECTIONS_SHOWN + 1])
+    # The page costs the same for 10 connections or 5,000: one pass counts them, the few shown are sorted on
+    # their names alone, and the rest are a link away.
+    tallies = connection_tallies_for(user, request=request)
     expiring = expiring_connection_ids_for(user, request=request)
-    failing = failing_connections_for(user).order_by("name", "pk")
-    failing_shown = list(failing[:LISTED + 1])
     context = {
-        # The page costs the same for 10 connections or 5,000: the rest are a link away.
-        "connections": shown[:CONNECTIONS_SHOWN],
-        "connection_count": mine.count() if len(shown) > CONNECTIONS_SHOWN else len(shown),
+        "connections": first_by_name(connections_for(user), CONNECTIONS_SHOWN),
+        "connection_count": tallies["total"],
         "expiring": expiring_connections_for(user, ids=expiring, limit=LISTED),
         "expiring_count": len(expiring),
-        "failing": failing_shown[:LISTED],
-        "failing_count": failing.count() if len(failing_shown) > LISTED else len(failing_shown),
+        "failing": first_by_name(failing_connections_for(user), LISTED) if tallies["failing"] else [],
+        "failing_count": tallies["failing"],
         "upcoming": upcoming_distributions_for(user, limit=10),
         "worker": worker_status(),
         "gateway": gateway_use_for(user),

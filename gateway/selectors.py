@@ -63,8 +63,11 @@ class GatewayUse:
 def gateway_use_for(user, *, hours: int = 24) -> GatewayUse | None:
     """The gateway's use over the last `hours` on the connections `user` manages (the ones whose keys they
     see), or None when none of them has a key."""
-    managed = connections_for(user, role=Role.MANAGER).values("pk")
-    if not ApiKey.objects.filter(connection__in=managed).exists():
+    # From the keys (few) to the user's connections, not the other way round: someone with thousands of
+    # connections would otherwise have each of them looked up among the keys.
+    with_keys = ApiKey.objects.values("connection_id")
+    managed = list(connections_for(user, role=Role.MANAGER).filter(pk__in=with_keys).values_list("pk", flat=True))
+    if not managed:
         return None
     since = timezone.now() - timedelta(hours=hours)
     totals = GatewayCall.objects.filter(key__connection__in=managed, created_at__gte=since).aggregate(

@@ -90,3 +90,39 @@ def test_the_switcher_costs_the_same_for_5000_connections_and_searches_on_the_se
     assert found.count('data-testid="switcher-item"') == 20 and "Brand 4900" in found and "<html" not in found
     nothing = client.get(reverse("connections:switcher_search"), {"q": "no such brand"}, **hx).content.decode()
     assert "No connection matches." in nothing
+
+
+def test_the_dashboard_lists_the_first_by_name_and_counts_them_all(crowded_portal, client):
+    from django.db import connection as database
+    from django.test.utils import CaptureQueriesContext
+
+    _sandbox, ada = crowded_portal
+    Connection.objects.filter(name__in=["Brand 0007", "Brand 0003", "Brand 4998"]).update(
+        last_check_ok=False, last_check_error="The token was refused")
+    Connection.objects.filter(name__in=[f"Brand {n:04d}" for n in range(20, 40)]).update(last_check_ok=False)
+    client.force_login(ada)
+    with CaptureQueriesContext(database) as queries:
+        page = client.get(reverse("dashboard")).content.decode()
+    from connections.access import connections_for
+
+    mine = page[page.index('data-testid="dashboard-connections"'):page.index('data-testid="all-connections"')]
+    by_name = list(connections_for(ada).order_by("name", "pk").values_list("name", flat=True))
+    shown = by_name[:12]
+    assert len(by_name) == PORTAL_SIZE and "Brand 0000" in shown and by_name[12] not in mine
+    assert [mine.index(f">{name}<") for name in shown] == sorted(mine.index(f">{name}<") for name in shown)
+    assert f"All {PORTAL_SIZE} connections…" in page
+    failing = page[page.index('data-testid="dashboard-failing"'):]
+    assert failing.index("Brand 0003") < failing.index("Brand 0007") < failing.index("Brand 0020")
+    assert "Brand 4998" not in failing and "8 of 23" in failing
+    assert len(queries) < 25
+
+
+def test_the_switcher_lists_a_few_connections_by_name_whatever_their_case(client):
+    owner = make_user("few")
+    for name in ("zeta", "Alpha", "beta", "Gamma"):
+        Connection.objects.create(owner=owner, name=name, datacenter="iad1", token_encrypted=encrypt_token("t" * 40),
+                                  token_last4="tttt")
+    client.force_login(owner)
+    page = client.get(reverse("dashboard")).content.decode()
+    menu = page[page.index('id="switcher-items"'):]
+    assert menu.index("Alpha") < menu.index("beta") < menu.index("Gamma") < menu.index("zeta")
