@@ -81,6 +81,11 @@ class RowResult:
     row_number: int
     contact: dict | None  # what Qualtrics receives, or None when the row is rejected
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+    key: int | None = None  # of a valid row, when its checker leaves duplicates to its caller
+
+    def refuse_as_duplicate(self, problem: tuple[str, str]) -> None:
+        self.contact = None
+        self.problems.append(problem)
 
 
 ISSUE_LABELS = {
@@ -97,10 +102,13 @@ class RowChecker:
     """Turns rows into Qualtrics contacts with the same rules as the contact form.
 
     Duplicates: a row whose de-duplication key (the directory's criteria that are mapped, else the
-    external reference, else the e-mail) equals an earlier row's is reported and left out.
+    external reference, else the e-mail) equals an earlier row's is reported and left out. With
+    `keys_in_memory=False` the checker only gives each valid row its `key`: its caller finds the duplicates
+    (the worker's check keeps the keys in the database, see services.import_check).
     """
 
-    def __init__(self, headers: list[str], mapping: list[str], *, phone_region: str, dedup_fields=()):
+    def __init__(self, headers: list[str], mapping: list[str], *, phone_region: str, dedup_fields=(),
+                 keys_in_memory: bool = True):
         self.headers = headers
         self.mapping = list(mapping) + [IGNORE] * (len(headers) - len(mapping))
         self.phone_region = phone_region
@@ -109,7 +117,7 @@ class RowChecker:
         if not key_fields:
             key_fields = ["extRef"] if "extRef" in mapped else (["email"] if "email" in mapped else [])
         self.key_fields = key_fields
-        self.seen = SeenKeys()
+        self.seen = SeenKeys() if keys_in_memory else None
 
     @property
     def transaction_fields(self) -> list[str]:
@@ -181,22 +189,21 @@ class RowChecker:
         if not any(contact.get(f) for f in v.IDENTIFIERS):
             result.problems.append(("no_identifier", "No e-mail, phone or external reference."))
             return result
+        result.contact = contact
         key = self._key(contact)
         if key is not None:
-            earlier = self.seen.add(key, row_number)
-            if earlier is not None:
-                label = " and ".join(v.FIELD_LABELS[f].lower() for f in self.key_fields)
-                result.problems.append(("duplicate", f"Same {label} as row {earlier}."))
-                return result
-        result.contact = contact
+            if self.seen is None:
+                result.key = key - (1 << 64) if key >= 1 << 63 else key  # as a signed 64-bit column holds it
+            else:
+                earlier = self.seen.add(key, row_number)
+                if earlier is not None:
+                    result.refuse_as_duplicate(self.duplicate_of(earlier))
         return result
 
-    def remember(self, row_number: int, contact: dict) -> None:
-        """A contact an earlier check of this file kept (read back from its chunks when a check resumes):
-        a later row with its key is a duplicate, without checking the earlier row again."""
-        key = self._key(contact)
-        if key is not None:
-            self.seen.add(key, row_number)
+    def duplicate_of(self, earlier: int) -> tuple[str, str]:
+        """The problem of a row whose key row `earlier` had first."""
+        label = " and ".join(v.FIELD_LABELS[f].lower() for f in self.key_fields)
+        return ("duplicate", f"Same {label} as row {earlier}.")
 
     def _key(self, contact: dict) -> int | None:
         values = [_dedup_value(f, contact.get(f)) for f in self.key_fields]

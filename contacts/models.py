@@ -135,6 +135,25 @@ class ContactImport(models.Model):
         return self.status in (self.Status.READY, self.Status.QUEUED, self.Status.RUNNING)
 
 
+class ImportKey(models.Model):
+    """A de-duplication key the worker's check met in an import's file, with the row it was first met on.
+
+    Kept in the database rather than in the worker, with the chunk whose rows it was met on (one transaction),
+    so a check of any length costs the worker the same memory and a step that resumes it reads nothing back;
+    dropped when the check ends.
+    """
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField(help_text="A 64-bit digest of the row's de-duplication fields.")
+    row = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact_import", "key"], name="contacts_importkey_once")]
+
+    def __str__(self) -> str:
+        return f"key {self.key} first met on row {self.row}"
+
+
 class ImportChunk(models.Model):
     """A slice of an import's rows, sent to Qualtrics as one transaction-contacts import job.
 

@@ -21,7 +21,7 @@ from qualtrics import NotFoundError
 
 from .. import csvfile, csvimport, selectors
 from .. import validation as v
-from ..models import ContactImport, ImportChunk, ImportRejection
+from ..models import ContactImport, ImportChunk, ImportKey, ImportRejection
 from ..tasks import contact_import_run_task
 
 logger = logging.getLogger(__name__)
@@ -57,11 +57,12 @@ def contact_import_create(*, connection, actor, directory: dict, mailing_list: d
     return contact_import
 
 
-def row_checker(contact_import: ContactImport) -> csvimport.RowChecker:
-    """The checker of this import's rows, with its mapping, phone region and the directory's dedup fields."""
+def row_checker(contact_import: ContactImport, *, keys_in_memory: bool = True) -> csvimport.RowChecker:
+    """The checker of this import's rows, with its mapping, phone region and the directory's dedup fields
+    (see csvimport.RowChecker for `keys_in_memory`)."""
     return csvimport.RowChecker(
         contact_import.headers, contact_import.mapping, phone_region=contact_import.phone_region,
-        dedup_fields=contact_import.dedup_fields,
+        dedup_fields=contact_import.dedup_fields, keys_in_memory=keys_in_memory,
     )
 
 
@@ -99,6 +100,7 @@ def contact_import_check(*, contact_import: ContactImport, mapping: list[str], p
             return ["This import has already started; its mapping can no longer change."]
         ImportChunk.objects.filter(contact_import=contact_import).delete()
         ImportRejection.objects.filter(contact_import=contact_import).delete()
+        ImportKey.objects.filter(contact_import=contact_import).delete()
         if not errors:
             enqueue_import_step(contact_import.pk)
     for name, value in changes.items():

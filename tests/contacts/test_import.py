@@ -7,7 +7,7 @@ import os
 import pytest
 
 from contacts import selectors, services
-from contacts.models import ContactImport, ImportChunk, ImportRejection
+from contacts.models import ContactImport, ImportChunk, ImportKey, ImportRejection
 from qualtrics.resources import ContactImports
 from tests.fixtures.cache import clear_own_cache
 
@@ -312,6 +312,9 @@ class TestTheWorkersCheck:
             services.contact_import_run(import_id=imp.pk)
         imp.refresh_from_db()
         assert (imp.status, imp.check_row, imp.total_chunks) == (ContactImport.Status.CHECKING, 1001, 2)
+        # The keys of the saved rows are kept in the database with their chunks, not in the dead worker.
+        kept = dict(ImportKey.objects.filter(contact_import=imp).values_list("row", "key"))
+        assert sorted(kept) == list(range(2, 1002)) and len(set(kept.values())) == 1000
         finish_check(imp)
         assert imp.status == ContactImport.Status.READY and imp.planned
         twice = {n for n in seen if seen.count(n) > 1}
@@ -323,6 +326,7 @@ class TestTheWorkersCheck:
         assert (imp.report["rows"], imp.report["valid"], imp.report["issues"]) == (1501, 1500, {"duplicate": 1})
         rejection = ImportRejection.objects.get(contact_import=imp)
         assert (rejection.row_number, rejection.reason) == (1502, "Same e-mail as row 5.")
+        assert not ImportKey.objects.filter(contact_import=imp).exists()  # dropped once the check ended
 
     def test_only_one_worker_checks_an_import_at_a_time(self, xm, checked):
         import datetime
@@ -348,6 +352,7 @@ class TestTheWorkersCheck:
         assert services.contact_import_run(import_id=imp.pk) is None  # the old check stops at its next save
         imp.refresh_from_db()
         assert imp.status == ContactImport.Status.CHECKING and not ImportChunk.objects.exists()
+        assert not ImportKey.objects.exists()  # the old check's keys went with its chunks
         finish_check(imp)
         payloads = [c for p in ImportChunk.objects.filter(contact_import=imp).values_list("payload", flat=True)
                     for c in p]
