@@ -1,10 +1,10 @@
-"""Qualtrics answers a page may reuse for a short while, dropped as soon as the portal writes anything
+"""Qualtrics answers a page may reuse for a short while, dropped as soon as the portal writes to the directory
 through the same connection.
 
 A list page that shows a count beside its rows (a directory's contacts) would otherwise ask Qualtrics twice
-for every page it shows. Each write the portal makes through a connection's client stamps the connection
-(`WriteStamp`, one of the client's hooks); an answer is kept with the stamp it was read under and reused
-only while the stamp is unchanged and the answer younger than its time to live. A change made in Qualtrics
+for every page it shows. Each write the portal makes to a directory through a connection's client stamps
+the connection (`WriteStamp`, one of the client's hooks); an answer is kept with the stamp it was read under
+and reused only while the stamp is unchanged and the answer younger than its time to live. A change made in Qualtrics
 itself shows once that time has passed.
 
 Everything here uses the cache only, so background reads (web.background) may use it.
@@ -20,6 +20,9 @@ from django.core.cache import cache
 from .audit import is_write
 
 STAMP_SECONDS = 24 * 3600  # longer than any answer is kept
+# The routes whose writes may change an answer kept here (a directory's contact count): other writes, such as
+# a distribution's, cost no round trip to the cache.
+STAMPED_PATHS = ("/directories/",)
 
 
 def _stamp_key(connection_id: int) -> str:
@@ -27,13 +30,14 @@ def _stamp_key(connection_id: int) -> str:
 
 
 class WriteStamp:
-    """A client hook: every write through the connection, answered or not, drops what was kept."""
+    """A client hook: every write through the connection to a route of STAMPED_PATHS, answered or not, drops
+    what was kept."""
 
     def __init__(self, connection_id: int):
         self.connection_id = connection_id
 
     def __call__(self, record) -> None:
-        if is_write(record.method, record.path):
+        if record.path.startswith(STAMPED_PATHS) and is_write(record.method, record.path):
             cache.set(_stamp_key(self.connection_id), time.time_ns(), STAMP_SECONDS)
 
 
