@@ -112,8 +112,8 @@ def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL. Its total is the
     directory's contact count."""
     client = _client(connection, actor)
-    # The count is kept a minute (and dropped by any write through the connection), so most pages ask
-    # Qualtrics once; else both reads go at the same time, and the page waits for Qualtrics once, not twice.
+    # The count is kept a minute (and dropped by any write to a directory through the connection), so most
+    # pages ask Qualtrics once; else both reads go at the same time, and the page waits once, not twice.
     kept = KeptRead(connection, f"directory-count:{directory_id}", seconds=DIRECTORY_COUNT_SECONDS)
     directory = None if kept.found else background.start(client.directories.get, directory_id)
     page = client.contacts.list(directory_id, page_size=page_size, page_url=cursor)
