@@ -35,7 +35,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the sender died mid-request (a killed worker): nothing arrived, as anywhere
+            self.close_connection = True
+            return
         server = self.server
         with server.lock:
             server.calls += 1
