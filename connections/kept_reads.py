@@ -16,6 +16,9 @@ import time
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.functional import cached_property
+
+from web.cache import get_many_unawaited
 
 from .audit import is_write
 
@@ -42,19 +45,32 @@ class WriteStamp:
 
 
 class KeptRead:
-    """One answer kept for a connection: `kept = KeptRead(connection, "directory-count:POOL_…", seconds=60)`;
-    `kept.found` and `kept.value` after one round trip to the cache; `kept.keep(value)` after reading
-    Qualtrics."""
+    """One answer kept for a connection: `kept = KeptRead(connection, "directory-count:POOL_…", seconds=60)` asks
+    the cache; `kept.found` and `kept.value` wait for its answer (so work done in between costs no round trip);
+    `kept.keep(value)` after reading Qualtrics."""
 
     def __init__(self, connection, name: str, *, seconds: int):
         self.key = f"qualtrics-kept:{connection.pk}:{name}"
         self.seconds = seconds
-        stamp_key = _stamp_key(connection.pk)
-        found = cache.get_many([stamp_key, self.key])
-        self.stamp = found.get(stamp_key, 0)
-        kept = found.get(self.key)
-        self.found = isinstance(kept, tuple) and len(kept) == 2 and kept[0] == self.stamp
-        self.value: Any = kept[1] if self.found else None
+        self._stamp_key = _stamp_key(connection.pk)
+        self._answer = get_many_unawaited([self._stamp_key, self.key])
+
+    @cached_property
+    def _found(self) -> dict:
+        return self._answer()
+
+    @property
+    def stamp(self) -> int:
+        return self._found.get(self._stamp_key, 0)
+
+    @property
+    def found(self) -> bool:
+        kept = self._found.get(self.key)
+        return isinstance(kept, tuple) and len(kept) == 2 and kept[0] == self.stamp
+
+    @property
+    def value(self) -> Any:
+        return self._found[self.key][1] if self.found else None
 
     def keep(self, value: Any) -> None:
         """Keep `value`, read under the stamp seen when this was made: a write since then (its stamp is

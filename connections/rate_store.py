@@ -63,7 +63,7 @@ class RedisRateCounters:
 
     def take(self, windows: list[list[str]], current: int, budgets: list[int], ttl: int, guards=(), tally=(),
              tally_ttl: int = 0):
-        client = self.cache._cache.get_client(write=True)  # a new client object on the cache's pool
+        client = self.cache._cache.get_client(write=True)  # the cache's own client, on its pool
         if self._script is None:
             self._script = client.register_script(_TAKE)  # sent by its digest, loaded once per server
         guards, tally = list(guards), list(tally)

@@ -111,11 +111,15 @@ def directory_dedup_label(directory: dict) -> str:
 def contact_page(*, connection, actor, directory_id: str, page_size: int, cursor: str | None) -> Page:
     """One page of a directory's contacts; the cursor is Qualtrics' nextPage URL. Its total is the
     directory's contact count."""
-    client = _client(connection, actor)
     # The count is kept a minute (and dropped by any write to a directory through the connection), so most
-    # pages ask Qualtrics once; else both reads go at the same time, and the page waits once, not twice.
+    # pages ask Qualtrics once; else both reads go at the same time, and the page waits once, not twice. The
+    # cache is asked first and answers while the client is made.
     kept = KeptRead(connection, f"directory-count:{directory_id}", seconds=DIRECTORY_COUNT_SECONDS)
-    directory = None if kept.found else background.start(client.directories.get, directory_id)
+    try:
+        client = _client(connection, actor)
+    finally:
+        found = kept.found  # read even when no client could be made: the answer holds a connection to the cache
+    directory = None if found else background.start(client.directories.get, directory_id)
     page = client.contacts.list(directory_id, page_size=page_size, page_url=cursor)
     count = kept.value
     if directory is not None:

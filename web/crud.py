@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -43,7 +44,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string, select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -53,7 +54,7 @@ from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
 from .forms import add_service_error
 from .htmx import is_partial
-from .page_keys import recall_page, remember_page
+from .page_keys import recall_page, start_remembering_page
 from .params import whole_number
 from .sorting import Sort, heading, sort_from, unsorted_query
 
@@ -165,10 +166,13 @@ class ResourceMixin:
             names.append(f"{self.partial_template_name}#{self.partial}")
         return select_template(names)
 
-    def render_page(self, context, status: int = 200):
+    def render_page(self, context, status: int = 200, last: RenderedLast | None = None):
+        """The screen (its partial for htmx); `last` is HTML put where the page shows it once the rest is rendered."""
         if is_partial(self.request):
-            return HttpResponse(self.partial_template().render(context, self.request), status=status)
-        return HttpResponse(get_template(self.template_name).render(context, self.request), status=status)
+            html = self.partial_template().render(context, self.request)
+        else:
+            html = get_template(self.template_name).render(context, self.request)
+        return HttpResponse(last.put_into(html) if last is not None else html, status=status)
 
 
 class CrudListView(ResourceMixin, TemplateView):
@@ -293,10 +297,13 @@ class CrudListView(ResourceMixin, TemplateView):
                                                                    "what": context.get("verbose_name_plural")})
             return self.render_table(context)
 
-        context["table"] = RenderedWhenShown(table)
-        response = self.render_page(context)
-        if not loading:
-            table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        context["table"] = last = RenderedLast(table)
+        try:
+            response = self.render_page(context, last=last)
+            if not loading:
+                table_data.parts  # noqa: B018 - a template that never showed the table still waits for (and checks) the answer
+        finally:
+            table_data.settle()
         return response
 
     def render_table(self, context) -> str:
@@ -343,23 +350,28 @@ def _answers_within(future, seconds: float) -> bool:
     return True
 
 
-class RenderedWhenShown:
-    """HTML that a template outputs where it stands (`{{ table }}`), rendered only then: a list page
-    renders its layout, navigation and search form first, while a read started in the background is
-    under way, and waits for the answer only where the table goes."""
+class RenderedLast:
+    """HTML that a template outputs where it stands (`{{ table }}`), rendered after everything else on the
+    page: a list page renders its layout, navigation, search form and what follows the table while a read
+    started in the background is under way, and then waits for the answer, with only the table left to do.
+    The template outputs a marker; `put_into` renders the HTML and puts it in the marker's place."""
 
     def __init__(self, render: Callable[[], str]):
         self._render = render
-
-    @cached_property
-    def html(self) -> SafeString:
-        return mark_safe(self._render())  # noqa: S308 - the output of a template, escaped by it
+        self._marker = f"<!--rendered-last:{secrets.token_hex(8)}-->"
+        self.shown = False
 
     def __html__(self) -> str:
-        return self.html
+        self.shown = True
+        return mark_safe(self._marker)  # noqa: S308 - a comment of our own
 
     def __str__(self) -> str:
-        return self.html
+        return self.__html__()
+
+    def put_into(self, html: str) -> str:
+        """`html` (the page rendered with this in it) with the HTML in place of the marker; not rendered at all
+        when the page does not show it."""
+        return html.replace(self._marker, self._render()) if self.shown else html
 
 
 class _TableData:
@@ -371,6 +383,7 @@ class _TableData:
         self.answer = answer
         self.key = key  # of this page; "" for the first
         self.expired = expired
+        self.kept: Callable[[], None] | None = None  # waits until the next page's key is kept
 
     @cached_property
     def parts(self) -> dict[str, Any]:
@@ -386,8 +399,9 @@ class _TableData:
             page = dataclasses.replace(page, notice=" ".join(filter(None, (EXPIRED_PAGE, page.notice))))
         following = None
         if page.next_page:
-            following = remember_page(view.request.path, cursor=page.next_page, number=view.page_number + 1,
-                                      previous=self.key)
+            # Kept while the rows render, so the cache's round trip is not added to them; `settle` waits for it.
+            following, self.kept = start_remembering_page(view.request.path, cursor=page.next_page,
+                                                          number=view.page_number + 1, previous=self.key)
         return {
             "page": page,
             "error": error,
@@ -397,6 +411,12 @@ class _TableData:
 
     def lazy(self, name: str) -> SimpleLazyObject:
         return SimpleLazyObject(lambda: self.parts[name])
+
+    def settle(self) -> None:
+        """Waits until the next page's key is kept: the page never goes out with a link that leads nowhere."""
+        kept, self.kept = self.kept, None
+        if kept is not None:
+            kept()
 
 
 class ObjectScreenMixin(ResourceMixin):

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from qualtrics import Page
 from tests.fixtures.cache import clear_own_cache
 from web import background
-from web.crud import Column, RenderedWhenShown, value_of
+from web.crud import Column, RenderedLast, value_of
 from web.templatetags.crud import cell_html, crud_rows
 
 
@@ -110,31 +110,35 @@ class TestBackground:
         assert User.objects.count() == 0  # the request's own thread is untouched
 
 
-class TestTableRenderedWhereShown:
-    def test_the_layout_above_renders_first_and_the_table_once_unescaped(self):
+class TestTableRenderedLast:
+    def test_the_rest_of_the_page_renders_first_and_the_table_goes_where_it_is_shown_unescaped(self):
         from django.template import engines
 
         order: list[str] = []
 
         class Layout:
+            def __init__(self, name):
+                self.name = name
+
             def __str__(self):
-                order.append("layout")
-                return "<nav>"
+                order.append(self.name)
+                return f"<{self.name}>"
 
         def table():
             order.append("table")
             return "<table></table>"
 
-        template = engines["django"].from_string("{{ layout }}|{{ table }}|{{ table }}")
-        html = template.render({"layout": Layout(), "table": RenderedWhenShown(table)})
-        assert html == "&lt;nav&gt;|<table></table>|<table></table>"
-        assert order == ["layout", "table"]
+        template = engines["django"].from_string("{{ above }}|{{ table }}|{{ below }}|{{ table }}")
+        last = RenderedLast(table)
+        html = last.put_into(template.render({"above": Layout("nav"), "below": Layout("footer"), "table": last}))
+        assert html == "&lt;nav&gt;|<table></table>|&lt;footer&gt;|<table></table>"
+        assert order == ["nav", "footer", "table"]
 
     def test_a_page_that_does_not_show_it_does_not_render_it(self):
         from django.template import engines
 
-        shown = RenderedWhenShown(lambda: pytest.fail("rendered"))
-        assert engines["django"].from_string("no table").render({"table": shown}) == "no table"
+        last = RenderedLast(lambda: pytest.fail("rendered"))
+        assert last.put_into(engines["django"].from_string("no table").render({"table": last})) == "no table"
 
 
 class TestPagingKeepsUrlsShort:
