@@ -325,9 +325,6 @@ class CrudListView(ResourceMixin, TemplateView):
         """The columns, worked out once per page (`columns` may be a property that builds them)."""
         return list(self.columns)
 
-    def cells(self, item) -> list[dict]:
-        return [{"value": value_of(item, c.attr), "column": c} for c in self.page_columns]
-
     def query(self, **params) -> str:
         q = self.request.GET.copy()
         for key in ("page", "cursor", "trail"):
@@ -405,7 +402,7 @@ class _TableData:
         return {
             "page": page,
             "error": error,
-            "rows": [{"item": item, "url": view.row_url(item), "cells": view.cells(item)} for item in page.items],
+            "rows": [{"item": item, "url": view.row_url(item)} for item in page.items],  # cells: web.templatetags.crud
             "next_query": view.query(page=following) if following else None,
         }
 

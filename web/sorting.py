@@ -59,8 +59,9 @@ def unsorted_query(request) -> str:
 
 
 def heading(label: str, key: str, current: Sort | None, query, css: str = "") -> dict:
-    """A column heading for templates/web/sort_heading.html: `query(sort=…)` builds the link's query string.
-    The first click sorts ascending, the next one the other way; `aria_sort` tells screen readers the order."""
+    """A column heading for the `sort_headings` tag (web.templatetags.crud): `query(sort=…)` builds the link's
+    query string. The first click sorts ascending, the next one the other way; `aria_sort` tells screen readers
+    the order."""
     if not key:
         return {"label": label, "aria_sort": "", "query": "", "css": css}
     active = current is not None and current.key == key

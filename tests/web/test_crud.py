@@ -40,8 +40,7 @@ class TestCells:
 
     def test_rows_link_the_linked_column_and_escape_the_url(self):
         columns = [Column("Name", "name", link=True), Column("Phone", "phone", kind="mono", css="text-end")]
-        rows = [{"url": "/c/1/x?a=1&b=2", "cells": [{"value": "<Ann>", "column": columns[0]},
-                                                     {"value": None, "column": columns[1]}]}]
+        rows = [{"url": "/c/1/x?a=1&b=2", "item": {"name": "<Ann>", "phone": None}}]
         assert crud_rows(rows, columns) == (
             '<tr><td><a href="/c/1/x?a=1&amp;b=2">&lt;Ann&gt;</a></td><td class="text-end">'
             '<span class="text-body-secondary">—</span></td></tr>'

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
+from web.crud import value_of
 from web.sizes import binary_size as _binary_size
 
 register = template.Library()
@@ -78,30 +79,48 @@ def cell_html(value, kind: str) -> str:
 
 
 @register.simple_tag
-def cell_value(cell):
-    return mark_safe(cell_html(cell["value"], cell["column"].kind))  # noqa: S308 - escaped by cell_html
-
-
-@register.simple_tag
 def crud_rows(rows, columns):
-    """The <tr> rows of a CRUD table, built in Python: 50 rows cost well under a millisecond here,
-    against several through nested template loops."""
+    """The <tr> rows of a CRUD table (rows: [{"item", "url"}]), each cell the column's value of the item, built
+    in Python in one pass: 50 rows cost well under a millisecond here, against several through nested
+    template loops."""
     if not rows:
         return ""
-    opening = [f'<td class="{_escape(c.css)}">' if c.css else "<td>" for c in columns]
+    cells = [(f'<td class="{_escape(c.css)}">' if c.css else "<td>", c.attr, c.kind, c.link) for c in columns]
     parts = []
     for row in rows:
+        item = row["item"]
         url = _escape(row["url"]) if row["url"] else ""
         out = ["<tr>"]
-        for index, cell in enumerate(row["cells"]):
-            column = cell["column"]
-            content = cell_html(cell["value"], column.kind)
-            if url and column.link:
+        for opening, attr, kind, link in cells:
+            content = cell_html(value_of(item, attr), kind)
+            if url and link:
                 content = f'<a href="{url}">{content}</a>'
-            out.append(f"{opening[index]}{content}</td>")
+            out.append(f"{opening}{content}</td>")
         out.append("</tr>")
         parts.append("".join(out))
     return mark_safe("\n".join(parts))  # noqa: S308 - every value above is escaped
+
+
+SORT_MARKS = {"ascending": "▲", "descending": "▼"}
+
+
+@register.simple_tag
+def sort_headings(headings, target: str):
+    """A table's <th> headings (web.sorting.heading): a sortable one is a link that reloads the table (`target`,
+    replaced whole) sorted by it. Built in Python, like the rows: a template included per heading cost a
+    list page a fifth of a millisecond once Qualtrics had answered."""
+    out = []
+    for h in headings:
+        aria = f' aria-sort="{h["aria_sort"]}"' if h["aria_sort"] else ""
+        label = _escape(h["label"])
+        if h["query"]:
+            query = _escape(h["query"])
+            mark = SORT_MARKS.get(h["aria_sort"], "↕")
+            label = (f'<a class="sort-link" href="?{query}" hx-get="?{query}" hx-target="{_escape(target)}" '
+                     f'hx-swap="outerHTML" hx-push-url="true">{label}<span class="sort-mark" aria-hidden="true">'
+                     f"{mark}</span></a>")
+        out.append(f'<th scope="col" class="{_escape(h["css"])}"{aria}>{label}</th>')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag
