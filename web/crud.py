@@ -248,10 +248,25 @@ class CrudListView(ResourceMixin, TemplateView):
         size = whole_number(self.request.GET.get("page_size"), self.default_page_size)
         return size if size in self.page_sizes else self.default_page_size
 
-    def get(self, request, *args, **kwargs):
-        search_form = self.search_form_class(request.GET or None) if self.search_form_class else None
+    def search_form(self):
+        """The search form as the request fills it (None for a screen without one)."""
+        return self.search_form_class(self.request.GET or None) if self.search_form_class else None
+
+    def search(self, search_form) -> dict:
+        """What the user searches for: the form's values that are set."""
         search = search_form.cleaned_data if search_form is not None and search_form.is_valid() else {}
-        search = {k: v for k, v in search.items() if v not in (None, "")}
+        return {k: v for k, v in search.items() if v not in (None, "")}
+
+    def get(self, request, *args, **kwargs):
+        # The Qualtrics read starts before anything it does not need: without a search in the URL, the search
+        # is the form's empty one (worked out once per process), and the form is made while Qualtrics answers.
+        search_form = None
+        fields = getattr(self.search_form_class, "base_fields", None)  # None for a screen's own form factory
+        if self.search_form_class is None or (fields is not None and not request.GET.keys() & fields.keys()):
+            search = _empty_search(self.search_form_class)
+        else:
+            search_form = self.search_form()
+            search = self.search(search_form)
         key = request.GET.get("page") or ""
         place = recall_page(request.path, key)
         self.page_number = place["number"] if place else 1
@@ -266,6 +281,8 @@ class CrudListView(ResourceMixin, TemplateView):
                 self.row_url_pattern  # noqa: B018 - worked out while Qualtrics answers
         else:
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
+        if search_form is None:
+            search_form = self.search_form()
         table_data = _TableData(self, answer, key if place else "", expired=bool(key) and place is None)
         context = self.get_context_data(
             page=table_data.lazy("page"),
@@ -335,6 +352,17 @@ class CrudListView(ResourceMixin, TemplateView):
             elif value:
                 q[key] = value
         return q.urlencode()
+
+
+@functools.cache
+def _empty_search(form_class) -> dict:
+    """The search of a list whose URL gives none of its search form's fields (the same for every request);
+    `form_class` is a form class (or None), never a screen's own factory, which may change per request."""
+    if form_class is None:
+        return {}
+    form = form_class({})
+    search = form.cleaned_data if form.is_valid() else {}
+    return {k: v for k, v in search.items() if v not in (None, "")}
 
 
 def _answers_within(future, seconds: float) -> bool:

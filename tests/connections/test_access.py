@@ -51,7 +51,7 @@ def test_the_matrix_of_roles_needed_and_held(personas, persona, needed):
 
 
 def test_unknown_and_malformed_ids_are_404_like_no_access(personas):
-    for bad in (personas.connection.pk + 1000, "abc", None):
+    for bad in (personas.connection.pk + 1000, "abc", None, -1, 2**63, 10**30):
         with pytest.raises(Http404):
             connection_for(personas.owner, bad)
 
