@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -97,11 +96,12 @@ class SurveyListView(SurveyMixin, CrudListView):
         # A search reads several pages and the surveys' facts in parallel itself; one page overlaps the layout.
         return not self.searching
 
-    @property
-    def search_form_class(self) -> Callable:
+    search_form_class = SurveySearchForm
+
+    def search_form(self):
         # The owners' names are first needed to draw the form, by when the list is being read (in the
         # background) already: read here, they come from the cache or alongside it.
-        return lambda data: SurveySearchForm(data, owners=lambda: self.owners)
+        return SurveySearchForm(self.request.GET or None, owners=lambda: self.owners)
 
     @cached_property
     def row_url_pattern(self) -> tuple[str, ...]:

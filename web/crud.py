@@ -249,7 +249,8 @@ class CrudListView(ResourceMixin, TemplateView):
         return size if size in self.page_sizes else self.default_page_size
 
     def search_form(self):
-        """The search form as the request fills it (None for a screen without one)."""
+        """The search form (of `search_form_class`) as the request fills it, None for a screen without one. A
+        screen whose form takes more than the data overrides this."""
         return self.search_form_class(self.request.GET or None) if self.search_form_class else None
 
     def search(self, search_form) -> dict:
@@ -261,8 +262,7 @@ class CrudListView(ResourceMixin, TemplateView):
         # The Qualtrics read starts before anything it does not need: without a search in the URL, the search
         # is the form's empty one (worked out once per process), and the form is made while Qualtrics answers.
         search_form = None
-        fields = getattr(self.search_form_class, "base_fields", None)  # None for a screen's own form factory
-        if self.search_form_class is None or (fields is not None and not request.GET.keys() & fields.keys()):
+        if self.search_form_class is None or not request.GET.keys() & self.search_form_class.base_fields.keys():
             search = _empty_search(self.search_form_class)
         else:
             search_form = self.search_form()
@@ -356,8 +356,7 @@ class CrudListView(ResourceMixin, TemplateView):
 
 @functools.cache
 def _empty_search(form_class) -> dict:
-    """The search of a list whose URL gives none of its search form's fields (the same for every request);
-    `form_class` is a form class (or None), never a screen's own factory, which may change per request."""
+    """The search of a list whose URL gives none of its search form's fields (the same for every request)."""
     if form_class is None:
         return {}
     form = form_class({})
