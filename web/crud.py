@@ -262,7 +262,9 @@ class CrudListView(ResourceMixin, TemplateView):
         # The Qualtrics read starts before anything it does not need: without a search in the URL, the search
         # is the form's empty one (worked out once per process), and the form is made while Qualtrics answers.
         search_form = None
-        if self.search_form_class is None or not request.GET.keys() & self.search_form_class.base_fields.keys():
+        if self.search_form_class is None or not request.GET:
+            search = {}  # as an unbound form gives
+        elif not request.GET.keys() & self.search_form_class.base_fields.keys():
             search = _empty_search(self.search_form_class)
         else:
             search_form = self.search_form()
@@ -357,8 +359,6 @@ class CrudListView(ResourceMixin, TemplateView):
 @functools.cache
 def _empty_search(form_class) -> dict:
     """The search of a list whose URL gives none of its search form's fields (the same for every request)."""
-    if form_class is None:
-        return {}
     form = form_class({})
     search = form.cleaned_data if form.is_valid() else {}
     return {k: v for k, v in search.items() if v not in (None, "")}

@@ -198,3 +198,52 @@ class TestPagingKeepsUrlsShort:
         clear_own_cache()
         expired = lists.get("/things/", second_query)
         assert "<td>1</td>" in expired and "That page link has expired" in expired
+
+
+class TestSearchBeforeTheRead:
+    """A list's read starts before its search form is made when the URL searches for nothing; what the read is
+    given is what the form would have given."""
+
+    @staticmethod
+    def searches(query: str) -> tuple[list[dict], str]:
+        from django import forms
+        from django.test import RequestFactory
+        from django_htmx.middleware import HtmxDetails
+
+        from web.crud import CrudListView
+
+        class Search(forms.Form):
+            q = forms.CharField(required=False)
+            field = forms.ChoiceField(required=False, choices=[("email", "E-mail"), ("phone", "Phone")])
+
+            def clean(self):
+                data = super().clean()
+                data["field"] = data.get("field") or "email"
+                return data
+
+        given: list[dict] = []
+
+        class View(CrudListView):
+            can_write = False
+            columns = [Column("N", "n")]
+            search_form_class = Search
+
+            def fetch_page(self, *, cursor, page_size, search):
+                given.append(search)
+                return Page([{"n": 1}])
+
+        request = RequestFactory().get(f"/things/?{query}")
+        request.htmx = HtmxDetails(request)
+        html = View.as_view()(request).content.decode()
+        return given, html
+
+    def test_without_a_search_in_the_url_the_read_gets_the_forms_own_answer(self):
+        assert self.searches("")[0] == [{}]  # an unbound form's
+        given, html = self.searches("page_size=25&sort=n")
+        assert given == [{"field": "email"}]  # the form's, bound to nothing it knows
+        assert 'name="q"' in html, "the form is still drawn"
+
+    def test_a_search_in_the_url_reaches_the_read(self):
+        given, html = self.searches("q=ann&field=phone")
+        assert given == [{"q": "ann", "field": "phone"}]
+        assert 'value="ann"' in html
