@@ -30,13 +30,13 @@ from .http import (
     SMS_READ_TIMEOUT,
     CallRecord,
     datacenter_from_notice,
-    new_session,
 )
 from .paging import Page
 from .ratelimit import AtomicCounters, CounterBackend, FallbackRateLimiter, RateLimiter, StoreOutage
 from .relay import Relayed, SizedBody
 from .retry import RetryPolicy, parse_retry_after
 from .route_budgets import DEFAULT_ROUTE_BUDGETS, RouteBudget
+from .sessions import new_session
 from .tokens import TOKEN_MASK, mask_token
 
 __all__ = [

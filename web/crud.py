@@ -25,12 +25,9 @@ Errors take the one path of web.errors: a screen explains an error through its `
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import secrets
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -43,8 +40,7 @@ from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template, render_to_string, select_template
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.safestring import mark_safe
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -54,11 +50,10 @@ from . import background
 from .errors import EXPLAINABLE_ERRORS, error_response, explain, page_status
 from .forms import add_service_error
 from .htmx import is_partial
-from .page_keys import recall_page, start_remembering_page
+from .list_table import RenderedLast, TableData, answers_within
+from .page_keys import recall_page
 from .params import whole_number
 from .sorting import Sort, heading, sort_from, unsorted_query
-
-EXPIRED_PAGE = "That page link has expired, so this is the first page again."
 
 
 def value_of(item: Any, attr: str | Callable) -> Any:
@@ -285,7 +280,7 @@ class CrudListView(ResourceMixin, TemplateView):
             answer = functools.partial(self.fetch_page, **fetch_kwargs)
         if search_form is None:
             search_form = self.search_form()
-        table_data = _TableData(self, answer, key if place else "", expired=bool(key) and place is None)
+        table_data = TableData(self, answer, key if place else "", expired=bool(key) and place is None)
         context = self.get_context_data(
             page=table_data.lazy("page"),
             rows=table_data.lazy("rows"),
@@ -310,7 +305,7 @@ class CrudListView(ResourceMixin, TemplateView):
             # The layout above has rendered while Qualtrics answered; a slow Qualtrics gets the rest of the
             # grace, then the page goes out with a loading table that htmx fetches on load.
             nonlocal loading
-            if future is not None and not _answers_within(future, grace_ends - time.monotonic()):
+            if future is not None and not answers_within(future, grace_ends - time.monotonic()):
                 loading = True
                 return render_to_string("web/table_loading.html", {"url": request.get_full_path(),
                                                                    "what": context.get("verbose_name_plural")})
@@ -362,85 +357,6 @@ def _empty_search(form_class) -> dict:
     form = form_class({})
     search = form.cleaned_data if form.is_valid() else {}
     return {k: v for k, v in search.items() if v not in (None, "")}
-
-
-def _answers_within(future, seconds: float) -> bool:
-    try:
-        future.result(timeout=max(seconds, 0))
-    except FutureTimeout:
-        return False
-    except Exception:  # answered, with an error the table explains when it renders
-        return True
-    return True
-
-
-class RenderedLast:
-    """HTML that a template outputs where it stands (`{{ table }}`), rendered after everything else on the
-    page: a list page renders its layout, navigation, search form and what follows the table while a read
-    started in the background is under way, and then waits for the answer, with only the table left to do.
-    The template outputs a marker; `put_into` renders the HTML and puts it in the marker's place."""
-
-    def __init__(self, render: Callable[[], str]):
-        self._render = render
-        self._marker = f"<!--rendered-last:{secrets.token_hex(8)}-->"
-        self.shown = False
-
-    def __html__(self) -> str:
-        self.shown = True
-        return mark_safe(self._marker)  # noqa: S308 - a comment of our own
-
-    def __str__(self) -> str:
-        return self.__html__()
-
-    def put_into(self, html: str) -> str:
-        """`html` (the page rendered with this in it) with the HTML in place of the marker; not rendered at all
-        when the page does not show it."""
-        return html.replace(self._marker, self._render()) if self.shown else html
-
-
-class _TableData:
-    """What a list page's table shows: the page a screen fetched (or the error explaining why not) and
-    the rows built from it, worked out when the template first needs them."""
-
-    def __init__(self, view: CrudListView, answer: Callable[[], Page], key: str, *, expired: bool = False):
-        self.view = view
-        self.answer = answer
-        self.key = key  # of this page; "" for the first
-        self.expired = expired
-        self.kept: Callable[[], None] | None = None  # waits until the next page's key is kept
-
-    @cached_property
-    def parts(self) -> dict[str, Any]:
-        view = self.view
-        error = None
-        try:
-            page = self.answer()
-        except EXPLAINABLE_ERRORS as exc:
-            error, page = view.explain_error(exc), Page(items=[])
-            if error.get("replaces_page"):
-                raise  # no table to show: the view's error_response explains it instead of the page
-        if self.expired:
-            page = dataclasses.replace(page, notice=" ".join(filter(None, (EXPIRED_PAGE, page.notice))))
-        following = None
-        if page.next_page:
-            # Kept while the rows render, so the cache's round trip is not added to them; `settle` waits for it.
-            following, self.kept = start_remembering_page(view.request.path, cursor=page.next_page,
-                                                          number=view.page_number + 1, previous=self.key)
-        return {
-            "page": page,
-            "error": error,
-            "rows": [{"item": item, "url": view.row_url(item)} for item in page.items],  # cells: web.templatetags.crud
-            "next_query": view.query(page=following) if following else None,
-        }
-
-    def lazy(self, name: str) -> SimpleLazyObject:
-        return SimpleLazyObject(lambda: self.parts[name])
-
-    def settle(self) -> None:
-        """Waits until the next page's key is kept: the page never goes out with a link that leads nowhere."""
-        kept, self.kept = self.kept, None
-        if kept is not None:
-            kept()
 
 
 class ObjectScreenMixin(ResourceMixin):

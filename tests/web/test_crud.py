@@ -11,7 +11,8 @@ from django.utils.html import format_html
 from qualtrics import Page
 from tests.fixtures.cache import clear_own_cache
 from web import background
-from web.crud import Column, RenderedLast, value_of
+from web.crud import Column, value_of
+from web.list_table import RenderedLast
 from web.templatetags.crud import cell_html, crud_rows
 
 
