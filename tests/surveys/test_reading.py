@@ -158,8 +158,8 @@ class TestListDates:
         from surveys.views import local_time
 
         tokyo = ZoneInfo("Asia/Tokyo")
-        assert local_time("2030-06-01T12:00:00Z", "%-d %b %Y %H:%M", tokyo) == "1 Jun 2030 21:00"
-        assert local_time("2030-06-01T12:00:00.000Z", "%-d %b %Y", tokyo) == "1 Jun 2030"
-        assert local_time("2030-06-01T12:00:00", "%H:%M", tokyo) == "21:00"  # no zone: UTC
-        assert local_time("", "%H:%M", tokyo) == "" and local_time(None, "%H:%M", tokyo) == ""
-        assert local_time("soon", "%H:%M", tokyo) == "soon"
+        assert local_time("2030-06-01T12:00:00Z", tokyo, with_time=True) == "1 Jun 2030 21:00"
+        assert local_time("2030-06-01T12:00:00.000Z", tokyo) == "1 Jun 2030"
+        assert local_time("2030-12-31T20:05:00", tokyo, with_time=True) == "1 Jan 2031 05:05"  # no zone: UTC
+        assert local_time("", tokyo) == "" and local_time(None, tokyo) == ""
+        assert local_time("soon", tokyo) == "soon"

@@ -1,4 +1,5 @@
 import html
+import re
 
 from django import template
 from django.template.defaultfilters import date as date_filter
@@ -54,11 +55,44 @@ EMPTY_CELL = '<span class="text-body-secondary">—</span>'
 BOOL_CELLS = ('<span class="badge badge-soft-muted">No</span>', '<span class="badge badge-soft-warn">Yes</span>')
 
 
+_SPECIAL = re.compile("[&<>\"']")
+
+
 def _escape(value) -> str:
-    """Django's conditional_escape without its lazy-string wrapper, which a table pays per cell."""
+    """Django's conditional_escape without its lazy-string wrapper, which a table pays per cell, and without
+    html.escape's five passes over text that has nothing to escape (most cells)."""
     if hasattr(value, "__html__"):
         return value.__html__()
-    return html.escape(str(value))
+    text = str(value)
+    return html.escape(text) if _SPECIAL.search(text) else text
+
+
+def _text(value) -> str:
+    return _escape(value)
+
+
+def _mono(value) -> str:
+    return f'<span class="mono">{_escape(value)}</span>'
+
+
+def _date(value) -> str:
+    return _escape(qdate(value, "j M Y"))
+
+
+def _datetime(value) -> str:
+    return _escape(qdate(value, "j M Y H:i"))
+
+
+def _badge(value) -> str:
+    return f'<span class="badge badge-soft-muted">{_escape(value)}</span>'
+
+
+def _number(value) -> str:
+    return _escape(f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value)
+
+
+# A cell's content by its column's kind, for a value that is set ("bool" takes every value: see cell_html).
+CELL_KINDS = {"mono": _mono, "date": _date, "datetime": _datetime, "badge": _badge, "number": _number}
 
 
 def cell_html(value, kind: str) -> str:
@@ -67,32 +101,49 @@ def cell_html(value, kind: str) -> str:
         return BOOL_CELLS[bool(value)]
     if value is None or value == "":
         return EMPTY_CELL
-    if kind == "mono":
-        return f'<span class="mono">{_escape(value)}</span>'
-    if kind in ("date", "datetime"):
-        return _escape(qdate(value, "j M Y" if kind == "date" else "j M Y H:i"))
-    if kind == "badge":
-        return f'<span class="badge badge-soft-muted">{_escape(value)}</span>'
-    if kind == "number":
-        return _escape(f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value)
-    return _escape(value)
+    return CELL_KINDS.get(kind, _text)(value)
+
+
+def _getter(attr):
+    """How a column's value is read from an item (web.crud.value_of), with the checks that depend only on the
+    column made once per table rather than once per cell."""
+    if callable(attr):
+        return attr
+    if "." in attr:
+        return lambda item: value_of(item, attr)
+
+    def get(item):
+        if not isinstance(item, dict):
+            return value_of(item, attr)
+        value = item.get(attr)
+        return value() if callable(value) else value
+
+    return get
+
+
+def _renderer(kind: str):
+    if kind == "bool":
+        return lambda value: BOOL_CELLS[bool(value)]
+    render = CELL_KINDS.get(kind, _text)
+    return lambda value: EMPTY_CELL if value is None or value == "" else render(value)
 
 
 @register.simple_tag
 def crud_rows(rows, columns):
     """The <tr> rows of a CRUD table (rows: [{"item", "url"}]), each cell the column's value of the item, built
-    in Python in one pass: 50 rows cost well under a millisecond here, against several through nested
-    template loops."""
+    in Python in one pass, with what depends only on the column worked out once: 50 rows cost well under a
+    millisecond here, against several through nested template loops."""
     if not rows:
         return ""
-    cells = [(f'<td class="{_escape(c.css)}">' if c.css else "<td>", c.attr, c.kind, c.link) for c in columns]
+    cells = [(f'<td class="{_escape(c.css)}">' if c.css else "<td>", _getter(c.attr), _renderer(c.kind), c.link)
+             for c in columns]
     parts = []
     for row in rows:
         item = row["item"]
         url = _escape(row["url"]) if row["url"] else ""
         out = ["<tr>"]
-        for opening, attr, kind, link in cells:
-            content = cell_html(value_of(item, attr), kind)
+        for opening, get, render, link in cells:
+            content = render(get(item))
             if url and link:
                 content = f'<a href="{url}">{content}</a>'
             out.append(f"{opening}{content}</td>")
