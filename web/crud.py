@@ -302,7 +302,7 @@ class CrudListView(ResourceMixin, TemplateView):
         loading = False
 
         def table() -> str:
-            # The layout above has rendered while Qualtrics answered; a slow Qualtrics gets the rest of the
+            # The rest of the page has rendered while Qualtrics answered; a slow Qualtrics gets the rest of the
             # grace, then the page goes out with a loading table that htmx fetches on load.
             nonlocal loading
             if future is not None and not answers_within(future, grace_ends - time.monotonic()):
