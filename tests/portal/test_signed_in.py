@@ -30,22 +30,23 @@ def test_a_second_page_reads_the_user_from_the_cache_not_the_database(client):
     assert user_queries(captured) == []
 
 
-def test_a_deactivation_applies_to_the_very_next_request(client):
+def deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+def change_password(user):
+    user.set_password("a new and long passphrase")
+    user.save()
+
+
+@pytest.mark.parametrize("change", [deactivate, change_password, lambda user: user.delete()],
+                         ids=["deactivated", "password-changed", "deleted"])
+def test_a_change_that_signs_the_user_out_applies_to_the_very_next_request(client, change):
     user = make_user("leaving")
     client.force_login(user)
     assert client.get(reverse("accounts:profile")).status_code == 200
-    user.is_active = False
-    user.save()
-    answer = client.get(reverse("accounts:profile"))
-    assert answer.status_code == 302 and reverse("login") in answer["Location"]
-
-
-def test_a_password_change_ends_the_other_sessions_at_once(client):
-    user = make_user("rotating")
-    client.force_login(user)
-    assert client.get(reverse("accounts:profile")).status_code == 200
-    user.set_password("a new and long passphrase")
-    user.save()
+    change(user)
     answer = client.get(reverse("accounts:profile"))
     assert answer.status_code == 302 and reverse("login") in answer["Location"]
 
@@ -56,15 +57,6 @@ def test_a_profile_change_shows_on_the_next_page(client):
     assert client.get(reverse("accounts:profile")).context["user"].profile.timezone == "UTC"
     profile_update(user=user, timezone="Europe/Paris")
     assert client.get(reverse("accounts:profile")).context["user"].profile.timezone == "Europe/Paris"
-
-
-def test_a_deleted_user_is_signed_out(client):
-    user = make_user("gone")
-    client.force_login(user)
-    assert client.get(reverse("accounts:profile")).status_code == 200
-    user.delete()
-    answer = client.get(reverse("accounts:profile"))
-    assert answer.status_code == 302 and reverse("login") in answer["Location"]
 
 
 def test_a_copy_read_while_the_user_changed_is_not_used():

@@ -91,17 +91,13 @@ def _number(value) -> str:
     return _escape(f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value)
 
 
-# A cell's content by its column's kind, for a value that is set ("bool" takes every value: see cell_html).
+# A cell's content by its column's kind, for a value that is set ("bool" takes every value: see _renderer).
 CELL_KINDS = {"mono": _mono, "date": _date, "datetime": _datetime, "badge": _badge, "number": _number}
 
 
 def cell_html(value, kind: str) -> str:
-    """A table cell's content as escaped HTML, by the column's kind."""
-    if kind == "bool":
-        return BOOL_CELLS[bool(value)]
-    if value is None or value == "":
-        return EMPTY_CELL
-    return CELL_KINDS.get(kind, _text)(value)
+    """A table cell's content as escaped HTML, by the column's kind (crud_rows picks the renderer once per column)."""
+    return _renderer(kind)(value)
 
 
 def _getter(attr):
@@ -122,6 +118,7 @@ def _getter(attr):
 
 
 def _renderer(kind: str):
+    """How a cell of a column of `kind` is written: "—" for a value that is not set, except a yes/no column."""
     if kind == "bool":
         return lambda value: BOOL_CELLS[bool(value)]
     render = CELL_KINDS.get(kind, _text)
