@@ -14,15 +14,14 @@ chunks without reading the file again.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
-import uuid
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
+
+from web.leases import Lease
 
 from .. import csvfile, csvimport
 from ..models import ContactImport, ImportChunk, ImportKey, ImportRejection
@@ -40,32 +39,24 @@ class _LeaseLost(Exception):
 def contact_import_check_step(*, import_id: int, tuning) -> float | None:
     """Check rows of the file for at most `tuning.step_seconds`. Returns the seconds before the next step,
     or None when the check ended (or is not this step's to do)."""
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    Status = ContactImport.Status
-    claimed = ContactImport.objects.filter(pk=import_id, status=Status.CHECKING).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    ).update(lease_token=token, lease_expires_at=now + datetime.timedelta(seconds=tuning.lease_seconds),
-             heartbeat_at=now)
-    if not claimed:
+    lease = Lease.take(ContactImport.objects.filter(status=ContactImport.Status.CHECKING), import_id,
+                       seconds=tuning.lease_seconds, heartbeat_at=timezone.now())
+    if lease is None:
         return None
     countdown = None
     try:
-        countdown = _Check(ContactImport.objects.get(pk=import_id), token, tuning).run()
+        countdown = _Check(ContactImport.objects.get(pk=import_id), lease, tuning).run()
     except _LeaseLost:
         logger.info("Import %s: the check was taken over or restarted; this step stops", import_id)
     finally:
-        changes = {"lease_token": "", "lease_expires_at": None}
-        if countdown is not None:
-            changes["next_run_at"] = timezone.now() + datetime.timedelta(seconds=countdown)
-        ContactImport.objects.filter(pk=import_id, lease_token=token).update(**changes)
+        lease.release(next_run_in=countdown)
     return countdown
 
 
 class _Check:
-    def __init__(self, contact_import: ContactImport, token: str, tuning):
+    def __init__(self, contact_import: ContactImport, lease: Lease, tuning):
         self.imp = contact_import
-        self.token = token
+        self.lease = lease
         self.tuning = tuning
         self.checker = row_checker(contact_import, keys_in_memory=False)
         self.report = csvimport.Report.from_dict(contact_import.report or {})
@@ -128,7 +119,7 @@ class _Check:
                 "check_offset": place[0], "check_row": place[1], "total_chunks": self.chunks + bool(payload),
                 "rows_to_send": report.valid, "rows_rejected": report.rejected, "heartbeat_at": now,
                 "report": report.as_dict() | {"key_fields": self.checker.key_fields},
-                "lease_expires_at": now + datetime.timedelta(seconds=self.tuning.lease_seconds),
+                "lease_expires_at": self.lease.expiry(),
             }
             if last:
                 ready = report.valid > 0
@@ -153,8 +144,7 @@ class _Check:
                 ImportKey.objects.filter(contact_import=self.imp).delete()
 
     def _mine(self):
-        return ContactImport.objects.filter(pk=self.imp.pk, status=ContactImport.Status.CHECKING,
-                                            lease_token=self.token)
+        return self.lease.mine.filter(status=ContactImport.Status.CHECKING)
 
 
 def _keep_keys(contact_import: ContactImport, met: list[tuple[int, int]]) -> dict[int, int]:

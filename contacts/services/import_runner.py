@@ -7,16 +7,14 @@ upload may or may not have reached Qualtrics by looking its contacts up before s
 
 from __future__ import annotations
 
-import datetime
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from connections.audit import audit_record
@@ -33,6 +31,7 @@ from qualtrics import (
     RetryPolicy,
     ServerError,
 )
+from web.leases import Lease
 
 from .. import csvimport
 from .. import validation as v
@@ -107,19 +106,14 @@ def contact_import_run(*, import_id: int, tuning: ImportTuning | None = None,
     Status = ContactImport.Status
     if ContactImport.objects.filter(pk=import_id, status=Status.CHECKING).exists():
         return contact_import_check_step(import_id=import_id, tuning=tuning)
-    token = uuid.uuid4().hex
     now = timezone.now()
-    claimed = ContactImport.objects.filter(pk=import_id, status__in=ContactImport.ACTIVE).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    ).update(lease_token=token, lease_expires_at=now + datetime.timedelta(seconds=tuning.lease_seconds),
-             heartbeat_at=now)
-    if not claimed:
+    lease = Lease.take(ContactImport.objects.filter(status__in=ContactImport.ACTIVE), import_id,
+                       seconds=tuning.lease_seconds, heartbeat_at=now)
+    if lease is None:
         return None
-    ContactImport.objects.filter(pk=import_id, status=Status.QUEUED, lease_token=token).update(
-        status=Status.RUNNING, started_at=now
-    )
+    lease.mine.filter(status=Status.QUEUED).update(status=Status.RUNNING, started_at=now)
     contact_import = ContactImport.objects.select_related("connection", "created_by").get(pk=import_id)
-    runner = _ImportRunner(contact_import, token, tuning, sleep)
+    runner = _ImportRunner(contact_import, lease, tuning, sleep)
     countdown = None
     try:
         countdown = runner.run()
@@ -130,17 +124,15 @@ def contact_import_run(*, import_id: int, tuning: ImportTuning | None = None,
     except _Fatal as exc:
         runner.fail(str(exc))
     finally:
-        changes = {"lease_token": "", "lease_expires_at": None}
-        if countdown is not None:
-            changes["next_run_at"] = timezone.now() + datetime.timedelta(seconds=countdown)
-        ContactImport.objects.filter(pk=import_id, lease_token=token).update(**changes)
+        lease.release(next_run_in=countdown)
     return countdown
 
 
 class _ImportRunner:
-    def __init__(self, contact_import: ContactImport, token: str, tuning: ImportTuning, sleep):
+    def __init__(self, contact_import: ContactImport, lease: Lease, tuning: ImportTuning, sleep):
         self.imp = contact_import
-        self.token = token
+        self.lease = lease
+        self.token = lease.token  # also the claim token of the chunks this step sends
         self.tuning = tuning
         self.sleep = sleep
         self.client = connection_client(contact_import.connection, actor=contact_import.created_by, retry=IMPORT_RETRY)
@@ -153,10 +145,7 @@ class _ImportRunner:
     # The lease ----------------------------------------------------------------------------------
 
     def renew(self) -> bool:
-        now = timezone.now()
-        return bool(ContactImport.objects.filter(pk=self.imp.pk, lease_token=self.token).update(
-            lease_expires_at=now + datetime.timedelta(seconds=self.tuning.lease_seconds), heartbeat_at=now
-        ))
+        return self.lease.renew(heartbeat_at=timezone.now())
 
     def chunks(self):
         return ImportChunk.objects.filter(contact_import=self.imp).defer("payload", "rows")
@@ -252,7 +241,7 @@ class _ImportRunner:
             self._store_chunk(index, chunk_rows, payload)
             index += 1
         ImportRejection.objects.bulk_create(rejections)
-        ContactImport.objects.filter(pk=imp.pk, lease_token=self.token).update(
+        self.lease.mine.update(
             planned=True, total_chunks=index, rows_to_send=sent, rows_rejected=rejected, row_count=sent + rejected
         )
         imp.refresh_from_db()
@@ -500,7 +489,7 @@ class _ImportRunner:
 
     def finish(self, status: str) -> None:
         now = timezone.now()
-        updated = ContactImport.objects.filter(pk=self.imp.pk, lease_token=self.token).update(
+        updated = self.lease.mine.update(
             status=status, finished_at=now
         )
         if not updated:

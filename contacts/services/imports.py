@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from connections.audit import audit_record
 from qualtrics import NotFoundError
+from web.leases import Lease
 
 from .. import csvfile, csvimport, selectors
 from .. import validation as v
@@ -154,7 +154,7 @@ def contact_import_cancel(*, contact_import: ContactImport, actor) -> str:
     import as cancelled (at once when nothing runs it). Returns the new status."""
     now = timezone.now()
     pk = contact_import.pk
-    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    free = Lease.free(now)
     Status = ContactImport.Status
     with transaction.atomic():
         done = discarded = ContactImport.objects.filter(pk=pk, status__in=ContactImport.MAPPABLE).update(

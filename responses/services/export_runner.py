@@ -9,11 +9,9 @@ holder of the lease at the end (a file stored by a worker that lost its lease is
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,7 +20,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from connections.qualtrics_client import connection_client
@@ -35,6 +33,7 @@ from qualtrics import (
     ServerError,
 )
 from web.errors import error_text
+from web.leases import Lease
 
 from .. import exportfiles
 from ..models import EXTENSIONS, ExportSchedule, ResponseExport
@@ -101,18 +100,15 @@ def response_export_run(*, export_id: int, tuning: ExportTuning | None = None,
     """Work on an export for one step (at most `step_seconds`). Returns None when there is nothing more to do
     here (finished, or another worker holds it), else the seconds after which the next step should run."""
     tuning = tuning or ExportTuning.from_settings()
-    token = uuid.uuid4().hex
     now = timezone.now()
-    claimed = ResponseExport.objects.filter(pk=export_id, status__in=ResponseExport.ACTIVE).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    ).update(lease_token=token, lease_expires_at=now + datetime.timedelta(seconds=tuning.lease_seconds),
-             heartbeat_at=now, workers=F("workers") + 1)
-    if not claimed:
+    lease = Lease.take(ResponseExport.objects.filter(status__in=ResponseExport.ACTIVE), export_id,
+                       seconds=tuning.lease_seconds, heartbeat_at=now, workers=F("workers") + 1)
+    if lease is None:
         return None
-    ResponseExport.objects.filter(pk=export_id, status=ResponseExport.Status.QUEUED, lease_token=token).update(
-        status=ResponseExport.Status.RUNNING, started_at=now)
+    lease.mine.filter(status=ResponseExport.Status.QUEUED).update(status=ResponseExport.Status.RUNNING,
+                                                                  started_at=now)
     export = ResponseExport.objects.select_related("connection", "created_by", "schedule").get(pk=export_id)
-    runner = _ExportRunner(export, token, tuning, sleep)
+    runner = _ExportRunner(export, lease, tuning, sleep)
     countdown = None
     try:
         countdown = runner.run()
@@ -127,17 +123,14 @@ def response_export_run(*, export_id: int, tuning: ExportTuning | None = None,
         runner.finish(ResponseExport.Status.FAILED,
                       error=f"The portal could not finish the export ({type(exc).__name__}).")
     finally:
-        changes = {"lease_token": "", "lease_expires_at": None}
-        if countdown is not None:
-            changes["next_run_at"] = timezone.now() + datetime.timedelta(seconds=countdown)
-        ResponseExport.objects.filter(pk=export_id, lease_token=token).update(**changes)
+        lease.release(next_run_in=countdown)
     return countdown
 
 
 class _ExportRunner:
-    def __init__(self, export: ResponseExport, token: str, tuning: ExportTuning, sleep):
+    def __init__(self, export: ResponseExport, lease: Lease, tuning: ExportTuning, sleep):
         self.export = export
-        self.token = token
+        self.lease = lease
         self.tuning = tuning
         self.sleep = sleep
         self.calls = 0
@@ -150,23 +143,18 @@ class _ExportRunner:
     def _count_call(self, record) -> None:
         self.calls += 1
 
-    def mine(self):
-        return ResponseExport.objects.filter(pk=self.export.pk, lease_token=self.token)
-
     def save(self, **changes) -> None:
         """Save what the job reached (and the calls it took), if this worker still holds the export."""
         changes.setdefault("api_calls", F("api_calls") + self.calls)
         self.calls = 0
-        if not self.mine().update(**changes):
+        if not self.lease.mine.update(**changes):
             raise _Lost from None  # taken over: the new holder carries on
         for name, value in changes.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(self.export, name, value)
 
     def renew(self) -> bool:
-        now = timezone.now()
-        return bool(self.mine().update(
-            lease_expires_at=now + datetime.timedelta(seconds=self.tuning.lease_seconds), heartbeat_at=now))
+        return self.lease.renew(heartbeat_at=timezone.now())
 
     # The loop ----------------------------------------------------------------------------------------
 
@@ -270,7 +258,7 @@ class _ExportRunner:
         finally:
             spooled.close()
         with transaction.atomic():
-            done = self.mine().filter(status__in=ResponseExport.ACTIVE).update(
+            done = self.lease.mine.filter(status__in=ResponseExport.ACTIVE).update(
                 file=stored, file_name=name, size=reader.size, response_count=counter.count,
                 stage=ResponseExport.Stage.DONE, status=ResponseExport.Status.COMPLETED, finished_at=timezone.now(),
                 api_calls=F("api_calls") + self.calls, error="", error_request_id="",
@@ -285,7 +273,7 @@ class _ExportRunner:
         _after_run(export.pk)
 
     def finish(self, status: str, *, error: str = "", request_id: str = "") -> None:
-        updated = self.mine().update(status=status, error=error[:4000], error_request_id=request_id[:64],
+        updated = self.lease.mine.update(status=status, error=error[:4000], error_request_id=request_id[:64],
                                      finished_at=timezone.now(), api_calls=F("api_calls") + self.calls,
                                      lease_token="", lease_expires_at=None)
         if updated:

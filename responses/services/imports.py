@@ -20,6 +20,7 @@ from connections.audit import audit_record
 from connections.qualtrics_client import connection_client
 from qualtrics import QualtricsError, RateLimitedError, RetryPolicy
 from web.errors import ExplainableError, error_text
+from web.leases import Lease
 
 from ..models import ResponseImport
 
@@ -102,14 +103,12 @@ def enqueue_import_step(import_id: int, countdown: float = 0) -> None:
 def response_import_run(*, import_id: int, sleep: Callable[[float], None] = time.sleep,
                         step_seconds: float = STEP_SECONDS) -> float | None:
     """One step of an import (lease, start once, follow). None when done or held elsewhere, else the countdown."""
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    if not ResponseImport.objects.filter(pk=import_id, status__in=ResponseImport.ACTIVE).filter(
-            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)).update(
-            lease_token=token, lease_expires_at=now + datetime.timedelta(seconds=LEASE_SECONDS)):
+    lease = Lease.take(ResponseImport.objects.filter(status__in=ResponseImport.ACTIVE), import_id,
+                       seconds=LEASE_SECONDS)
+    if lease is None:
         return None
     job = ResponseImport.objects.select_related("connection", "created_by").get(pk=import_id)
-    mine = ResponseImport.objects.filter(pk=import_id, lease_token=token)
+    mine = lease.mine
     client = connection_client(job.connection, actor=job.created_by, retry=IMPORT_RETRY)
     deadline = time.monotonic() + step_seconds
     countdown: float | None = None
@@ -154,10 +153,7 @@ def response_import_run(*, import_id: int, sleep: Callable[[float], None] = time
         mine.update(status=ResponseImport.Status.FAILED, finished_at=timezone.now(), error=error_text(exc))
         return None
     finally:
-        changes = {"lease_token": "", "lease_expires_at": None}
-        if countdown is not None:
-            changes["next_run_at"] = timezone.now() + datetime.timedelta(seconds=countdown)
-        ResponseImport.objects.filter(pk=import_id, lease_token=token).update(**changes)
+        lease.release(next_run_in=countdown)
 
 
 def response_import_reap(*, grace_seconds: float = 60.0) -> list[int]:

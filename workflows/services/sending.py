@@ -56,6 +56,7 @@ from qualtrics import (
 )
 from qualtrics.errors import status_from_meta
 from web.errors import error_text
+from web.leases import Lease
 
 from .. import payloads
 from ..models import Auth, ItemState, Run, RunItem, RunKind, RunState
@@ -140,15 +141,11 @@ def run_plan(*, run_id: int, tuning: Tuning | None = None) -> float | None:
     """Read members for one step (at most `step_seconds`). Returns the countdown of the next step, or None
     when there is nothing more for a planner to do (done, held, or another planner has the run)."""
     tuning = tuning or Tuning.from_settings()
-    token = new_token()
-    now = timezone.now()
-    lease = datetime.timedelta(seconds=tuning.lease_seconds)
-    if not Run.objects.filter(pk=run_id, state=RunState.PLANNING).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    ).update(lease_token=token, lease_expires_at=now + lease):
+    lease = Lease.take(Run.objects.filter(state=RunState.PLANNING), run_id, seconds=tuning.lease_seconds)
+    if lease is None:
         return None
     run = Run.objects.select_related("connection", "created_by").get(pk=run_id)
-    mine = Run.objects.filter(pk=run_id, state=RunState.PLANNING, lease_token=token)
+    mine = lease.mine.filter(state=RunState.PLANNING)
     client = connection_client(run.connection, actor=run.created_by, retry=READ_RETRY)
     needed = payloads.placeholders(run.payload_template)
     deadline = time.monotonic() + tuning.step_seconds
@@ -159,7 +156,7 @@ def run_plan(*, run_id: int, tuning: Tuning | None = None) -> float | None:
             updates: dict[str, Any] = {
                 "plan_cursor": next_cursor or "", "members_read": F("members_read") + read,
                 "members_skipped": F("members_skipped") + skipped,
-                "lease_expires_at": timezone.now() + lease,
+                "lease_expires_at": lease.expiry(),
             }
             if notice:
                 updates["plan_notice"] = notice[:500]
@@ -181,11 +178,11 @@ def run_plan(*, run_id: int, tuning: Tuning | None = None) -> float | None:
                 logger.info("run %s: %d member(s) read, sending", run.pk, run.members_read)
                 return None
             if time.monotonic() > deadline:
-                mine.update(lease_token="", lease_expires_at=None)
+                lease.release()
                 return 0.0
     except QualtricsError as exc:
         if exc.is_transient:
-            mine.update(lease_token="", lease_expires_at=None)
+            lease.release()
             return max(float(exc.retry_after or 10.0), 1.0)
         reason = f"Could not read the members: {error_text(exc)}"
         with transaction.atomic():
@@ -456,9 +453,9 @@ def runs_sweep(*, now: datetime.datetime | None = None, stale_after: datetime.ti
         ):
             in_doubt += 1
     planners = 0
-    for run in Run.objects.filter(state=RunState.PLANNING).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-    ).filter(created_at__lt=now - datetime.timedelta(seconds=5)):
+    planning = Run.objects.filter(Lease.free(now), state=RunState.PLANNING,
+                                  created_at__lt=now - datetime.timedelta(seconds=5))
+    for run in planning:
         with transaction.atomic():
             enqueue_planner(run.pk)
         planners += 1
