@@ -241,9 +241,8 @@ class _ImportRunner:
             self._store_chunk(index, chunk_rows, payload)
             index += 1
         ImportRejection.objects.bulk_create(rejections)
-        self.lease.mine.update(
-            planned=True, total_chunks=index, rows_to_send=sent, rows_rejected=rejected, row_count=sent + rejected
-        )
+        self.lease.mine.update(planned=True, total_chunks=index, rows_to_send=sent, rows_rejected=rejected,
+                               row_count=sent + rejected)
         imp.refresh_from_db()
 
     def rows(self):
@@ -489,9 +488,7 @@ class _ImportRunner:
 
     def finish(self, status: str) -> None:
         now = timezone.now()
-        updated = self.lease.mine.update(
-            status=status, finished_at=now
-        )
+        updated = self.lease.mine.update(status=status, finished_at=now)
         if not updated:
             return
         self.imp.refresh_from_db()

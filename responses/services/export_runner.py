@@ -274,8 +274,8 @@ class _ExportRunner:
 
     def finish(self, status: str, *, error: str = "", request_id: str = "") -> None:
         updated = self.lease.mine.update(status=status, error=error[:4000], error_request_id=request_id[:64],
-                                     finished_at=timezone.now(), api_calls=F("api_calls") + self.calls,
-                                     lease_token="", lease_expires_at=None)
+                                         finished_at=timezone.now(), api_calls=F("api_calls") + self.calls,
+                                         lease_token="", lease_expires_at=None)
         if updated:
             _after_run(self.export.pk)
 
