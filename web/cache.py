@@ -174,10 +174,15 @@ class TolerantRedisCache(RedisCache):
         return lambda: {key_map[key]: value for key, value in read().items()}
 
 
+def _default_backend():
+    """The default cache itself, behind django.core.cache.cache's per-thread proxy."""
+    return cache._connections[cache._alias] if isinstance(cache, ConnectionProxy) else cache
+
+
 def set_unawaited(key, value, timeout=DEFAULT_TIMEOUT) -> Callable[[], None]:
     """`cache.set(key, value, timeout)`, whose wait for Redis' reply is left to the function returned (see
     `TolerantRedisCache.set_unawaited`); on another cache, the value is set at once."""
-    backend = cache._connections[cache._alias] if isinstance(cache, ConnectionProxy) else cache
+    backend = _default_backend()
     if isinstance(backend, TolerantRedisCache):
         return backend.set_unawaited(key, value, timeout)
     cache.set(key, value, timeout)
@@ -187,7 +192,7 @@ def set_unawaited(key, value, timeout=DEFAULT_TIMEOUT) -> Callable[[], None]:
 def get_many_unawaited(keys) -> Callable[[], dict]:
     """`cache.get_many(keys)`, whose wait for Redis' reply is left to the function returned (see
     `TolerantRedisCache.get_many_unawaited`); on another cache, read at once."""
-    backend = cache._connections[cache._alias] if isinstance(cache, ConnectionProxy) else cache
+    backend = _default_backend()
     if isinstance(backend, TolerantRedisCache):
         return backend.get_many_unawaited(keys)
     found = cache.get_many(keys)

@@ -250,8 +250,7 @@ class CrudListView(ResourceMixin, TemplateView):
 
     def search(self, search_form) -> dict:
         """What the user searches for: the form's values that are set."""
-        search = search_form.cleaned_data if search_form is not None and search_form.is_valid() else {}
-        return {k: v for k, v in search.items() if v not in (None, "")}
+        return _values_set(search_form) if search_form is not None else {}
 
     def get(self, request, *args, **kwargs):
         # The Qualtrics read starts before anything it does not need: without a search in the URL, the search
@@ -351,12 +350,16 @@ class CrudListView(ResourceMixin, TemplateView):
         return q.urlencode()
 
 
+def _values_set(search_form) -> dict:
+    """A search form's valid values that are set (none when it is not valid)."""
+    search = search_form.cleaned_data if search_form.is_valid() else {}
+    return {k: v for k, v in search.items() if v not in (None, "")}
+
+
 @functools.cache
 def _empty_search(form_class) -> dict:
     """The search of a list whose URL gives none of its search form's fields (the same for every request)."""
-    form = form_class({})
-    search = form.cleaned_data if form.is_valid() else {}
-    return {k: v for k, v in search.items() if v not in (None, "")}
+    return _values_set(form_class({}))
 
 
 class ObjectScreenMixin(ResourceMixin):

@@ -67,10 +67,6 @@ def _escape(value) -> str:
     return html.escape(text) if _SPECIAL.search(text) else text
 
 
-def _text(value) -> str:
-    return _escape(value)
-
-
 def _mono(value) -> str:
     return f'<span class="mono">{_escape(value)}</span>'
 
@@ -101,27 +97,15 @@ def cell_html(value, kind: str) -> str:
 
 
 def _getter(attr):
-    """How a column's value is read from an item (web.crud.value_of), with the checks that depend only on the
-    column made once per table rather than once per cell."""
-    if callable(attr):
-        return attr
-    if "." in attr:
-        return lambda item: value_of(item, attr)
-
-    def get(item):
-        if not isinstance(item, dict):
-            return value_of(item, attr)
-        value = item.get(attr)
-        return value() if callable(value) else value
-
-    return get
+    """How a column's value is read from an item (web.crud.value_of); a callable column is called directly."""
+    return attr if callable(attr) else lambda item: value_of(item, attr)
 
 
 def _renderer(kind: str):
     """How a cell of a column of `kind` is written: "—" for a value that is not set, except a yes/no column."""
     if kind == "bool":
         return lambda value: BOOL_CELLS[bool(value)]
-    render = CELL_KINDS.get(kind, _text)
+    render = CELL_KINDS.get(kind, _escape)
     return lambda value: EMPTY_CELL if value is None or value == "" else render(value)
 
 
