@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", action="append", default=[], metavar="TOKEN",
                         help="extra brand-admin token for acme (or BRAND:TOKEN); repeatable")
     parser.add_argument("--latency-ms", type=float, default=0, help="milliseconds added to every API response")
+    parser.add_argument("--connect-latency-ms", type=float, default=0,
+                        help="milliseconds a new connection waits before it is served, as its TCP and TLS "
+                             "handshakes cost over a network (default 0)")
     parser.add_argument("--fail-rate", type=float, default=0.0,
                         help="fraction of API requests answered with a transient 500 (0-1)")
     parser.add_argument("--rate-limit", type=int, default=None,
@@ -33,6 +36,7 @@ def build(options: dict[str, Any]) -> SandboxServer:
         host=options["host"], port=options["port"], seed=options["seed"], tokens=tuple(options["token"] or ()),
         latency_ms=options["latency_ms"], fail_rate=options["fail_rate"], rate_limit=options["rate_limit"],
         tls=bool(options.get("tls")), tls_dir=options.get("tls_dir"),
+        switches={"connect_latency_ms": options.get("connect_latency_ms") or 0},
     )
 
 

@@ -36,6 +36,9 @@ ROUTE_LIMITS: dict[str, int] = {
 DEFAULTS: dict[str, Any] = {
     # Milliseconds added to every API response.
     "latency_ms": 0,
+    # Milliseconds a new connection waits before it is served: what its TCP and TLS handshakes cost over a
+    # network (two round trips with TLS 1.3), which loopback hides. A kept-alive connection pays it once.
+    "connect_latency_ms": 0.0,
     # Fraction of API requests answered with a transient 500.
     "fail_rate": 0.0,
     # "before": a failed request changes nothing; "after": it is processed, then answered with the 500.

@@ -15,6 +15,7 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ class _HttpServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
+        # Runs in the connection's own thread: only this connection waits for its handshakes.
+        handshakes = self.app.state.config["connect_latency_ms"] / 1000.0
+        if handshakes:
+            time.sleep(handshakes)
         if self.tls is None:
             super().finish_request(request, client_address)
             return

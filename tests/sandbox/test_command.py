@@ -40,7 +40,7 @@ def value(lines, label):
 ], ids=["manage.py", "python -m"])
 def test_command_serves_until_sigterm(argv):
     process, lines = start([*argv, "--port", "0", "--seed", "empty", "--token", TOKEN, "--latency-ms", "1",
-                            "--rate-limit", "500", "--fail-rate", "0"])
+                            "--connect-latency-ms", "2", "--rate-limit", "500", "--fail-rate", "0"])
     try:
         base_url = value(lines, "base URL:")
         template = value(lines, "base URL template:")
@@ -54,7 +54,7 @@ def test_command_serves_until_sigterm(argv):
                                timeout=5)
         assert "notice" in proxied.json()["meta"]
         config = requests.get(base_url.replace("/API/v3", "/_sandbox/config"), timeout=5).json()
-        assert (config["rate_limit"], config["latency_ms"]) == (500, 1)
+        assert (config["rate_limit"], config["latency_ms"], config["connect_latency_ms"]) == (500, 1, 2)
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)

@@ -96,6 +96,22 @@ def test_latency_is_added_to_every_api_response(api, sandbox):
     assert time.monotonic() - control_started < 0.45
 
 
+def test_connect_latency_is_paid_once_per_new_connection(sandbox):
+    sandbox.configure(connect_latency_ms=400)
+    kept = Api(sandbox.base_url, sandbox.admin_token)
+    started = time.monotonic()
+    assert kept.get("/whoami").status_code == 200
+    first = time.monotonic() - started
+    started = time.monotonic()
+    assert kept.get("/whoami").status_code == 200
+    again = time.monotonic() - started
+    started = time.monotonic()
+    assert Api(sandbox.base_url, sandbox.admin_token).get("/whoami").status_code == 200
+    new = time.monotonic() - started
+    assert first >= 0.4 and new >= 0.4, "each new connection waits for its handshakes"
+    assert again < 0.35, "a kept-alive connection does not wait again"
+
+
 def test_stall_makes_client_time_out_then_clears(api, control, sandbox):
     rule = control.post("/_sandbox/stall", {"path_contains": "/whoami", "seconds": 2.0, "count": 1}).json()
     assert rule["stalls"][0]["path_contains"] == "/whoami"
