@@ -84,20 +84,24 @@ def export_schedules_sweep(*, now: datetime.datetime | None = None) -> list[int]
     made: list[int] = []
     due = ExportSchedule.objects.filter(enabled=True, next_run_at__lte=now, connection__enabled=True)
     for schedule in due.select_related("connection").order_by("next_run_at", "pk")[:SWEEP_BATCH]:
-        if ResponseExport.objects.filter(schedule=schedule, status__in=ResponseExport.ACTIVE).exists():
-            continue  # the previous run still goes: this slot's run waits for it
         slot = schedule.next_run_at
         try:
             with transaction.atomic():
-                moved = ExportSchedule.objects.filter(pk=schedule.pk, next_run_at=slot).update(
-                    next_run_at=next_slot(schedule, after=now))
-                if not moved:
+                # The schedule row is locked and read again: the previous run may have ended since the query
+                # above, leaving a newer continuation token (it ends and moves the token in one transaction,
+                # which waits for this lock). An incremental run must start from the newest one.
+                token = (ExportSchedule.objects.select_for_update().filter(pk=schedule.pk, next_run_at=slot)
+                         .values_list("continuation_token", flat=True).first())
+                if token is None:
                     continue  # another sweep has this slot
+                if ResponseExport.objects.filter(schedule=schedule, status__in=ResponseExport.ACTIVE).exists():
+                    continue  # the previous run still goes: this slot's run waits for it
+                ExportSchedule.objects.filter(pk=schedule.pk).update(next_run_at=next_slot(schedule, after=now))
                 export = ResponseExport.objects.create(
                     connection=schedule.connection, created_by=schedule.created_by, survey_id=schedule.survey_id,
                     survey_name=schedule.survey_name, schedule=schedule, slot=slot, format=schedule.format,
                     options=export_options(schedule), incremental=schedule.incremental,
-                    continuation_token_sent=schedule.continuation_token if schedule.incremental else "",
+                    continuation_token_sent=token if schedule.incremental else "",
                     next_run_at=now,
                 )
                 enqueue_export_step(export.pk)

@@ -11,6 +11,7 @@ import zoneinfo
 import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from responses import services
@@ -93,6 +94,26 @@ class TestRuns:
         assert services.export_schedules_sweep() == []
         run_export(first, team.sandbox)
         assert len(services.export_schedules_sweep()) == 1
+
+    def test_a_run_that_ends_while_the_sweep_looks_hands_the_next_its_newest_token(self, team, csat, enqueued):
+        schedule = schedule_of(team, csat, continuation_token="old")
+        due_now(schedule)
+        previous = ResponseExport.objects.create(connection=team.connection, survey_id=csat["id"], schedule=schedule,
+                                                 slot=timezone.now() - datetime.timedelta(days=1), status="running")
+        ended = []
+
+        def previous_run_ends_after_the_due_query(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            if not ended and "responses_exportschedule" in sql and "next_run_at" in sql and "FOR UPDATE" not in sql:
+                ended.append(sql)  # as a worker would, in one transaction of its own: the run, then the token
+                ResponseExport.objects.filter(pk=previous.pk).update(status="completed")
+                ExportSchedule.objects.filter(pk=schedule.pk).update(continuation_token="newer")
+            return result
+
+        with connection.execute_wrapper(previous_run_ends_after_the_due_query):
+            (made,) = services.export_schedules_sweep()
+        assert ended, "the previous run ended between the sweep's query and its run"
+        assert ResponseExport.objects.get(pk=made).continuation_token_sent == "newer"
 
     def test_incremental_runs_hold_only_the_responses_recorded_since_the_previous_one(self, team, csat, qualtrics):
         schedule = schedule_of(team, csat)
